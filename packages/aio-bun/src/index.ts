@@ -1,0 +1,12 @@
+/**
+ * aio-bun: aio on Bun. Re-exports aio-core and installs the Bun host in the importing thread.
+ *
+ * @module aio-bun
+ */
+import { setHost } from 'aio-core';
+import { bunHost } from './host.js';
+
+setHost(bunHost);
+
+export * from 'aio-core';
+export { bunHost };

@@ -1,0 +1,207 @@
+/**
+ * Bottom halves (QEMU's QEMUBH and its flag protocol, util/async.c).
+ *
+ * A bottom half is a callback that runs once in its context's next poll after it is
+ * scheduled, in the BH phase (before handlers and timers). Scheduling is idempotent
+ * until it runs; a BH scheduled from its own callback runs in the next poll, not the
+ * current one. Flags:
+ *   PENDING    on a list, waiting for the BH phase
+ *   SCHEDULED  run the callback when dequeued
+ *   DELETED    free when dequeued, without running
+ *   ONESHOT    free after running
+ *   IDLE       its run is not progress, and it caps a blocking wait at 10 ms
+ *
+ * A BH lives in its context's home thread. Its flags move to shared memory the first time
+ * its `handle` is taken, so other threads can `schedule()` it through `BottomHalf.from()`.
+ */
+import { AioError, checkOptions } from './errors.js';
+import { notifySlot } from './notify.js';
+import { Slot, type WakeTable, adoptWakeTable, allocShared } from './shared-memory.js';
+
+export const BH_PENDING = 1 << 0;
+export const BH_SCHEDULED = 1 << 1;
+export const BH_DELETED = 1 << 2;
+export const BH_ONESHOT = 1 << 3;
+export const BH_IDLE = 1 << 4;
+
+/** Word offsets of a shared BH block. */
+const FLAGS = 0;
+const NEXT = 1;
+
+/** What a bottom half needs from its context. @internal */
+export interface BhOwner {
+  readonly name: string;
+  /** Puts `bh` on the home thread's pending list. */
+  _enqueueLocal(bh: BottomHalf): void;
+  /** Registers a BH whose flags moved to shared memory; returns its shared id. */
+  _shareBh(bh: BottomHalf): { id: number; table: WakeTable; slot: number; generation: number };
+  notify(): void;
+  assertOpen(what: string): void;
+}
+
+/** The structured-cloneable form of a {@link BottomHalf}. */
+export interface BottomHalfHandle {
+  readonly kind: 'aio.BottomHalf';
+  readonly name: string;
+  readonly sab: SharedArrayBuffer;
+  readonly id: number;
+  readonly table: SharedArrayBuffer;
+  readonly slot: number;
+  readonly generation: number;
+}
+
+/**
+ * A bottom half of one context, made with `ctx.bh(cb)`. Methods are for the home thread;
+ * another thread schedules it through `BottomHalf.from(bh.handle).schedule()`.
+ */
+export class BottomHalf {
+  /** Name used in leak reports (from options.name, else the callback's name). */
+  readonly name: string;
+  /** @internal */
+  readonly _cb: () => void;
+  /** @internal Local flag word, used until the BH is shared. */
+  _flags: number;
+  /** @internal Shared block [flags, next] once a handle exists. */
+  _shared: Int32Array | null = null;
+  /** @internal */
+  _sharedId = 0;
+  readonly #owner: BhOwner;
+  #handle: BottomHalfHandle | null = null;
+
+  /** @internal Use `ctx.bh()` or `ctx.scheduleOneshot()`. */
+  constructor(owner: BhOwner, cb: () => void, name: string, flags = 0) {
+    this.#owner = owner;
+    this._cb = cb;
+    this.name = name;
+    this._flags = flags;
+  }
+
+  /** Rebuilds a remote view of a bottom half from its handle, in any thread. */
+  static from(handle: BottomHalfHandle): RemoteBottomHalf {
+    return new RemoteBottomHalf(handle);
+  }
+
+  /** Current flags (BH_*). @internal */
+  _loadFlags(): number {
+    return this._shared ? Atomics.load(this._shared, FLAGS) : this._flags;
+  }
+
+  /** fetch_or on the flags; returns the old value. @internal */
+  _fetchOr(bits: number): number {
+    if (this._shared) return Atomics.or(this._shared, FLAGS, bits);
+    const old = this._flags;
+    this._flags = old | bits;
+    return old;
+  }
+
+  /** fetch_and on the flags; returns the old value. @internal */
+  _fetchAnd(bits: number): number {
+    if (this._shared) return Atomics.and(this._shared, FLAGS, bits);
+    const old = this._flags;
+    this._flags = old & bits;
+    return old;
+  }
+
+  #enqueue(bits: number, what: string): void {
+    const old = this._loadFlags();
+    if (old & BH_DELETED) throw new AioError('ERR_AIO_BH_DELETED', `${what}: bottom half '${this.name}' was deleted`);
+    this.#owner.assertOpen(what);
+    if (!(this._fetchOr(BH_PENDING | bits) & BH_PENDING)) this.#owner._enqueueLocal(this);
+    this.#owner.notify();
+  }
+
+  /** Runs the callback once in the context's next poll (qemu_bh_schedule). Home thread. */
+  schedule(): void {
+    this.#enqueue(BH_SCHEDULED, 'BottomHalf.schedule()');
+  }
+
+  /**
+   * Like `schedule()`, but the run is not progress and a blocking poll waits up to 10 ms
+   * for it (qemu_bh_schedule_idle). Home thread.
+   */
+  scheduleIdle(): void {
+    this.#enqueue(BH_SCHEDULED | BH_IDLE, 'BottomHalf.scheduleIdle()');
+  }
+
+  /** Stops a scheduled run that has not started; it stays queued and is skipped (qemu_bh_cancel). Home thread. */
+  cancel(): void {
+    this._fetchAnd(~BH_SCHEDULED);
+  }
+
+  /**
+   * Deletes the BH: it never runs again and is freed in the next poll (qemu_bh_delete).
+   * Every BH must be deleted before its context is closed. Home thread.
+   */
+  delete(): void {
+    this.#enqueue(BH_DELETED, 'BottomHalf.delete()');
+  }
+
+  /** True once `delete()` was called. Home thread. */
+  get deleted(): boolean {
+    return (this._loadFlags() & BH_DELETED) !== 0;
+  }
+
+  /** Structured-cloneable handle for `BottomHalf.from()` in another thread. Home thread. */
+  get handle(): BottomHalfHandle {
+    if (this.#handle) return this.#handle;
+    if (this._loadFlags() & BH_DELETED) throw new AioError('ERR_AIO_BH_DELETED', `BottomHalf.handle: bottom half '${this.name}' was deleted`);
+    const sab = allocShared(8);
+    const shared = new Int32Array(sab);
+    shared[FLAGS] = this._flags;
+    this._shared = shared;
+    const { id, table, slot, generation } = this.#owner._shareBh(this);
+    this._sharedId = id;
+    this.#handle = { kind: 'aio.BottomHalf', name: this.name, sab, id, table: table.sab, slot, generation };
+    return this.#handle;
+  }
+
+  /** The id in the shared "next" word of this BH. @internal */
+  _sharedNext(): number {
+    return Atomics.load(this._shared!, NEXT);
+  }
+}
+
+/** A bottom half seen from another thread: it can only be scheduled. Any thread. */
+export class RemoteBottomHalf {
+  readonly name: string;
+  readonly #words: Int32Array;
+  readonly #id: number;
+  readonly #table: WakeTable;
+  readonly #slot: number;
+  readonly #generation: number;
+
+  constructor(handle: BottomHalfHandle) {
+    checkOptions('handle', handle);
+    if (handle?.kind !== 'aio.BottomHalf' || !(handle.sab instanceof SharedArrayBuffer) || !(handle.table instanceof SharedArrayBuffer)) {
+      throw new AioError('ERR_AIO_BAD_HANDLE', 'BottomHalf.from(): the "handle" argument is not a BottomHalf handle');
+    }
+    this.name = handle.name;
+    this.#words = new Int32Array(handle.sab);
+    this.#id = handle.id;
+    this.#table = adoptWakeTable(handle.table);
+    this.#slot = handle.slot;
+    this.#generation = handle.generation;
+  }
+
+  /** Schedules the BH in its context (qemu_bh_schedule from another thread). Any thread. */
+  schedule(): void {
+    if (this.#table.generation(this.#slot) !== this.#generation) {
+      throw new AioError('ERR_AIO_CLOSED', `BottomHalf.schedule(): the context of bottom half '${this.name}' is closed`);
+    }
+    const old = Atomics.or(this.#words, FLAGS, BH_PENDING | BH_SCHEDULED);
+    if (old & BH_DELETED) throw new AioError('ERR_AIO_BH_DELETED', `BottomHalf.schedule(): bottom half '${this.name}' was deleted`);
+    if (!(old & BH_PENDING)) {
+      // Lock-free push onto the context's remote list; only the home thread pops, and it
+      // takes the whole list at once, so there is no ABA. The BH is pushed at most once
+      // per PENDING period because only the setter of PENDING pushes.
+      const w = this.#table.words;
+      const head = this.#table.base(this.#slot) + Slot.RemoteBhHead;
+      for (;;) {
+        const first = Atomics.load(w, head);
+        Atomics.store(this.#words, NEXT, first);
+        if (Atomics.compareExchange(w, head, first, this.#id) === first) break;
+      }
+    }
+    notifySlot(this.#table, this.#slot);
+  }
+}

@@ -1,0 +1,824 @@
+/**
+ * AioContext: QEMU's event-loop object (util/async.c, util/aio-posix.c). A context owns
+ * bottom halves, timers and event-notifier handlers and dispatches them in `poll()`, in
+ * QEMU's order: bottom halves, then handlers, then timers. It belongs to the JS thread
+ * that created it (its home thread); other threads reach it through its handle.
+ *
+ * Progress rule (what `poll()` returns): true iff a non-idle BH ran, a handler other than
+ * the context's own notifier was dispatched, or a timer fired. A notify alone is not
+ * progress, so a blocking poll returns false only when someone called notify().
+ */
+import {
+  BH_DELETED,
+  BH_IDLE,
+  BH_ONESHOT,
+  BH_PENDING,
+  BH_SCHEDULED,
+  BottomHalf,
+  type BhOwner,
+} from './bh.js';
+import { CLOCK_ORDER, type ClockType, onVirtualClockEnabled } from './clock.js';
+import {
+  AioError,
+  BhLeakedError,
+  argTypeError,
+  checkFunction,
+  checkInteger,
+  checkNumber,
+  checkOptions,
+  checkString,
+} from './errors.js';
+import {
+  type Handler,
+  type PollParams,
+  POLL_IDLE_INTERVAL_NS,
+  adjustPollingTime,
+  wordReady,
+} from './handler.js';
+import { assertCanBlock, getHost } from './host.js';
+import { EventNotifier } from './notifier.js';
+import { notifySlot } from './notify.js';
+import { RemoteContext, type ContextHandle } from './remote-context.js';
+import { Slot, type WakeTable, wakeTable } from './shared-memory.js';
+import { Timer, TimerList, checkTimerArgs } from './timer.js';
+
+/** Options of `new AioContext()`. */
+export interface AioContextOptions {
+  /** Name used in errors and leak reports. */
+  name?: string;
+  /** Adaptive polling ceiling in ns; 0 (the default) disables polling. */
+  pollMaxNs?: number;
+  /** Factor by which polling time grows (0 = default 2). */
+  pollGrow?: number;
+  /** Divisor by which polling time shrinks (0 = drop to 0 at once). */
+  pollShrink?: number;
+}
+
+/** Options of `setEventNotifier()` beyond QEMU's arguments. */
+export interface EventNotifierOptions {
+  /**
+   * Whether the handler serves external clients (requests from outside, such as a guest's
+   * virtqueue kick). External handlers are not dispatched while `disableExternal()` is in
+   * effect. Default true.
+   */
+  external?: boolean;
+}
+
+/** Idle BHs cap a blocking wait at this many ns (QEMU: 10 ms). */
+const IDLE_BH_TIMEOUT_NS = 10_000_000;
+/** How many busy passes an attached context runs before it yields to the host loop. */
+const ATTACHED_BUSY_PASSES = 32;
+
+let mainContext: AioContext | null = null;
+let homeContext: AioContext | null = null;
+const dispatching: AioContext[] = [];
+let contextCount = 0;
+
+/** Picks the earlier of two timeouts where -1 means infinite (qemu_soonest_timeout). */
+function soonest(a: number, b: number): number {
+  if (a < 0) return b;
+  if (b < 0) return a;
+  return a < b ? a : b;
+}
+
+/** The state of one poll between its preparation and its dispatch. */
+interface PollPass {
+  timeout: number;
+  ready: Handler[];
+  progress: boolean;
+  start: number;
+  announced: boolean;
+}
+
+/**
+ * An event loop. Construct it in the thread that will run it; all methods are for that
+ * (home) thread unless they say otherwise. Other threads use `AioContext.from(ctx.handle)`.
+ */
+export class AioContext implements BhOwner {
+  /** Name used in errors and leak reports. */
+  readonly name: string;
+  readonly #table: WakeTable;
+  readonly #slot: number;
+  readonly #generation: number;
+  readonly #w: Int32Array;
+  readonly #iNotifyMe: number;
+  readonly #iNotified: number;
+  readonly #iWake: number;
+  readonly #iRemoteHead: number;
+  readonly #iWaiters: number;
+
+  #closed = false;
+  #localBhs: BottomHalf[] = [];
+  readonly #slices: BottomHalf[][] = [];
+  readonly #bhs = new Set<BottomHalf>();
+  readonly #sharedBhs = new Map<number, BottomHalf>();
+  #nextSharedId = 1;
+
+  readonly #timers: Record<ClockType, TimerList>;
+  readonly #unsubscribeVirtual: () => void;
+
+  /** Handlers, copied on write so a walk survives changes made by callbacks. */
+  #handlers: Handler[];
+  readonly #byNotifier = new Map<EventNotifier, Handler>();
+  #pollList: Handler[] = [];
+  readonly #poll: PollParams = { maxNs: 0, grow: 0, shrink: 0 };
+
+  #externalDisabled = 0;
+  #attached = false;
+  #handle: ContextHandle | null = null;
+
+  constructor(options?: AioContextOptions) {
+    checkOptions('options', options);
+    const name = options?.name ?? `ctx${++contextCount}`;
+    checkString('options.name', name);
+    const maxNs = options?.pollMaxNs ?? 0;
+    const grow = options?.pollGrow ?? 0;
+    const shrink = options?.pollShrink ?? 0;
+    checkInteger('options.pollMaxNs', maxNs, 0, Number.MAX_SAFE_INTEGER);
+    checkNumber('options.pollGrow', grow, 0);
+    checkNumber('options.pollShrink', shrink, 0);
+    this.name = name;
+    this.#table = wakeTable();
+    [this.#slot, this.#generation] = this.#table.claim();
+    this.#w = this.#table.words;
+    const b = this.#table.base(this.#slot);
+    this.#iNotifyMe = b + Slot.NotifyMe;
+    this.#iNotified = b + Slot.Notified;
+    this.#iWake = b + Slot.Wake;
+    this.#iRemoteHead = b + Slot.RemoteBhHead;
+    this.#iWaiters = b + Slot.Waiters;
+    Object.assign(this.#poll, { maxNs, grow, shrink });
+    this.#timers = {
+      realtime: new TimerList(this, 'realtime'),
+      virtual: new TimerList(this, 'virtual'),
+      host: new TimerList(this, 'host'),
+    };
+    this.#unsubscribeVirtual = onVirtualClockEnabled(() => this.notify());
+    // The context's own notifier: ready when a notify woke (or would wake) a sleeper.
+    this.#handlers = [
+      {
+        notifier: null,
+        words: this.#w,
+        index: this.#iWake,
+        onRead: () => {
+          Atomics.store(this.#w, this.#iWake, 0);
+        },
+        onPoll: () => Atomics.load(this.#w, this.#iNotified) !== 0,
+        onPollReady: () => {},
+        external: false,
+        own: true,
+        deleted: false,
+        readReady: false,
+        pollReady: false,
+        pollNs: 0,
+        inPollList: false,
+        pollIdleUntil: 0,
+      },
+    ];
+  }
+
+  /**
+   * The context dispatching now in this thread; else the thread's home context (an
+   * IOThread's); else `main()` (qemu_get_current_aio_context). Any code in this thread.
+   */
+  static current(): AioContext {
+    return dispatching[dispatching.length - 1] ?? homeContext ?? AioContext.main();
+  }
+
+  /** This thread's main-loop context, created on first use (qemu_get_aio_context). */
+  static main(): AioContext {
+    if (!mainContext || mainContext.#closed) mainContext = new AioContext({ name: 'main' });
+    return mainContext;
+  }
+
+  /**
+   * Makes `ctx` the thread's home context (an IOThread's context), or clears it with null.
+   * Called by the thread runner before its loop starts. This thread only.
+   */
+  static setHome(ctx: AioContext | null): void {
+    if (ctx !== null && !(ctx instanceof AioContext)) throw argTypeError('ctx', 'an AioContext or null', ctx);
+    homeContext = ctx;
+  }
+
+  /** Rebuilds a context handle received from another thread as a {@link RemoteContext}. Any thread. */
+  static from(handle: ContextHandle): RemoteContext {
+    return new RemoteContext(handle);
+  }
+
+  /** Structured-cloneable handle; `AioContext.from(handle)` in another thread. */
+  get handle(): ContextHandle {
+    this.assertOpen('AioContext.handle');
+    return (this.#handle ??= {
+      kind: 'aio.AioContext',
+      name: this.name,
+      table: this.#table.sab,
+      slot: this.#slot,
+      generation: this.#generation,
+    });
+  }
+
+  /** True after `close()`. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Throws ERR_AIO_CLOSED when the context is closed. @internal */
+  assertOpen(what: string): void {
+    if (this.#closed) throw new AioError('ERR_AIO_CLOSED', `${what}: AioContext '${this.name}' is closed`);
+  }
+
+  /**
+   * Wakes the context: a blocking poll returns (aio_notify). A notify alone is not
+   * progress. Home thread; other threads use the remote handle's notify().
+   */
+  notify(): void {
+    // Pairs with the notify_me increment in #prepare(); see notify.ts.
+    Atomics.store(this.#w, this.#iNotified, 1);
+    if (Atomics.load(this.#w, this.#iNotifyMe) !== 0) notifySlot(this.#table, this.#slot);
+  }
+
+  // ---------------------------------------------------------------- bottom halves
+
+  /** Creates a bottom half (aio_bh_new). Home thread. */
+  bh(cb: () => void, options?: { name?: string }): BottomHalf {
+    checkFunction('cb', cb);
+    checkOptions('options', options);
+    if (options?.name !== undefined) checkString('options.name', options.name);
+    this.assertOpen('AioContext.bh()');
+    const bh = new BottomHalf(this, cb, options?.name ?? (cb.name || 'anonymous'));
+    this.#bhs.add(bh);
+    return bh;
+  }
+
+  /** Runs `cb` once in the next poll; no BH object to manage (aio_bh_schedule_oneshot). Home thread. */
+  scheduleOneshot(cb: () => void, options?: { name?: string }): void {
+    checkFunction('cb', cb);
+    checkOptions('options', options);
+    this.assertOpen('AioContext.scheduleOneshot()');
+    const bh = new BottomHalf(this, cb, options?.name ?? (cb.name || 'oneshot'), BH_PENDING | BH_SCHEDULED | BH_ONESHOT);
+    this.#bhs.add(bh);
+    this.#localBhs.push(bh);
+    this.notify();
+  }
+
+  /** @internal */
+  _enqueueLocal(bh: BottomHalf): void {
+    this.#localBhs.push(bh);
+  }
+
+  /** @internal */
+  _shareBh(bh: BottomHalf): { id: number; table: WakeTable; slot: number; generation: number } {
+    const id = this.#nextSharedId++;
+    this.#sharedBhs.set(id, bh);
+    return { id, table: this.#table, slot: this.#slot, generation: this.#generation };
+  }
+
+  /** Takes the BHs other threads pushed; they join the current slice. */
+  #takeRemoteBhs(into: BottomHalf[]): void {
+    if (Atomics.load(this.#w, this.#iRemoteHead) === 0) return;
+    let id = Atomics.exchange(this.#w, this.#iRemoteHead, 0);
+    while (id !== 0) {
+      const bh = this.#sharedBhs.get(id);
+      if (!bh) break;
+      into.push(bh);
+      id = bh._sharedNext();
+    }
+  }
+
+  /**
+   * The BH phase (aio_bh_poll). Everything scheduled so far forms a slice; BHs scheduled
+   * while it runs wait for the next pass. A nested poll finishes the outer slices too.
+   */
+  #bhPoll(): boolean {
+    const slice = this.#localBhs;
+    this.#localBhs = [];
+    this.#takeRemoteBhs(slice);
+    this.#slices.push(slice);
+    let progress = false;
+    while (this.#slices.length > 0) {
+      const s = this.#slices[0]!;
+      const bh = s.pop();
+      if (!bh) {
+        this.#slices.shift();
+        continue;
+      }
+      const flags = bh._fetchAnd(~(BH_PENDING | BH_SCHEDULED | BH_IDLE));
+      if (flags & (BH_DELETED | BH_ONESHOT)) this.#freeBh(bh);
+      if ((flags & (BH_SCHEDULED | BH_DELETED)) === BH_SCHEDULED) {
+        if (!(flags & BH_IDLE)) progress = true;
+        bh._cb();
+      }
+    }
+    return progress;
+  }
+
+  #freeBh(bh: BottomHalf): void {
+    this.#bhs.delete(bh);
+    if (bh._sharedId !== 0) this.#sharedBhs.delete(bh._sharedId);
+  }
+
+  /** True if a BH would run now (not idle), or only idle ones (10 ms cap). */
+  #computeTimeout(): number {
+    let idle = false;
+    const scan = (list: readonly BottomHalf[]): boolean => {
+      for (const bh of list) {
+        const f = bh._loadFlags();
+        if ((f & (BH_SCHEDULED | BH_DELETED)) === BH_SCHEDULED) {
+          if (!(f & BH_IDLE)) return true;
+          idle = true;
+        }
+      }
+      return false;
+    };
+    if (Atomics.load(this.#w, this.#iRemoteHead) !== 0) return 0;
+    if (scan(this.#localBhs)) return 0;
+    for (const s of this.#slices) if (scan(s)) return 0;
+    let timeout = idle ? IDLE_BH_TIMEOUT_NS : -1;
+    for (const clock of CLOCK_ORDER) timeout = soonest(timeout, this.#timers[clock].deadlineNs());
+    return timeout;
+  }
+
+  // ---------------------------------------------------------------- timers
+
+  /** Creates a timer on `clock` whose `mod()` takes units of `scale` ns (aio_timer_new). Home thread. */
+  timer(clock: ClockType, scale: number, cb: () => void): Timer {
+    checkTimerArgs(clock, scale, cb);
+    this.assertOpen('AioContext.timer()');
+    return new Timer(this, this.#timers[clock], scale, cb);
+  }
+
+  #runTimers(): boolean {
+    let progress = false;
+    for (const clock of CLOCK_ORDER) if (this.#timers[clock].run()) progress = true;
+    return progress;
+  }
+
+  // ---------------------------------------------------------------- handlers
+
+  /**
+   * Registers `onRead` for `e` (aio_set_event_notifier); `onRead` null removes it. It runs
+   * in the handler phase while `e` is set (level-triggered; it should `testAndClear()`).
+   * With `onPoll` and `onPollReady`, adaptive polling calls `onPoll` while busy-waiting and
+   * `onPollReady` when it reports work (without `onPollReady`, `onPoll` is ignored, as in
+   * QEMU). Home thread.
+   */
+  setEventNotifier(
+    e: EventNotifier,
+    onRead: ((e: EventNotifier) => void) | null,
+    onPoll?: (() => boolean) | null,
+    onPollReady?: (() => void) | null,
+    options?: EventNotifierOptions,
+  ): void {
+    if (!(e instanceof EventNotifier)) throw argTypeError('e', 'an EventNotifier', e);
+    if (onRead !== null) checkFunction('onRead', onRead);
+    if (onPoll != null) checkFunction('onPoll', onPoll);
+    if (onPollReady != null) checkFunction('onPollReady', onPollReady);
+    checkOptions('options', options);
+    if (options?.external !== undefined && typeof options.external !== 'boolean') {
+      throw argTypeError('options.external', 'a boolean', options.external);
+    }
+    this.assertOpen('AioContext.setEventNotifier()');
+    const old = this.#byNotifier.get(e);
+    if (onRead === null) {
+      if (!old) return;
+      this.#removeHandler(old);
+      e._link(0);
+      this.notify();
+      return;
+    }
+    if (!old) {
+      if (e._table !== this.#table) {
+        throw new AioError('ERR_AIO_FOREIGN_MEMORY', `AioContext '${this.name}': the notifier comes from another thread group's shared memory`);
+      }
+      if (!e._link(this.#slot + 1)) {
+        throw new AioError('ERR_AIO_NOTIFIER_BUSY', `AioContext '${this.name}': the notifier is registered with another context`);
+      }
+    }
+    const poll = onPoll && onPollReady ? onPoll : null;
+    const h: Handler = {
+      notifier: e,
+      words: e._words,
+      index: 0,
+      onRead: () => onRead(e),
+      onPoll: poll,
+      onPollReady: poll ? onPollReady! : null,
+      external: options?.external ?? true,
+      own: false,
+      deleted: false,
+      readReady: false,
+      pollReady: false,
+      pollNs: 0,
+      inPollList: false,
+      pollIdleUntil: 0,
+    };
+    if (old) this.#removeHandler(old);
+    this.#handlers = [...this.#handlers, h];
+    this.#byNotifier.set(e, h);
+    this.notify();
+  }
+
+  #removeHandler(h: Handler): void {
+    h.deleted = true;
+    this.#byNotifier.delete(h.notifier!);
+    this.#handlers = this.#handlers.filter((x) => x !== h);
+    h.inPollList = false;
+    this.#pollList = this.#pollList.filter((x) => x !== h);
+  }
+
+  #dispatchable(h: Handler): boolean {
+    return !h.deleted && !(h.external && this.#externalDisabled > 0);
+  }
+
+  /** The readiness scan (the ppoll of QEMU's fd monitor): handlers whose word is set. */
+  #collectReady(ready: Handler[]): void {
+    for (const h of this.#handlers) {
+      if (!h.readReady && this.#dispatchable(h) && wordReady(h)) {
+        h.readReady = true;
+        if (!h.pollReady) ready.push(h);
+      }
+    }
+  }
+
+  #dispatchReady(ready: Handler[], blockNs: number): boolean {
+    let progress = false;
+    for (const h of ready) {
+      const viaRead = h.readReady;
+      const viaPoll = h.pollReady;
+      h.readReady = false;
+      h.pollReady = false;
+      if (!this.#dispatchable(h)) continue;
+      if (viaRead) {
+        h.onRead();
+        // A handler that fired through its word becomes a polling candidate.
+        if (!h.inPollList && !h.deleted) {
+          h.inPollList = true;
+          this.#pollList = [...this.#pollList, h];
+        }
+      } else if (viaPoll && h.onPollReady) {
+        // Leave the poll list during the callback, so a nested poll does not poll it again.
+        h.inPollList = false;
+        h.onPollReady();
+        h.inPollList = !h.deleted;
+      }
+      if (!h.own) progress = true;
+      if (this.#poll.maxNs > 0 && h.inPollList) adjustPollingTime(h, this.#poll, blockNs);
+    }
+    return progress;
+  }
+
+  /** One round of busy polling: returns true if a non-own handler had work. */
+  #pollOnce(ready: Handler[], now: number, pass: PollPass): boolean {
+    let progress = false;
+    for (const h of this.#pollList) {
+      if (!h.inPollList || !this.#dispatchable(h)) continue;
+      const viaWord = !h.own && wordReady(h);
+      const viaPoll = !viaWord && h.onPoll !== null && h.onPoll();
+      if (!viaWord && !viaPoll) continue;
+      if (viaWord) {
+        if (!h.readReady && !h.pollReady) ready.push(h);
+        h.readReady = true;
+      } else {
+        if (!h.readReady && !h.pollReady) ready.push(h);
+        h.pollReady = true;
+      }
+      h.pollIdleUntil = now + POLL_IDLE_INTERVAL_NS;
+      pass.timeout = 0;
+      if (!h.own) progress = true;
+    }
+    return progress;
+  }
+
+  /** try_poll_mode: busy-poll the poll list for up to the largest handler polling time. */
+  #tryPollMode(pass: PollPass): boolean {
+    if (this.#pollList.length === 0 || this.#poll.maxNs === 0) return false;
+    let maxNs = 0;
+    for (const h of this.#pollList) if (h.pollNs > maxNs) maxNs = h.pollNs;
+    maxNs = soonest(pass.timeout, maxNs);
+    if (maxNs === 0) return false;
+    const host = getHost();
+    const start = host.nowNs();
+    let now = start;
+    let progress = false;
+    do {
+      progress = this.#pollOnce(pass.ready, now, pass);
+      now = host.nowNs();
+    } while (pass.timeout !== 0 && now - start < maxNs);
+    this.#removeIdlePollHandlers(now);
+    if (pass.timeout > 0) pass.timeout = Math.max(0, pass.timeout - (now - start));
+    return progress;
+  }
+
+  #removeIdlePollHandlers(now: number): void {
+    let removed = false;
+    for (const h of this.#pollList) {
+      if (h.pollIdleUntil === 0) h.pollIdleUntil = now + POLL_IDLE_INTERVAL_NS;
+      else if (now >= h.pollIdleUntil) {
+        h.pollIdleUntil = 0;
+        h.inPollList = false;
+        removed = true;
+      }
+    }
+    if (removed) this.#pollList = this.#pollList.filter((h) => h.inPollList);
+  }
+
+  /**
+   * Sets adaptive polling (aio_context_set_poll_params): busy-wait up to `maxNs` before
+   * sleeping, growing by `grow` (0 = 2) and shrinking by `shrink` (0 = to zero). `maxNs` 0
+   * disables polling. Resets every handler's polling time. Home thread.
+   */
+  setPollParams(p: { maxNs: number; grow?: number; shrink?: number }): void {
+    checkOptions('p', p);
+    if (p === undefined) throw argTypeError('p', 'an object', p);
+    checkInteger('p.maxNs', p.maxNs, 0, Number.MAX_SAFE_INTEGER);
+    const grow = p.grow ?? 0;
+    const shrink = p.shrink ?? 0;
+    checkNumber('p.grow', grow, 0);
+    checkNumber('p.shrink', shrink, 0);
+    this.assertOpen('AioContext.setPollParams()');
+    this.#poll.maxNs = p.maxNs;
+    this.#poll.grow = grow;
+    this.#poll.shrink = shrink;
+    for (const h of this.#handlers) h.pollNs = 0;
+    this.notify();
+  }
+
+  /** Current polling parameters. Home thread. */
+  get pollParams(): Readonly<PollParams> {
+    return { ...this.#poll };
+  }
+
+  // ---------------------------------------------------------------- external clients
+
+  /** Stops dispatching external handlers until the matching enableExternal(); nests (aio_disable_clients). Home thread. */
+  disableExternal(): void {
+    this.assertOpen('AioContext.disableExternal()');
+    this.#externalDisabled++;
+  }
+
+  /** Ends one disableExternal(); at zero, pending external events are dispatched again. Home thread. */
+  enableExternal(): void {
+    if (this.#externalDisabled === 0) {
+      throw new AioError('ERR_AIO_UNBALANCED', `AioContext '${this.name}': enableExternal() without a matching disableExternal()`);
+    }
+    if (--this.#externalDisabled === 0) this.notify();
+  }
+
+  /** True while external clients are disabled. Home thread. */
+  get externalDisabled(): boolean {
+    return this.#externalDisabled > 0;
+  }
+
+  // ---------------------------------------------------------------- polling
+
+  #prepare(blocking: boolean): PollPass {
+    const pass: PollPass = {
+      timeout: blocking ? this.#computeTimeout() : 0,
+      ready: [],
+      progress: false,
+      start: this.#poll.maxNs > 0 ? getHost().nowNs() : 0,
+      announced: false,
+    };
+    pass.progress = this.#tryPollMode(pass);
+    if (pass.timeout !== 0) {
+      // Announce the sleep before looking for work; pairs with the notified store in notify().
+      Atomics.add(this.#w, this.#iNotifyMe, 2);
+      pass.announced = true;
+      if (Atomics.load(this.#w, this.#iNotified) !== 0) pass.timeout = 0;
+    }
+    this.#collectReady(pass.ready);
+    if (pass.ready.length > 0) pass.timeout = 0;
+    return pass;
+  }
+
+  #dispatch(pass: PollPass): boolean {
+    if (pass.announced) Atomics.sub(this.#w, this.#iNotifyMe, 2);
+    // aio_notify_accept: clear before looking at BHs, so a later notify is not lost.
+    Atomics.store(this.#w, this.#iNotified, 0);
+    const blockNs = pass.start > 0 ? getHost().nowNs() - pass.start : 0;
+    dispatching.push(this);
+    try {
+      let progress = pass.progress;
+      if (this.#bhPoll()) progress = true;
+      if (this.#dispatchReady(pass.ready, blockNs)) progress = true;
+      if (this.#runTimers()) progress = true;
+      return progress;
+    } finally {
+      dispatching.pop();
+    }
+  }
+
+  /** Milliseconds for a futex wait; -1 (infinite) becomes Infinity. */
+  static #waitMs(timeoutNs: number): number {
+    return timeoutNs < 0 ? Infinity : timeoutNs / 1e6;
+  }
+
+  /**
+   * Runs one iteration of the loop (aio_poll): bottom halves, then ready handlers, then
+   * due timers. With `blocking`, first sleeps (Atomics.wait) until there is work, a notify,
+   * or the next timer deadline. Returns progress (see the file comment). Throws
+   * ERR_AIO_CANNOT_BLOCK for a blocking poll on a thread that may not block (use
+   * pollAsync there). Nested calls from callbacks are allowed. Home thread.
+   */
+  poll(blocking: boolean): boolean {
+    if (typeof blocking !== 'boolean') throw argTypeError('blocking', 'a boolean', blocking);
+    this.assertOpen('AioContext.poll()');
+    if (blocking) assertCanBlock('AioContext.poll(true)');
+    const pass = this.#prepare(blocking);
+    if (pass.timeout !== 0) {
+      Atomics.wait(this.#w, this.#iWake, 0, AioContext.#waitMs(pass.timeout));
+      this.#collectReady(pass.ready);
+    }
+    return this.#dispatch(pass);
+  }
+
+  /**
+   * A blocking poll that never blocks the thread: it waits with Atomics.waitAsync (and a
+   * host timer for the deadline) and holds the process alive meanwhile. Home thread.
+   */
+  async pollAsync(): Promise<boolean> {
+    this.assertOpen('AioContext.pollAsync()');
+    return this.#pollAsync(true);
+  }
+
+  async #pollAsync(keepAlive: boolean): Promise<boolean> {
+    const pass = this.#prepare(true);
+    if (pass.timeout !== 0) {
+      await this.#sleepAsync(pass.timeout, keepAlive);
+      if (this.#closed) return false;
+      this.#collectReady(pass.ready);
+    }
+    return this.#dispatch(pass);
+  }
+
+  async #sleepAsync(timeoutNs: number, keepAlive: boolean): Promise<void> {
+    const host = getHost();
+    const ms = AioContext.#waitMs(timeoutNs);
+    if (keepAlive) host.ref();
+    let timer: unknown | undefined;
+    try {
+      const waits: Promise<unknown>[] = [];
+      // Deno's waitAsync timeouts fire late, so a host timer bounds the wait too.
+      if (ms !== Infinity) waits.push(new Promise<void>((r) => (timer = setTimeout(r, Math.ceil(ms)))));
+      if (typeof Atomics.waitAsync === 'function') {
+        const r = Atomics.waitAsync(this.#w, this.#iWake, 0, ms);
+        if (!r.async) return;
+        waits.push(r.value);
+      } else {
+        waits.push(this.#pollWord(ms));
+      }
+      await Promise.race(waits);
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+      if (keepAlive) host.unref();
+    }
+  }
+
+  /** Fallback for runtimes without Atomics.waitAsync: look at the wake word every 1 ms. */
+  async #pollWord(ms: number): Promise<void> {
+    const end = performance.now() + ms;
+    while (Atomics.load(this.#w, this.#iWake) === 0 && performance.now() < end) {
+      await new Promise<void>((r) => setTimeout(r, 1));
+    }
+  }
+
+  /**
+   * Runs the context inside the host event loop (like attaching QEMU's GSource): it polls
+   * with pollAsync whenever there is work. It keeps the process alive only while it has
+   * pending timers or registered handlers. Home thread.
+   */
+  attach(): void {
+    this.assertOpen('AioContext.attach()');
+    if (this.#attached) return;
+    this.#attached = true;
+    void this.#runAttached();
+  }
+
+  /** Stops running inside the host loop. Home thread. */
+  detach(): void {
+    if (!this.#attached) return;
+    this.#attached = false;
+    this.notify();
+  }
+
+  /** True while attached. */
+  get attached(): boolean {
+    return this.#attached;
+  }
+
+  async #runAttached(): Promise<void> {
+    let busy = 0;
+    while (this.#attached && !this.#closed) {
+      try {
+        const progress = await this.#pollAsync(this.#hasLiveWork());
+        busy = progress ? busy + 1 : 0;
+      } catch (err) {
+        // Like an exception in a host timer callback: report it, keep the loop running.
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+      if (busy >= ATTACHED_BUSY_PASSES) {
+        busy = 0;
+        await new Promise<void>((r) => setTimeout(r, 0));
+      }
+    }
+  }
+
+  #hasLiveWork(): boolean {
+    if (this.#handlers.length > 1) return true;
+    for (const clock of CLOCK_ORDER) if (this.#timers[clock].size > 0) return true;
+    return false;
+  }
+
+  /**
+   * Polls (blocking) while `cond()` is true (AIO_WAIT_WHILE); returns true if it polled.
+   * Whoever makes `cond` false from another thread must wake this context (a BH, a
+   * notify, or `aioWaitKick()` for the main context). Home thread.
+   */
+  waitWhile(cond: () => boolean): boolean {
+    checkFunction('cond', cond);
+    this.assertOpen('AioContext.waitWhile()');
+    if (cond()) assertCanBlock('AioContext.waitWhile()');
+    Atomics.add(this.#w, this.#iWaiters, 1);
+    try {
+      let waited = false;
+      while (cond()) {
+        this.poll(true);
+        waited = true;
+      }
+      return waited;
+    } finally {
+      Atomics.sub(this.#w, this.#iWaiters, 1);
+    }
+  }
+
+  /** The asynchronous form of waitWhile(), using pollAsync. Home thread. */
+  async waitWhileAsync(cond: () => boolean): Promise<boolean> {
+    checkFunction('cond', cond);
+    this.assertOpen('AioContext.waitWhileAsync()');
+    Atomics.add(this.#w, this.#iWaiters, 1);
+    try {
+      let waited = false;
+      while (cond()) {
+        await this.pollAsync();
+        waited = true;
+      }
+      return waited;
+    } finally {
+      Atomics.sub(this.#w, this.#iWaiters, 1);
+    }
+  }
+
+  /** Schedules an empty oneshot if a waitWhile() caller sleeps here (aio_wait_kick). @internal */
+  _kick(): void {
+    if (Atomics.load(this.#w, this.#iWaiters) > 0) this.scheduleOneshot(() => {}, { name: 'aio_wait_kick' });
+  }
+
+  // ---------------------------------------------------------------- lifetime
+
+  /**
+   * Closes the context (aio_context_unref's finalize). Throws ERR_AIO_BH_LEAKED naming
+   * every BH not deleted, or ERR_AIO_TIMERS_PENDING; after either error the context is
+   * still open and usable. Removes remaining handlers. Home thread.
+   */
+  close(): void {
+    if (this.#closed) return;
+    const leaked = [...this.#bhs].filter((bh) => !(bh._loadFlags() & BH_DELETED)).map((bh) => bh.name);
+    if (leaked.length > 0) throw new BhLeakedError(this.name, leaked);
+    let pending = 0;
+    for (const clock of CLOCK_ORDER) pending += this.#timers[clock].size;
+    if (pending > 0) {
+      throw new AioError('ERR_AIO_TIMERS_PENDING', `AioContext '${this.name}': ${pending} timer(s) still pending; del() them before close()`);
+    }
+    this.#attached = false;
+    for (const h of this.#handlers) if (h.notifier) h.notifier._link(0);
+    this.#handlers = [];
+    this.#byNotifier.clear();
+    this.#pollList = [];
+    this.#bhs.clear();
+    this.#sharedBhs.clear();
+    this.#localBhs = [];
+    this.#slices.length = 0;
+    this.#unsubscribeVirtual();
+    this.#closed = true;
+    // Wake an async waiter so it sees the close, then give the slot back.
+    Atomics.store(this.#w, this.#iWake, 1);
+    Atomics.notify(this.#w, this.#iWake);
+    this.#table.release(this.#slot);
+    if (homeContext === this) homeContext = null;
+  }
+
+  /** Same as close(). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/**
+ * Wakes the main context of this thread if someone waits in waitWhile() there
+ * (aio_wait_kick). Call it after changing a condition a waiter watches. Any code in
+ * this thread.
+ */
+export function aioWaitKick(): void {
+  AioContext.main()._kick();
+}

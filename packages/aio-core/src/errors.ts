@@ -1,0 +1,122 @@
+/**
+ * Errors raised by aio. Every failure a caller can act on carries a stable `code`, so
+ * programs branch on `err.code` rather than on message text. Argument checks throw the
+ * built-in `TypeError`/`RangeError` (with a `code` too) and always name the argument.
+ *
+ * Any thread may construct or throw these.
+ */
+
+/** Stable error codes used by {@link AioError}. */
+export type AioErrorCode =
+  | 'ERR_AIO_BH_LEAKED'
+  | 'ERR_AIO_TIMERS_PENDING'
+  | 'ERR_AIO_CLOSED'
+  | 'ERR_AIO_CANNOT_BLOCK'
+  | 'ERR_AIO_NO_SHARED_MEMORY'
+  | 'ERR_AIO_FOREIGN_MEMORY'
+  | 'ERR_AIO_NOTIFIER_BUSY'
+  | 'ERR_AIO_BH_DELETED'
+  | 'ERR_AIO_BAD_HANDLE'
+  | 'ERR_AIO_NOT_OWNER'
+  | 'ERR_AIO_OWNER_DIED'
+  | 'ERR_AIO_LOCK_ORDER'
+  | 'ERR_AIO_NOT_HOME_THREAD'
+  | 'ERR_AIO_THREAD_DIED'
+  | 'ERR_AIO_UNBALANCED'
+  | 'ERR_AIO_NO_HOST'
+  | 'ERR_AIO_COROUTINE';
+
+/** Base class of aio's own errors. Any thread. */
+export class AioError extends Error {
+  /** Machine-readable reason, stable across releases. */
+  readonly code: AioErrorCode;
+  constructor(code: AioErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AioError';
+    this.code = code;
+  }
+}
+
+/** Thrown by `AioContext.close()` when bottom halves were not deleted first (QEMU aborts). */
+export class BhLeakedError extends AioError {
+  /** Names of the leaked bottom halves, in creation order. */
+  readonly leaked: readonly string[];
+  constructor(contextName: string, leaked: readonly string[]) {
+    super(
+      'ERR_AIO_BH_LEAKED',
+      `AioContext '${contextName}': ${leaked.length} bottom half(s) leaked: ${leaked.map((n) => `'${n}'`).join(', ')}; delete() them before close()`,
+    );
+    this.name = 'BhLeakedError';
+    this.leaked = leaked;
+  }
+}
+
+/**
+ * Thrown to the next locker of a lock whose owner thread died while holding it. The
+ * thrower holds the lock when it receives this error, like a robust pthread mutex.
+ */
+export class OwnerDiedError extends AioError {
+  constructor(what: string) {
+    super('ERR_AIO_OWNER_DIED', `${what}: the thread that held it died; the caller now holds it`);
+    this.name = 'OwnerDiedError';
+  }
+}
+
+type Coded<E extends Error> = E & { code: string };
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `string '${value.length > 40 ? `${value.slice(0, 40)}...` : value}'`;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `${typeof value} ${String(value)}`;
+  if (typeof value === 'function') return 'function';
+  if (typeof value === 'undefined') return 'undefined';
+  return `an instance of ${(value as object).constructor?.name ?? 'Object'}`;
+}
+
+/** A `TypeError` naming the argument. Any thread. */
+export function argTypeError(name: string, expected: string, value: unknown): Coded<TypeError> {
+  const e = new TypeError(`The "${name}" argument must be ${expected}; received ${describe(value)}`) as Coded<TypeError>;
+  e.code = 'ERR_INVALID_ARG_TYPE';
+  return e;
+}
+
+/** A `RangeError` naming the argument. Any thread. */
+export function argRangeError(name: string, expected: string, value: unknown): Coded<RangeError> {
+  const e = new RangeError(`The "${name}" argument must be ${expected}; received ${describe(value)}`) as Coded<RangeError>;
+  e.code = 'ERR_OUT_OF_RANGE';
+  return e;
+}
+
+/** Checks that `value` is a function. */
+export function checkFunction(name: string, value: unknown): asserts value is (...args: never[]) => unknown {
+  if (typeof value !== 'function') throw argTypeError(name, 'a function', value);
+}
+
+/** Checks that `value` is a finite number, optionally within [min, max]. */
+export function checkNumber(name: string, value: unknown, min = -Infinity, max = Infinity): asserts value is number {
+  if (typeof value !== 'number' || Number.isNaN(value)) throw argTypeError(name, 'a number', value);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw argRangeError(name, `a finite number in [${min}, ${max}]`, value);
+  }
+}
+
+/** Checks that `value` is an integer within [min, max]. */
+export function checkInteger(name: string, value: unknown, min: number, max: number): asserts value is number {
+  if (typeof value !== 'number' || Number.isNaN(value)) throw argTypeError(name, 'an integer', value);
+  if (!Number.isInteger(value) || value < min || value > max) throw argRangeError(name, `an integer in [${min}, ${max}]`, value);
+}
+
+/** Checks that `value` is a boolean. */
+export function checkBoolean(name: string, value: unknown): asserts value is boolean {
+  if (typeof value !== 'boolean') throw argTypeError(name, 'a boolean', value);
+}
+
+/** Checks that `value` is a string. */
+export function checkString(name: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string') throw argTypeError(name, 'a string', value);
+}
+
+/** Checks that `value` is a plain object (or undefined when optional). */
+export function checkOptions(name: string, value: unknown): void {
+  if (value !== undefined && (typeof value !== 'object' || value === null)) throw argTypeError(name, 'an object', value);
+}

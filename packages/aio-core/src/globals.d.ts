@@ -1,0 +1,11 @@
+/**
+ * The few host globals aio-core relies on. Every runtime it targets (Node, Bun, Deno,
+ * browsers and their workers) has them; declaring them here keeps aio-core free of any
+ * runtime's type definitions.
+ */
+declare function setTimeout(cb: () => void, ms?: number): unknown;
+declare function clearTimeout(id: unknown): void;
+declare function setInterval(cb: () => void, ms?: number): unknown;
+declare function clearInterval(id: unknown): void;
+declare function queueMicrotask(cb: () => void): void;
+declare const performance: { now(): number };

@@ -1,0 +1,107 @@
+/**
+ * The adapter interface. aio-core holds every semantic rule; what differs between
+ * runtimes (whether this thread may block, how to keep the process alive while an
+ * asynchronous wait is pending, the clock, and later how to start threads) is asked of
+ * the installed `Host`. Without an adapter, a neutral host built only from what every
+ * runtime has (`Atomics`, `performance.now`, `setInterval`) is used, so a context works
+ * with aio-core alone.
+ *
+ * The host is per thread: each thread's copy of aio-core has its own. Adapters install
+ * theirs when they are imported.
+ */
+import { AioError } from './errors.js';
+
+/** What an adapter provides to aio-core. */
+export interface Host {
+  /** Short runtime name, for diagnostics ('node', 'bun', 'deno', 'browser', 'neutral'). */
+  readonly runtime: string;
+  /** True when this thread may call `Atomics.wait` (false on a browser main thread). */
+  canBlock(): boolean;
+  /** A monotonic clock in nanoseconds, as precise as the runtime allows. */
+  nowNs(): number;
+  /**
+   * Keeps the process alive until the matching `unref()`. Calls nest; the process may exit
+   * once every `ref()` is matched. No runtime does this for a pending `Atomics.waitAsync`.
+   */
+  ref(): void;
+  /** Ends one `ref()`. */
+  unref(): void;
+}
+
+/**
+ * A reference count that holds one long host interval while positive. Works on every
+ * runtime (an interval keeps Node, Bun and Deno alive and is harmless in browsers).
+ * Adapters share it rather than writing their own.
+ */
+export class KeepAlive {
+  #count = 0;
+  #timer: unknown | undefined;
+
+  /** Adds one reference. Home thread only. */
+  ref(): void {
+    if (this.#count++ === 0) this.#timer = setInterval(() => {}, 0x3fffffff);
+  }
+
+  /** Drops one reference; at zero the process may exit. Home thread only. */
+  unref(): void {
+    if (this.#count === 0) throw new AioError('ERR_AIO_UNBALANCED', 'KeepAlive.unref() without a matching ref()');
+    if (--this.#count === 0) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  /** Current number of references. */
+  get count(): number {
+    return this.#count;
+  }
+}
+
+/**
+ * Probes whether `Atomics.wait` is allowed here. The spec checks the agent's [[CanBlock]]
+ * before it compares the value, so a mismatching value answers without ever sleeping.
+ */
+export function probeCanBlock(): boolean {
+  if (typeof SharedArrayBuffer === 'undefined') return false;
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Builds the neutral host; adapters pass overrides for what their runtime does better. */
+export function createHost(overrides: Partial<Host> & { runtime: string }): Host {
+  const keepAlive = new KeepAlive();
+  let canBlock: boolean | undefined;
+  return {
+    canBlock: () => (canBlock ??= probeCanBlock()),
+    nowNs: () => performance.now() * 1e6,
+    ref: () => keepAlive.ref(),
+    unref: () => keepAlive.unref(),
+    ...overrides,
+  };
+}
+
+let installed: Host = createHost({ runtime: 'neutral' });
+
+/** The host of this thread. Any code in this thread. */
+export function getHost(): Host {
+  return installed;
+}
+
+/** Installs the host of this thread; adapters call it on import. This thread only. */
+export function setHost(host: Host): void {
+  installed = host;
+}
+
+/** Throws `ERR_AIO_CANNOT_BLOCK` when this thread may not block. */
+export function assertCanBlock(what: string): void {
+  if (!installed.canBlock()) {
+    throw new AioError(
+      'ERR_AIO_CANNOT_BLOCK',
+      `${what} would block, and this thread may not block (a browser main thread): use the async form`,
+    );
+  }
+}

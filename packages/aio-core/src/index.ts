@@ -1,0 +1,14 @@
+/**
+ * aio-core: QEMU's AioContext event-loop and locking model, runtime-neutral. Runtime
+ * adapters (aio-node, aio-bun, aio-deno, aio-browser) re-export everything here.
+ *
+ * @module aio-core
+ */
+export { AioContext, aioWaitKick, type AioContextOptions, type EventNotifierOptions } from './context.js';
+export { BottomHalf, RemoteBottomHalf, type BottomHalfHandle } from './bh.js';
+export { Clock, type ClockType, SCALE_NS, SCALE_US, SCALE_MS, clockNs, virtualClock } from './clock.js';
+export { Timer } from './timer.js';
+export { EventNotifier, type EventNotifierHandle } from './notifier.js';
+export { RemoteContext, type ContextHandle } from './remote-context.js';
+export { AioError, BhLeakedError, OwnerDiedError, type AioErrorCode } from './errors.js';
+export { type Host, KeepAlive, createHost, getHost, setHost, probeCanBlock } from './host.js';

@@ -1,0 +1,127 @@
+/**
+ * Shared memory for this thread group: allocation of small `SharedArrayBuffer`s with a
+ * clear error where the runtime has none (a browser page without cross-origin
+ * isolation), and the wake table.
+ *
+ * The wake table is one `SharedArrayBuffer` that every thread of the group shares: each
+ * live AioContext owns one slot in it holding its `notify_me` count, its `notified` flag,
+ * the futex word it sleeps on, and the head of its remote bottom-half list. Objects that
+ * must wake a context they were linked to after their handle was sent elsewhere (an
+ * EventNotifier registered with a context) store the context's slot number, so any
+ * thread that holds the table can wake it. Threads adopt the table of the first handle
+ * they receive, or create one on first use.
+ */
+import { AioError } from './errors.js';
+
+/** Word offsets inside one wake-table slot. */
+export const Slot = {
+  /** Count of pollers about to sleep, in steps of 2 (QEMU's `notify_me`). */
+  NotifyMe: 0,
+  /** Set by notify, cleared by the poller when it accepts the notification. */
+  Notified: 1,
+  /** The word a blocking poll sleeps on; 1 when a wake-up is pending. */
+  Wake: 2,
+  /** The owning context's generation (never 0), 0 while the slot is free. */
+  InUse: 3,
+  /** Head of the lock-free list of bottom halves scheduled from other threads (an id, 0 = empty). */
+  RemoteBhHead: 4,
+  /** Number of `waitWhile` callers sleeping on this context (for `aioWaitKick`). */
+  Waiters: 5,
+  /** Words per slot. */
+  Size: 8,
+} as const;
+
+const SLOTS = 8192;
+const HEADER_WORDS = 8;
+/** Header word: an id shared by every thread that uses this table. */
+const TABLE_ID = 0;
+/** Header word: where the next slot search starts. */
+const NEXT_HINT = 1;
+/** Header word: the last generation handed out. */
+const GENERATION = 2;
+
+/** Allocates a `SharedArrayBuffer`, or explains why the runtime has none. */
+export function allocShared(bytes: number): SharedArrayBuffer {
+  if (typeof SharedArrayBuffer === 'undefined') {
+    throw new AioError(
+      'ERR_AIO_NO_SHARED_MEMORY',
+      'SharedArrayBuffer is not available: a browser page needs cross-origin isolation ' +
+        '(serve it with "Cross-Origin-Opener-Policy: same-origin" and "Cross-Origin-Embedder-Policy: require-corp")',
+    );
+  }
+  return new SharedArrayBuffer(bytes);
+}
+
+/** The group's wake table. */
+export class WakeTable {
+  readonly sab: SharedArrayBuffer;
+  readonly words: Int32Array;
+
+  constructor(sab: SharedArrayBuffer) {
+    this.sab = sab;
+    this.words = new Int32Array(sab);
+  }
+
+  /** A process-unique-enough id, so two tables can be told apart in error messages. */
+  get id(): number {
+    return Atomics.load(this.words, TABLE_ID);
+  }
+
+  /** Word index of a slot's first word. */
+  base(slot: number): number {
+    return HEADER_WORDS + slot * Slot.Size;
+  }
+
+  /** The generation of the context that owns `slot` now (0 when free). Any thread. */
+  generation(slot: number): number {
+    return Atomics.load(this.words, this.base(slot) + Slot.InUse);
+  }
+
+  /**
+   * Claims a free slot for a new context; returns [slot, generation]. Handles carry the
+   * generation, so a handle of a closed context is recognised even after its slot is reused.
+   * Any thread.
+   */
+  claim(): [number, number] {
+    let gen = Atomics.add(this.words, GENERATION, 1) + 1;
+    if (gen === 0) gen = Atomics.add(this.words, GENERATION, 1) + 1;
+    const start = Atomics.load(this.words, NEXT_HINT);
+    for (let i = 0; i < SLOTS; i++) {
+      const slot = (start + i) % SLOTS;
+      const b = this.base(slot);
+      // Pairs with the store of 0 in release(): a freed slot can be claimed again.
+      if (Atomics.compareExchange(this.words, b + Slot.InUse, 0, gen) === 0) {
+        for (let w = 0; w < Slot.Size; w++) if (w !== Slot.InUse) Atomics.store(this.words, b + w, 0);
+        Atomics.store(this.words, NEXT_HINT, (slot + 1) % SLOTS);
+        return [slot, gen];
+      }
+    }
+    throw new AioError('ERR_AIO_CLOSED', `too many live AioContexts (${SLOTS}); close() the ones no longer used`);
+  }
+
+  /** Returns a slot; its context must be closed. Home thread of the context. */
+  release(slot: number): void {
+    Atomics.store(this.words, this.base(slot) + Slot.InUse, 0);
+  }
+}
+
+let table: WakeTable | undefined;
+
+/** This thread's wake table, created on first use. */
+export function wakeTable(): WakeTable {
+  if (!table) {
+    const t = new WakeTable(allocShared((HEADER_WORDS + SLOTS * Slot.Size) * 4));
+    Atomics.store(t.words, TABLE_ID, 1 + Math.floor(Math.random() * 0x7ffffffe));
+    table = t;
+  }
+  return table;
+}
+
+/**
+ * The table a received handle refers to. The first table a thread sees becomes its own,
+ * so objects it creates later can be linked with the sender's.
+ */
+export function adoptWakeTable(sab: SharedArrayBuffer): WakeTable {
+  if (!table) table = new WakeTable(sab);
+  return table.sab === sab ? table : new WakeTable(sab);
+}

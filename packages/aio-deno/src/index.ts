@@ -1,0 +1,12 @@
+/**
+ * aio-deno: aio on Deno. Re-exports aio-core and installs the Deno host in the importing thread.
+ *
+ * @module aio-deno
+ */
+import { setHost } from 'aio-core';
+import { denoHost } from './host.js';
+
+setHost(denoHost);
+
+export * from 'aio-core';
+export { denoHost };

@@ -1,0 +1,13 @@
+/**
+ * aio-node: aio on Node.js. Re-exports aio-core and installs the Node host in the
+ * importing thread.
+ *
+ * @module aio-node
+ */
+import { setHost } from 'aio-core';
+import { nodeHost } from './host.js';
+
+setHost(nodeHost);
+
+export * from 'aio-core';
+export { nodeHost };

@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+/**
+ * `npm test`: the conformance suite on node, bun, deno and Chromium, then the packaging
+ * test and the examples. Prints one summary table and fails if any run fails or if the
+ * runtimes did not run the same number of conformance tests.
+ *
+ * Chromium may be skipped only where /usr/bin/chromium is absent and AIO_REQUIRE_BROWSER
+ * is not set (CI sets it); the skip is announced loudly.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const results = join(root, 'test', '.results');
+rmSync(results, { recursive: true, force: true });
+mkdirSync(results, { recursive: true });
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
+const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', FORCE_COLOR: process.env.FORCE_COLOR ?? '1' };
+
+function vitestArgs(project, name) {
+  return ['run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${join(results, `${name}.json`)}`];
+}
+
+const runs = [
+  { name: 'node', cmd: process.execPath, args: [vitest, ...vitestArgs('server', 'node')] },
+  { name: 'bun', cmd: bin('bun'), args: ['--bun', vitest, ...vitestArgs('server', 'bun')] },
+  { name: 'deno', cmd: bin('deno'), args: ['run', '-A', '--node-modules-dir=manual', vitest, ...vitestArgs('server', 'deno')] },
+  { name: 'chromium', cmd: process.execPath, args: [vitest, ...vitestArgs('chromium', 'chromium')], browser: true },
+];
+
+const summary = [];
+let failed = false;
+for (const run of runs) {
+  if (run.browser && !existsSync('/usr/bin/chromium')) {
+    const msg = 'CHROMIUM IS NOT INSTALLED (/usr/bin/chromium): THE BROWSER CONFORMANCE RUN IS SKIPPED. Install it with: apt-get install -y chromium';
+    console.error(`\n${'!'.repeat(msg.length)}\n${msg}\n${'!'.repeat(msg.length)}\n`);
+    if (process.env.AIO_REQUIRE_BROWSER === '1') {
+      console.error('AIO_REQUIRE_BROWSER=1: a missing browser is a failure.');
+      failed = true;
+    }
+    summary.push({ runtime: run.name, status: 'SKIPPED (no chromium)', tests: '-', passed: '-', failed: '-', seconds: '-' });
+    continue;
+  }
+  console.log(`\n=== conformance suite on ${run.name} ===`);
+  const started = Date.now();
+  const r = spawnSync(run.cmd, run.args, { cwd: root, stdio: 'inherit', env });
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  let report = null;
+  try {
+    report = JSON.parse(readFileSync(join(results, `${run.name}.json`), 'utf8'));
+  } catch {}
+  const ok = r.status === 0 && report?.success === true;
+  if (!ok) failed = true;
+  summary.push({
+    runtime: run.name,
+    status: ok ? 'passed' : `FAILED (exit ${r.status ?? r.signal})`,
+    tests: report?.numTotalTests ?? '?',
+    passed: report?.numPassedTests ?? '?',
+    failed: report?.numFailedTests ?? '?',
+    seconds,
+  });
+}
+
+for (const step of [
+  { name: 'packaging (npm pack, install, run)', script: 'scripts/pack-test.mjs' },
+]) {
+  console.log(`\n=== ${step.name} ===`);
+  const started = Date.now();
+  const r = spawnSync(process.execPath, [join(root, step.script)], { cwd: root, stdio: 'inherit', env });
+  if (r.status !== 0) failed = true;
+  summary.push({ runtime: step.name, status: r.status === 0 ? 'passed' : 'FAILED', tests: '', passed: '', failed: '', seconds: ((Date.now() - started) / 1000).toFixed(1) });
+}
+
+const counts = new Set(summary.filter((s) => typeof s.tests === 'number').map((s) => s.tests));
+if (counts.size > 1) {
+  console.error('\nThe runtimes ran different numbers of conformance tests:', [...counts].join(', '));
+  failed = true;
+}
+console.log('\n=== summary ===');
+console.table(summary);
+console.log(failed ? 'npm test: FAILED' : 'npm test: every run passed');
+process.exit(failed ? 1 : 0);

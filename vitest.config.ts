@@ -1,0 +1,73 @@
+/**
+ * One conformance suite, four runtimes. The `server` project runs under whichever runtime
+ * executes vitest (node, `bun --bun`, or `deno run`), and the `chromium` project runs the
+ * same files in Debian's Chromium, on a page served from 127.0.0.1 with COOP/COEP so it is
+ * cross-origin isolated. `aio-under-test` resolves to the adapter of the runtime running
+ * the tests, so test files never name a runtime.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { playwright } from '@vitest/browser-playwright';
+import { defaultClientConditions, defaultServerConditions } from 'vite';
+import { defineConfig } from 'vitest/config';
+
+const g = globalThis as { Bun?: unknown; Deno?: unknown };
+const serverRuntime = g.Bun ? 'bun' : g.Deno ? 'deno' : 'node';
+const adapter = (name: string) => resolve(import.meta.dirname, `packages/aio-${name}/src/index.ts`);
+const include = ['test/conformance/**/*.test.ts'];
+
+export default defineConfig({
+  resolve: { conditions: ['aio-source', ...defaultClientConditions] },
+  ssr: { resolve: { conditions: ['aio-source', ...defaultServerConditions] } },
+  test: {
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    projects: [
+      {
+        extends: true,
+        resolve: { alias: { 'aio-under-test': adapter(serverRuntime) } },
+        test: { name: 'server', include, exclude: ['**/*.browser.test.ts'] },
+      },
+      {
+        extends: true,
+        resolve: { alias: { 'aio-under-test': adapter('browser') } },
+        server: {
+          host: '127.0.0.1',
+          headers: {
+            'Cross-Origin-Opener-Policy': 'same-origin',
+            'Cross-Origin-Embedder-Policy': 'require-corp',
+            'Cross-Origin-Resource-Policy': 'same-origin',
+          },
+        },
+        test: {
+          name: 'chromium',
+          include,
+          fileParallelism: false,
+          browser: {
+            enabled: true,
+            headless: true,
+            api: { host: '127.0.0.1' },
+            provider: playwright({
+              persistentContext: mkdtempSync(join(tmpdir(), 'aio-chromium-')),
+              launchOptions: {
+                executablePath: '/usr/bin/chromium',
+                args: [
+                  '--headless',
+                  '--no-sandbox',
+                  '--disable-gpu',
+                  '--disable-quic',
+                  '--no-first-run',
+                  '--disable-background-networking',
+                  '--disable-component-update',
+                  '--disable-sync',
+                ],
+              },
+            }),
+            instances: [{ browser: 'chromium' }],
+          },
+        },
+      },
+    ],
+  },
+});
