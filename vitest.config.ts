@@ -2,24 +2,22 @@
  * One conformance suite, four runtimes. The `server` project runs under whichever runtime
  * executes vitest (node, `bun --bun`, or `deno run`), and the `chromium` project runs the
  * same files in Debian's Chromium, on a page served from 127.0.0.1 with COOP/COEP so it is
- * cross-origin isolated. `aio-under-test` resolves to the adapter of the runtime running
- * the tests, so test files never name a runtime.
+ * cross-origin isolated. `aio-under-test` resolves to the built adapter of the runtime
+ * running the tests (the code that ships, whose IOThread worker entries exist as .js), so
+ * test files never name a runtime. `npm test` builds first.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { playwright } from '@vitest/browser-playwright';
-import { defaultClientConditions, defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 const g = globalThis as { Bun?: unknown; Deno?: unknown };
 const serverRuntime = g.Bun ? 'bun' : g.Deno ? 'deno' : 'node';
-const adapter = (name: string) => resolve(import.meta.dirname, `packages/aio-${name}/src/index.ts`);
+const adapter = (name: string) => resolve(import.meta.dirname, `packages/aio-${name}/dist/index.js`);
 const include = ['test/conformance/**/*.test.ts'];
 
 export default defineConfig({
-  resolve: { conditions: ['aio-source', ...defaultClientConditions] },
-  ssr: { resolve: { conditions: ['aio-source', ...defaultServerConditions] } },
   test: {
     testTimeout: 30_000,
     hookTimeout: 30_000,

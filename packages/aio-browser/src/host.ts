@@ -3,12 +3,37 @@
  * dedicated workers may. Without cross-origin isolation there is no SharedArrayBuffer,
  * and `crossOriginIsolationProblem()` says which header is missing.
  */
-import { type Host, createHost, probeCanBlock } from 'aio-core';
+import { type Host, createHost, probeCanBlock, spawnWebWorker, webWorkerParent } from 'aio-core';
 
 const canBlock = probeCanBlock();
+const entry = new URL('./iothread-worker.js', import.meta.url);
+
+/**
+ * Starts an IOThread worker. Its module is imported statically by a small generated
+ * entry, so no dynamic import() runs inside the worker (bundlers and dev servers rewrite
+ * those for the page, where their helpers exist, not for workers).
+ */
+function spawnThread(workerEntry: URL, module: string | null): ReturnType<typeof spawnWebWorker> {
+  const source =
+    module === null
+      ? `import { start } from ${JSON.stringify(workerEntry.href)}; start(null);`
+      : `import { start } from ${JSON.stringify(workerEntry.href)}; import * as m from ${JSON.stringify(module)}; start(m);`;
+  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+  try {
+    return spawnWebWorker(new URL(url));
+  } finally {
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  }
+}
 
 /** The host aio-browser installs in every thread that imports it. */
-export const browserHost: Host = createHost({ runtime: 'browser', canBlock: () => canBlock });
+export const browserHost: Host = createHost({
+  runtime: 'browser',
+  canBlock: () => canBlock,
+  spawnThread,
+  parentChannel: webWorkerParent,
+  iothreadEntry: entry,
+});
 
 /**
  * Null when this page or worker can use shared memory; otherwise a sentence naming the

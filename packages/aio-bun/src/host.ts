@@ -1,8 +1,18 @@
 /**
- * The Bun host: Bun lets every thread block, so only the runtime name differs from
- * aio-core's neutral host for now. Thread spawning (Bun's global Worker) comes with IOThreads.
+ * The Bun host: threads are Bun's global (web) Worker, not its node:worker_threads, which
+ * is unreliable under load; Bun reports a worker's end with its 'close' event. Every
+ * thread may block; module paths resolve against the working directory.
  */
-import { type Host, createHost } from 'aio-core';
+import { type Host, createHost, spawnWebWorker, webWorkerParent } from 'aio-core';
+
+declare const process: { cwd(): string };
 
 /** The host aio-bun installs in every thread that imports it. */
-export const bunHost: Host = createHost({ runtime: 'bun', canBlock: () => true });
+export const bunHost: Host = createHost({
+  runtime: 'bun',
+  canBlock: () => true,
+  spawnThread: (entry) => spawnWebWorker(entry, 'close'),
+  parentChannel: webWorkerParent,
+  iothreadEntry: new URL('./iothread-worker.js', import.meta.url),
+  moduleBase: () => `file://${process.cwd()}/`,
+});

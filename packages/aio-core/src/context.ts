@@ -38,6 +38,10 @@ import {
 import { assertCanBlock, getHost } from './host.js';
 import { EventNotifier } from './notifier.js';
 import { notifySlot } from './notify.js';
+import { type RecordHooks, failCallsReplyingTo, runRecord } from './calls.js';
+import { discard, drain, inboxPending } from './inbox.js';
+import type { InboxRecord } from './messages.js';
+import { flushOutbox, outboxPending } from './outbox.js';
 import { RemoteContext, type ContextHandle } from './remote-context.js';
 import { Slot, type WakeTable, wakeTable } from './shared-memory.js';
 import { Timer, TimerList, checkTimerArgs } from './timer.js';
@@ -66,6 +70,8 @@ export interface EventNotifierOptions {
 
 /** Idle BHs cap a blocking wait at this many ns (QEMU: 10 ms). */
 const IDLE_BH_TIMEOUT_NS = 10_000_000;
+/** How soon a blocking poll retries records waiting for room in a full inbox. */
+const OUTBOX_RETRY_NS = 1_000_000;
 /** How many busy passes an attached context runs before it yields to the host loop. */
 const ATTACHED_BUSY_PASSES = 32;
 
@@ -126,6 +132,11 @@ export class AioContext implements BhOwner {
   #externalDisabled = 0;
   #attached = false;
   #handle: ContextHandle | null = null;
+  #pendingReplies = 0;
+  /** Records that arrived through a fallback channel instead of the inbox ring. */
+  #delivered: InboxRecord[] = [];
+  /** What the thread runner adds to record handling (CONTROL records, replies to its parent). */
+  #hooks: RecordHooks = {};
 
   constructor(options?: AioContextOptions) {
     checkOptions('options', options);
@@ -217,6 +228,51 @@ export class AioContext implements BhOwner {
     });
   }
 
+  /** The wake table this context lives in. @internal */
+  get _table(): WakeTable {
+    return this.#table;
+  }
+
+  /** This context's slot in the wake table. @internal */
+  get _slot(): number {
+    return this.#slot;
+  }
+
+  /** Installs the thread runner's record hooks. @internal */
+  _setHooks(hooks: RecordHooks): void {
+    this.#hooks = hooks;
+  }
+
+  /**
+   * Counts calls whose reply will land here. While any is pending the context keeps the
+   * process alive, and the thread's main context attaches itself to the host loop so the
+   * reply is dispatched without the program polling. @internal
+   */
+  _expectReplies(delta: number): void {
+    this.#pendingReplies += delta;
+    if (delta > 0 && !this.#attached && this === mainContext) this.attach();
+    if (this.#pendingReplies === 0 && this.#attached) this.notify(); // re-evaluate keep-alive
+  }
+
+  /** Queues a record that arrived by structured clone; it runs like an inbox record. Any code in this thread. */
+  _deliver(record: InboxRecord): void {
+    if (this.#closed) return;
+    this.#delivered.push(record);
+    this.notify();
+  }
+
+  /** Turns inbox records into oneshot BHs of the current slice. */
+  #takeRecords(into: BottomHalf[]): void {
+    const records = this.#delivered.length > 0 ? this.#delivered : [];
+    if (records.length > 0) this.#delivered = [];
+    if (inboxPending(this.#table, this.#slot)) drain(this.#table, this.#slot, records);
+    // The slice is popped from its end: push in reverse so records run in arrival order.
+    for (let i = records.length - 1; i >= 0; i--) {
+      const record = records[i]!;
+      into.push(new BottomHalf(this, () => runRecord(this, record, this.#hooks), 'inbox', BH_PENDING | BH_SCHEDULED | BH_ONESHOT));
+    }
+  }
+
   /** True after `close()`. */
   get closed(): boolean {
     return this.#closed;
@@ -293,6 +349,7 @@ export class AioContext implements BhOwner {
     const slice = this.#localBhs;
     this.#localBhs = [];
     this.#takeRemoteBhs(slice);
+    this.#takeRecords(slice);
     this.#slices.push(slice);
     let progress = false;
     while (this.#slices.length > 0) {
@@ -331,9 +388,12 @@ export class AioContext implements BhOwner {
       return false;
     };
     if (Atomics.load(this.#w, this.#iRemoteHead) !== 0) return 0;
+    if (this.#delivered.length > 0 || inboxPending(this.#table, this.#slot)) return 0;
     if (scan(this.#localBhs)) return 0;
     for (const s of this.#slices) if (scan(s)) return 0;
     let timeout = idle ? IDLE_BH_TIMEOUT_NS : -1;
+    // Records waiting for room in another context's inbox are retried every millisecond.
+    if (outboxPending()) timeout = OUTBOX_RETRY_NS;
     for (const clock of CLOCK_ORDER) timeout = soonest(timeout, this.#timers[clock].deadlineNs());
     return timeout;
   }
@@ -387,7 +447,7 @@ export class AioContext implements BhOwner {
       return;
     }
     if (!old) {
-      if (e._table !== this.#table) {
+      if (e._table.id !== this.#table.id) {
         throw new AioError('ERR_AIO_FOREIGN_MEMORY', `AioContext '${this.name}': the notifier comes from another thread group's shared memory`);
       }
       if (!e._link(this.#slot + 1)) {
@@ -595,6 +655,7 @@ export class AioContext implements BhOwner {
     // aio_notify_accept: clear before looking at BHs, so a later notify is not lost.
     Atomics.store(this.#w, this.#iNotified, 0);
     const blockNs = pass.start > 0 ? getHost().nowNs() - pass.start : 0;
+    if (outboxPending()) flushOutbox();
     dispatching.push(this);
     try {
       let progress = pass.progress;
@@ -654,7 +715,7 @@ export class AioContext implements BhOwner {
     const host = getHost();
     const ms = AioContext.#waitMs(timeoutNs);
     if (keepAlive) host.ref();
-    let timer: unknown | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       const waits: Promise<unknown>[] = [];
       // Deno's waitAsync timeouts fire late, so a host timer bounds the wait too.
@@ -725,7 +786,7 @@ export class AioContext implements BhOwner {
   }
 
   #hasLiveWork(): boolean {
-    if (this.#handlers.length > 1) return true;
+    if (this.#handlers.length > 1 || this.#pendingReplies > 0) return true;
     for (const clock of CLOCK_ORDER) if (this.#timers[clock].size > 0) return true;
     return false;
   }
@@ -791,6 +852,9 @@ export class AioContext implements BhOwner {
       throw new AioError('ERR_AIO_TIMERS_PENDING', `AioContext '${this.name}': ${pending} timer(s) still pending; del() them before close()`);
     }
     this.#attached = false;
+    discard(this.#table, this.#slot);
+    this.#delivered = [];
+    failCallsReplyingTo(this);
     for (const h of this.#handlers) if (h.notifier) h.notifier._link(0);
     this.#handlers = [];
     this.#byNotifier.clear();

@@ -24,7 +24,11 @@ export type AioErrorCode =
   | 'ERR_AIO_THREAD_DIED'
   | 'ERR_AIO_UNBALANCED'
   | 'ERR_AIO_NO_HOST'
-  | 'ERR_AIO_COROUTINE';
+  | 'ERR_AIO_COROUTINE'
+  | 'ERR_AIO_NO_FUNCTION'
+  | 'ERR_AIO_NOT_SERIALIZABLE'
+  | 'ERR_AIO_REMOTE'
+  | 'ERR_AIO_THREAD_STOPPED';
 
 /** Base class of aio's own errors. Any thread. */
 export class AioError extends Error {

@@ -9,3 +9,17 @@ declare function setInterval(cb: () => void, ms?: number): unknown;
 declare function clearInterval(id: unknown): void;
 declare function queueMicrotask(cb: () => void): void;
 declare const performance: { now(): number };
+declare class TextEncoder {
+  encode(input?: string): Uint8Array;
+}
+declare class TextDecoder {
+  decode(input?: Uint8Array): string;
+}
+declare class URL {
+  constructor(url: string | URL, base?: string | URL);
+  readonly href: string;
+  toString(): string;
+}
+interface ImportMeta {
+  readonly url: string;
+}

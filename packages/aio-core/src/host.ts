@@ -11,6 +11,26 @@
  */
 import { AioError } from './errors.js';
 
+/** A message channel between a thread and the thread that started it. */
+export interface ThreadChannel {
+  /** Sends a structured-cloneable message. */
+  post(message: unknown): void;
+  /** Sets the one receiver of incoming messages. */
+  onMessage(receiver: (message: unknown) => void): void;
+}
+
+/** A thread started by the host, seen from its parent. */
+export interface SpawnedThread extends ThreadChannel {
+  /**
+   * Sets the receiver told once when the thread ends: with null when it exited, with the
+   * error when it crashed. Runtimes that cannot observe a clean exit report it through
+   * the runner's own last message instead.
+   */
+  onExit(receiver: (error: Error | null) => void): void;
+  /** Stops the thread and resolves when it is gone (join). */
+  terminate(): Promise<void>;
+}
+
 /** What an adapter provides to aio-core. */
 export interface Host {
   /** Short runtime name, for diagnostics ('node', 'bun', 'deno', 'browser', 'neutral'). */
@@ -26,6 +46,18 @@ export interface Host {
   ref(): void;
   /** Ends one `ref()`. */
   unref(): void;
+  /**
+   * Starts a thread running the module at `entry` (absent: this host cannot start
+   * threads). `module` is the user module the thread will load; hosts that cannot import
+   * it dynamically inside the thread load it statically at start.
+   */
+  spawnThread?(entry: URL, module: string | null): SpawnedThread;
+  /** The adapter's IOThread worker entry module. */
+  readonly iothreadEntry?: URL;
+  /** In a thread the host started: the channel to its parent. */
+  parentChannel?(): ThreadChannel;
+  /** The URL relative module specifiers given to IOThread.create resolve against (a directory URL ending in '/'). */
+  moduleBase?(): string;
 }
 
 /**
@@ -35,7 +67,7 @@ export interface Host {
  */
 export class KeepAlive {
   #count = 0;
-  #timer: unknown | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
 
   /** Adds one reference. Home thread only. */
   ref(): void {

@@ -11,4 +11,17 @@ export { Timer } from './timer.js';
 export { EventNotifier, type EventNotifierHandle } from './notifier.js';
 export { RemoteContext, type ContextHandle } from './remote-context.js';
 export { AioError, BhLeakedError, OwnerDiedError, type AioErrorCode } from './errors.js';
-export { type Host, KeepAlive, createHost, getHost, setHost, probeCanBlock } from './host.js';
+export {
+  type Host,
+  type SpawnedThread,
+  type ThreadChannel,
+  KeepAlive,
+  createHost,
+  getHost,
+  setHost,
+  probeCanBlock,
+} from './host.js';
+export { IOThread, type IOThreadOptions, IOTHREAD_POLL_MAX_NS_DEFAULT } from './iothread.js';
+export { runIOThread } from './iothread-runner.js';
+export { registerFunction, unregisterFunction } from './functions.js';
+export { spawnWebWorker, webWorkerParent } from './web-worker.js';

@@ -1,12 +1,16 @@
 /**
- * RemoteContext: a context seen from another thread through its handle. It can do what
- * QEMU lets any thread do to a foreign AioContext: notify it (aio_notify). Later layers
- * add the context lock, cross-thread oneshots and calls.
+ * RemoteContext: a context seen from any thread through its handle. It offers what QEMU
+ * lets any thread do to a foreign AioContext: notify it (aio_notify), run a function in it
+ * (aio_bh_schedule_oneshot), and run one and wait for the result (aio_wait_bh_oneshot,
+ * here asynchronous). Functions cross threads by name: the target thread registers them
+ * with `registerFunction`.
  *
  * Every method may be called from any thread.
  */
+import { type Target, sendCall, sendOneshot } from './calls.js';
 import { AioError, checkOptions } from './errors.js';
 import { notifySlot } from './notify.js';
+import type { FallbackChannel } from './outbox.js';
 import { type WakeTable, adoptWakeTable } from './shared-memory.js';
 
 /** The structured-cloneable form of an AioContext. */
@@ -24,30 +28,53 @@ export class RemoteContext {
   readonly name: string;
   /** The handle this view was built from (send it on to other threads). */
   readonly handle: ContextHandle;
-  readonly #table: WakeTable;
-  readonly #slot: number;
-  readonly #generation: number;
+  readonly #target: Target;
 
-  constructor(handle: ContextHandle) {
+  /**
+   * Builds a view from a handle. `fallback` delivers records that shared memory cannot
+   * carry (IOThreads pass their message port). Prefer `AioContext.from(handle)`.
+   */
+  constructor(handle: ContextHandle, fallback: FallbackChannel | null = null) {
     checkOptions('handle', handle);
     if (handle?.kind !== 'aio.AioContext' || !(handle.table instanceof SharedArrayBuffer)) {
       throw new AioError('ERR_AIO_BAD_HANDLE', 'AioContext.from(): the "handle" argument is not an AioContext handle');
     }
     this.name = handle.name;
     this.handle = handle;
-    this.#table = adoptWakeTable(handle.table);
-    this.#slot = handle.slot;
-    this.#generation = handle.generation;
+    const table: WakeTable = adoptWakeTable(handle.table);
+    this.#target = { table, slot: handle.slot, generation: handle.generation, name: handle.name, fallback };
   }
 
   /** False once the context was closed. Any thread. */
   get alive(): boolean {
-    return this.#table.generation(this.#slot) === this.#generation;
+    return this.#target.table.generation(this.#target.slot) === this.#target.generation;
   }
 
   /** Wakes the context's poll (aio_notify). Throws ERR_AIO_CLOSED if it was closed. Any thread. */
   notify(): void {
     if (!this.alive) throw new AioError('ERR_AIO_CLOSED', `RemoteContext.notify(): AioContext '${this.name}' is closed`);
-    notifySlot(this.#table, this.#slot);
+    notifySlot(this.#target.table, this.#target.slot);
+  }
+
+  /**
+   * Runs the function its thread registered as `name`, once, in this context's next poll
+   * (aio_bh_schedule_oneshot). Arguments travel as JSON through shared memory. Any thread.
+   */
+  scheduleOneshot(name: string, ...args: unknown[]): void {
+    sendOneshot(this.#target, name, args);
+  }
+
+  /**
+   * Runs the function registered as `name` in this context and resolves with its result
+   * (or rejects with its error's message and stack). The reply lands in the caller's
+   * current context. Any thread.
+   */
+  call(name: string, ...args: unknown[]): Promise<unknown> {
+    return sendCall(this.#target, name, args);
+  }
+
+  /** The slot and table of the target. @internal */
+  get _target(): Target {
+    return this.#target;
   }
 }

@@ -5,7 +5,8 @@
  *
  * The wake table is one `SharedArrayBuffer` that every thread of the group shares: each
  * live AioContext owns one slot in it holding its `notify_me` count, its `notified` flag,
- * the futex word it sleeps on, and the head of its remote bottom-half list. Objects that
+ * the futex word it sleeps on, the head of its remote bottom-half list, and its inbox (a
+ * byte ring other threads write requests and replies into, see inbox.ts). Objects that
  * must wake a context they were linked to after their handle was sent elsewhere (an
  * EventNotifier registered with a context) store the context's slot number, so any
  * thread that holds the table can wake it. Threads adopt the table of the first handle
@@ -27,12 +28,23 @@ export const Slot = {
   RemoteBhHead: 4,
   /** Number of `waitWhile` callers sleeping on this context (for `aioWaitKick`). */
   Waiters: 5,
+  /** Inbox producer lock: 0 free, 1 held, 2 held with waiters. */
+  InboxLock: 8,
+  /** Inbox write position in bytes (only grows, modulo 2^32). */
+  InboxWrite: 9,
+  /** Inbox read position in bytes (only grows, modulo 2^32). */
+  InboxRead: 10,
+  /** 1 when records were written since the home thread last looked. */
+  InboxPending: 11,
   /** Words per slot. */
-  Size: 8,
+  Size: 16,
 } as const;
 
-const SLOTS = 8192;
-const HEADER_WORDS = 8;
+/** Number of slots, i.e. of contexts alive at once in one thread group. */
+export const SLOTS = 1024;
+/** Bytes of each context's inbox ring (a power of two). */
+export const INBOX_BYTES = 16384;
+const HEADER_WORDS = 16;
 /** Header word: an id shared by every thread that uses this table. */
 const TABLE_ID = 0;
 /** Header word: where the next slot search starts. */
@@ -56,10 +68,14 @@ export function allocShared(bytes: number): SharedArrayBuffer {
 export class WakeTable {
   readonly sab: SharedArrayBuffer;
   readonly words: Int32Array;
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
 
   constructor(sab: SharedArrayBuffer) {
     this.sab = sab;
     this.words = new Int32Array(sab);
+    this.bytes = new Uint8Array(sab);
+    this.view = new DataView(sab);
   }
 
   /** A process-unique-enough id, so two tables can be told apart in error messages. */
@@ -70,6 +86,11 @@ export class WakeTable {
   /** Word index of a slot's first word. */
   base(slot: number): number {
     return HEADER_WORDS + slot * Slot.Size;
+  }
+
+  /** Byte offset of a slot's inbox ring. */
+  inboxOffset(slot: number): number {
+    return (HEADER_WORDS + SLOTS * Slot.Size) * 4 + slot * INBOX_BYTES;
   }
 
   /** The generation of the context that owns `slot` now (0 when free). Any thread. */
@@ -110,7 +131,7 @@ let table: WakeTable | undefined;
 /** This thread's wake table, created on first use. */
 export function wakeTable(): WakeTable {
   if (!table) {
-    const t = new WakeTable(allocShared((HEADER_WORDS + SLOTS * Slot.Size) * 4));
+    const t = new WakeTable(allocShared((HEADER_WORDS + SLOTS * Slot.Size) * 4 + SLOTS * INBOX_BYTES));
     Atomics.store(t.words, TABLE_ID, 1 + Math.floor(Math.random() * 0x7ffffffe));
     table = t;
   }
@@ -123,5 +144,9 @@ export function wakeTable(): WakeTable {
  */
 export function adoptWakeTable(sab: SharedArrayBuffer): WakeTable {
   if (!table) table = new WakeTable(sab);
-  return table.sab === sab ? table : new WakeTable(sab);
+  // Each structured clone makes a new SharedArrayBuffer object over the same memory, so
+  // tables are told apart by the id stored in them, not by object identity.
+  if (table.sab === sab) return table;
+  const other = new WakeTable(sab);
+  return other.id === table.id ? table : other;
 }

@@ -1,8 +1,17 @@
 /**
- * The Deno host: Deno lets every thread block, so only the runtime name differs from
- * aio-core's neutral host for now. Thread spawning (Deno's Worker) comes with IOThreads.
+ * The Deno host: threads are Deno's (web) Worker; every thread may block; module paths
+ * resolve against the working directory.
  */
-import { type Host, createHost } from 'aio-core';
+import { type Host, createHost, spawnWebWorker, webWorkerParent } from 'aio-core';
+
+declare const Deno: { cwd(): string };
 
 /** The host aio-deno installs in every thread that imports it. */
-export const denoHost: Host = createHost({ runtime: 'deno', canBlock: () => true });
+export const denoHost: Host = createHost({
+  runtime: 'deno',
+  canBlock: () => true,
+  spawnThread: (entry) => spawnWebWorker(entry),
+  parentChannel: webWorkerParent,
+  iothreadEntry: new URL('./iothread-worker.js', import.meta.url),
+  moduleBase: () => `file://${Deno.cwd()}/`,
+});

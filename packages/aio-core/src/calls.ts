@@ -1,0 +1,191 @@
+/**
+ * Cross-thread calls and oneshots (QEMU's aio_bh_schedule_oneshot across threads and
+ * aio_wait_bh_oneshot): the sending side, the pending-call table, and what a context does
+ * with each record its inbox receives.
+ *
+ * A call's reply goes to the caller's current context, which must be polled for the reply
+ * to land; the thread's main context is attached to the host loop for that automatically.
+ * Call ids come from a counter in the shared wake table, so they are unique in the thread
+ * group and a reply delivered by a fallback channel cannot settle the wrong call.
+ */
+import { AioContext } from './context.js';
+import { AioError, checkString } from './errors.js';
+import { lookupFunction } from './functions.js';
+import { threadId } from './locks/thread-id.js';
+import {
+  CALL,
+  CONTROL,
+  type CallRecord,
+  type InboxRecord,
+  ONESHOT,
+  RESULT,
+  type ResultRecord,
+  errorData,
+  errorFrom,
+  jsonSafe,
+} from './messages.js';
+import { type FallbackChannel, sendRecord } from './outbox.js';
+import type { WakeTable } from './shared-memory.js';
+
+/** Where a record goes: a context slot of a table, and how to reach it without shared memory. */
+export interface Target {
+  readonly table: WakeTable;
+  readonly slot: number;
+  readonly generation: number;
+  readonly name: string;
+  readonly fallback: FallbackChannel | null;
+}
+
+interface PendingCall {
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+  replyTo: AioContext;
+  target: Target;
+  what: string;
+}
+
+const pending = new Map<number, PendingCall>();
+let asyncRunning = 0;
+
+/** Calls this thread is serving whose function returned a promise not yet settled. */
+export function asyncCallsRunning(): number {
+  return asyncRunning;
+}
+
+/** Header word of the wake table holding the last call id. */
+const CALL_ID_WORD = 3;
+
+function checkAlive(target: Target, what: string): void {
+  if (target.table.generation(target.slot) !== target.generation) {
+    throw new AioError('ERR_AIO_CLOSED', `${what}: AioContext '${target.name}' is closed`);
+  }
+}
+
+/** Runs registered function `name` in the target context, without a reply. Any thread. */
+export function sendOneshot(target: Target, name: string, args: unknown[]): void {
+  checkString('name', name);
+  const what = `scheduleOneshot('${name}')`;
+  checkAlive(target, what);
+  sendRecord(target.table, target.slot, target.generation, [ONESHOT, name, args], jsonSafe(args), target.fallback, what);
+}
+
+/** Calls registered function `name` in the target context; resolves with its result. Any thread. */
+export function sendCall(target: Target, name: string, args: unknown[]): Promise<unknown> {
+  checkString('name', name);
+  const what = `call('${name}') on '${target.name}'`;
+  checkAlive(target, what);
+  const replyTo = AioContext.current();
+  if (replyTo._table.id !== target.table.id) {
+    throw new AioError('ERR_AIO_FOREIGN_MEMORY', `${what}: the caller's context '${replyTo.name}' is in another thread group's shared memory`);
+  }
+  let id = Atomics.add(target.table.words, CALL_ID_WORD, 1) + 1;
+  if (id <= 0) id = Atomics.add(target.table.words, CALL_ID_WORD, 1) + 1;
+  const record: CallRecord = [CALL, id, name, args, replyTo._slot, threadId()];
+  const promise = new Promise<unknown>((resolve, reject) => {
+    pending.set(id, { resolve, reject, replyTo, target, what });
+  });
+  try {
+    sendRecord(target.table, target.slot, target.generation, record, jsonSafe(args), target.fallback, what);
+  } catch (err) {
+    pending.delete(id);
+    throw err;
+  }
+  replyTo._expectReplies(1);
+  return promise;
+}
+
+/** Rejects every pending call to the context in `slot` (its thread died or stopped). This thread. */
+export function failCallsTo(table: WakeTable, slot: number, err: () => Error): void {
+  for (const [id, call] of pending) {
+    if (call.target.table === table && call.target.slot === slot) {
+      pending.delete(id);
+      call.replyTo._expectReplies(-1);
+      call.reject(err());
+    }
+  }
+}
+
+/** Rejects every pending call whose reply would land in `ctx` (it is closing). This thread. */
+export function failCallsReplyingTo(ctx: AioContext): void {
+  for (const [id, call] of pending) {
+    if (call.replyTo === ctx) {
+      pending.delete(id);
+      call.reject(new AioError('ERR_AIO_CLOSED', `${call.what}: the caller's context '${ctx.name}' was closed before the reply`));
+    }
+  }
+}
+
+function settle(record: ResultRecord): void {
+  const call = pending.get(record[1]);
+  if (!call) return;
+  pending.delete(record[1]);
+  call.replyTo._expectReplies(-1);
+  if (record[2] === 1) call.resolve(record[3]);
+  else call.reject(errorFrom(record[3] as never, call.what));
+}
+
+/** Handles of the thread runner for CONTROL records and replies to its parent. @internal */
+export interface RecordHooks {
+  /** Runs a CONTROL record (IOThread stop, ...). */
+  control?(op: string): void;
+  /** Thread id of the parent thread, reachable through `parentChannel`. */
+  parentThread?: number;
+  parentChannel?: FallbackChannel;
+}
+
+/**
+ * Runs one record in `ctx` (called from ctx's BH phase, so AioContext.current() is ctx).
+ * Home thread of ctx.
+ */
+export function runRecord(ctx: AioContext, record: InboxRecord, hooks: RecordHooks): void {
+  switch (record[0]) {
+    case ONESHOT:
+      lookupFunction(record[1], `the thread of '${ctx.name}'`)(...record[2]);
+      return;
+    case CALL:
+      return runCall(ctx, record, hooks);
+    case RESULT:
+      return settle(record);
+    case CONTROL:
+      hooks.control?.(record[1]);
+      return;
+  }
+}
+
+function runCall(ctx: AioContext, record: CallRecord, hooks: RecordHooks): void {
+  const [, id, name, args, replySlot, callerThread] = record;
+  const table = ctx._table;
+  const reply = (ok: 0 | 1, value: unknown) => {
+    const generation = table.generation(replySlot);
+    if (generation === 0) return; // the caller's context is gone
+    const channel = callerThread === hooks.parentThread ? (hooks.parentChannel ?? null) : null;
+    const result: ResultRecord = value === undefined ? [RESULT, id, ok] : [RESULT, id, ok, value];
+    try {
+      sendRecord(table, replySlot, generation, result, value === undefined || jsonSafe(value), channel, `reply to call('${name}')`);
+    } catch (err) {
+      sendRecord(table, replySlot, generation, [RESULT, id, 0, errorData(err)], true, null, `reply to call('${name}')`);
+    }
+  };
+  let value: unknown;
+  try {
+    value = lookupFunction(name, `the thread of '${ctx.name}'`)(...args);
+  } catch (err) {
+    reply(0, errorData(err));
+    return;
+  }
+  if (value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function') {
+    asyncRunning++;
+    (value as PromiseLike<unknown>).then(
+      (v) => {
+        asyncRunning--;
+        reply(1, v);
+      },
+      (err) => {
+        asyncRunning--;
+        reply(0, errorData(err));
+      },
+    );
+  } else {
+    reply(1, value);
+  }
+}

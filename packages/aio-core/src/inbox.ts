@@ -1,0 +1,123 @@
+/**
+ * Context inboxes: how work crosses threads without postMessage. Each context's slot in
+ * the wake table has a byte ring. Any thread appends a record (a length word, then UTF-8
+ * JSON); only the home thread reads. Producers serialise on a small futex lock in the
+ * slot; the home thread reads without the lock, because it is the only reader and it
+ * publishes its read position with a store the producers load.
+ *
+ * Ordering: a producer writes the record bytes, then stores the write position
+ * (Atomics.store); the reader loads the write position (Atomics.load) before it reads the
+ * bytes, so it never sees a position ahead of its bytes. Then the producer sets
+ * InboxPending and notifies the context (aio_notify), which the poll pairs with as for any
+ * notify.
+ *
+ * Records that do not fit (a ring of INBOX_BYTES, a record at most half of it) are the
+ * caller's problem: `tryAppend` returns false and the caller retries later or uses
+ * another channel.
+ */
+import { getHost } from './host.js';
+import { notifySlot } from './notify.js';
+import { INBOX_BYTES, Slot, type WakeTable } from './shared-memory.js';
+
+const MASK = INBOX_BYTES - 1;
+/** Length word that means "skip to the start of the ring". */
+const WRAP = -1;
+/** Largest payload accepted, so one record never needs most of the ring. */
+export const MAX_RECORD_BYTES = INBOX_BYTES / 2 - 8;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function lock(w: Int32Array, i: number): void {
+  if (Atomics.compareExchange(w, i, 0, 1) === 0) return;
+  const canBlock = getHost().canBlock();
+  for (let spins = 0; ; spins++) {
+    // 2 marks "held with waiters", so the holder knows to wake someone.
+    if (Atomics.exchange(w, i, 2) === 0) return;
+    // Pairs with the notify in unlock(). A thread that may not block spins instead: the
+    // critical section is a copy of at most a few KiB.
+    if (canBlock && spins > 16) Atomics.wait(w, i, 2, 1);
+  }
+}
+
+function unlock(w: Int32Array, i: number): void {
+  if (Atomics.exchange(w, i, 0) === 2) Atomics.notify(w, i, 1);
+}
+
+/** Encodes a message for an inbox. Any thread. */
+export function encodeRecord(message: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(message));
+}
+
+/**
+ * Appends an encoded record to `slot`'s inbox and wakes its context. Returns false when
+ * the ring has no room now. Any thread.
+ */
+export function tryAppend(table: WakeTable, slot: number, payload: Uint8Array): boolean {
+  const w = table.words;
+  const b = table.base(slot);
+  const need = 4 + ((payload.length + 3) & ~3);
+  lock(w, b + Slot.InboxLock);
+  try {
+    const write = Atomics.load(w, b + Slot.InboxWrite) >>> 0;
+    const read = Atomics.load(w, b + Slot.InboxRead) >>> 0;
+    const used = (write - read) >>> 0;
+    let at = write & MASK;
+    const tail = INBOX_BYTES - at;
+    const wraps = tail < need;
+    if (used + need + (wraps ? tail : 0) > INBOX_BYTES) return false;
+    const base = table.inboxOffset(slot);
+    let next = write;
+    if (wraps) {
+      table.view.setInt32(base + at, WRAP, true);
+      next = (next + tail) >>> 0;
+      at = 0;
+    }
+    table.view.setInt32(base + at, payload.length, true);
+    table.bytes.set(payload, base + at + 4);
+    // Publishes the bytes above; pairs with the load in drain().
+    Atomics.store(w, b + Slot.InboxWrite, (next + need) | 0);
+  } finally {
+    unlock(w, b + Slot.InboxLock);
+  }
+  Atomics.store(w, b + Slot.InboxPending, 1);
+  notifySlot(table, slot);
+  return true;
+}
+
+/** True when records may be waiting. Home thread. */
+export function inboxPending(table: WakeTable, slot: number): boolean {
+  return Atomics.load(table.words, table.base(slot) + Slot.InboxPending) !== 0;
+}
+
+/** Takes every record written so far, decoded, in order. Home thread only. */
+export function drain(table: WakeTable, slot: number, into: unknown[]): void {
+  const w = table.words;
+  const b = table.base(slot);
+  // Clear first: a record written after this is either seen below or re-flags the inbox.
+  Atomics.store(w, b + Slot.InboxPending, 0);
+  const base = table.inboxOffset(slot);
+  let read = Atomics.load(w, b + Slot.InboxRead) >>> 0;
+  // Pairs with the store of the write position in tryAppend().
+  const write = Atomics.load(w, b + Slot.InboxWrite) >>> 0;
+  while (read !== write) {
+    const at = read & MASK;
+    const len = table.view.getInt32(base + at, true);
+    if (len === WRAP) {
+      read = (read + (INBOX_BYTES - at)) >>> 0;
+      continue;
+    }
+    // slice() copies out of shared memory: TextDecoder refuses shared views.
+    into.push(JSON.parse(decoder.decode(table.bytes.slice(base + at + 4, base + at + 4 + len))));
+    read = (read + 4 + ((len + 3) & ~3)) >>> 0;
+  }
+  Atomics.store(w, b + Slot.InboxRead, read | 0);
+}
+
+/** Drops every unread record (context close). Home thread only. */
+export function discard(table: WakeTable, slot: number): void {
+  const w = table.words;
+  const b = table.base(slot);
+  Atomics.store(w, b + Slot.InboxRead, Atomics.load(w, b + Slot.InboxWrite));
+  Atomics.store(w, b + Slot.InboxPending, 0);
+}

@@ -1,0 +1,91 @@
+/**
+ * IOThread, the thread's own side (QEMU's iothread_run): receives its start message,
+ * creates its context and makes it the thread's home context, loads the module and runs
+ * `setup(ctx)`, reports ready, and runs the loop until a stop record arrives. Adapters call
+ * `runIOThread` from their worker entry with the channel to the parent.
+ *
+ * Runs in the IOThread.
+ */
+import { asyncCallsRunning } from './calls.js';
+import { AioContext } from './context.js';
+import { type ThreadChannel, getHost } from './host.js';
+import type { IOThreadInit, IOThreadMessage } from './iothread.js';
+import { setThreadId, threadId } from './locks/thread-id.js';
+import { errorData } from './messages.js';
+import { adoptWakeTable } from './shared-memory.js';
+
+/** How often a dedicated loop lets the host run while async calls are unfinished. */
+const ASYNC_TICK_NS = 1_000_000;
+
+/** Resolves after one host task: every queued microtask has run by then. */
+function yieldToHost(): Promise<void> {
+  return new Promise<void>((r) => setTimeout(r, 0));
+}
+
+/** Runs an IOThread on `channel`: waits for the start message, then loops. IOThread only. */
+export async function runIOThread(channel: ThreadChannel, importModule: (url: string) => Promise<unknown>): Promise<void> {
+  const init = await new Promise<IOThreadInit>((resolve) => channel.onMessage((m) => resolve(m as IOThreadInit)));
+  const send = (m: IOThreadMessage) => channel.post(m);
+  adoptWakeTable(init.table);
+  if (threadId() === init.parentThread) setThreadId(init.parentThread === 0x7fffffff ? 1 : init.parentThread + 1);
+  const ctx = new AioContext({ name: init.name, pollMaxNs: init.pollMaxNs, pollGrow: init.pollGrow, pollShrink: init.pollShrink });
+  AioContext.setHome(ctx);
+  let running = true;
+  let hostTurn = false;
+  ctx._setHooks({
+    control(op) {
+      if (op === 'stop') running = false;
+      else if (op === 'host') hostTurn = true;
+    },
+    parentThread: init.parentThread,
+    parentChannel: (record) => send({ kind: 'aio.record', record }),
+  });
+  channel.onMessage((m) => {
+    const msg = m as { kind?: string; record?: never };
+    if (msg.kind === 'aio.record' && msg.record) ctx._deliver(msg.record);
+  });
+  try {
+    if (init.module !== null) {
+      const mod = (await importModule(init.module)) as { setup?: (ctx: AioContext) => unknown };
+      if (typeof mod.setup === 'function') await mod.setup(ctx);
+    }
+  } catch (err) {
+    send({ kind: 'aio.failed', error: errorData(err) });
+    AioContext.setHome(null);
+    return;
+  }
+  send({ kind: 'aio.ready', handle: ctx.handle });
+  try {
+    if (init.mode === 'dedicated') {
+      // While an async function called here is unfinished, the loop wakes every
+      // millisecond and gives the host loop a turn, so its promise chain (and any host
+      // timer it awaits) can finish; otherwise the host loop runs only when a message
+      // waits on the port.
+      const tick = ctx.timer('realtime', 1, () => {});
+      while (running) {
+        ctx.poll(true);
+        if (hostTurn || asyncCallsRunning() > 0) {
+          hostTurn = false;
+          await yieldToHost();
+          if (asyncCallsRunning() > 0 && !tick.pending()) tick.modNs(getHost().nowNs() + ASYNC_TICK_NS);
+        }
+      }
+      tick.del();
+    } else {
+      while (running) await ctx.pollAsync();
+    }
+  } catch (err) {
+    // An exception out of a callback ends the thread, like an uncaught exception; the
+    // parent rejects pending calls with ERR_AIO_THREAD_DIED and locks report owner death.
+    AioContext.setHome(null);
+    send({ kind: 'aio.crashed', error: errorData(err) });
+    return;
+  }
+  AioContext.setHome(null);
+  try {
+    ctx.close();
+    send({ kind: 'aio.exited' });
+  } catch (err) {
+    send({ kind: 'aio.exited', error: errorData(err) });
+  }
+}

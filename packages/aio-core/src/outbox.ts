@@ -1,0 +1,92 @@
+/**
+ * Sending records to another context's inbox, with back-pressure. When the target's ring
+ * is full, records wait in this thread's outbox for that target, in order, and are
+ * retried whenever this thread polls any context or a host timer fires, so two threads
+ * that flood each other never deadlock. Records JSON cannot carry go through the
+ * target's fallback channel (an IOThread's port) if there is one.
+ *
+ * Per thread; any code in this thread may send.
+ */
+import { AioError } from './errors.js';
+import { MAX_RECORD_BYTES, encodeRecord, tryAppend } from './inbox.js';
+import type { InboxRecord } from './messages.js';
+import type { WakeTable } from './shared-memory.js';
+
+/** Delivers a record by structured clone when shared memory cannot carry it. */
+export type FallbackChannel = (record: InboxRecord) => void;
+
+interface Queue {
+  table: WakeTable;
+  slot: number;
+  generation: number;
+  records: Uint8Array[];
+}
+
+const queues = new Map<string, Queue>();
+let retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+function key(table: WakeTable, slot: number): string {
+  return `${table.id}:${slot}`;
+}
+
+/** True while some record waits for room. */
+export function outboxPending(): boolean {
+  return queues.size > 0;
+}
+
+/** Retries every waiting record; returns true when the outbox is empty. Any code in this thread. */
+export function flushOutbox(): boolean {
+  for (const [k, q] of queues) {
+    if (q.table.generation(q.slot) !== q.generation) {
+      queues.delete(k); // the target closed: its records have no reader any more
+      continue;
+    }
+    while (q.records.length > 0 && tryAppend(q.table, q.slot, q.records[0]!)) q.records.shift();
+    if (q.records.length === 0) queues.delete(k);
+  }
+  if (queues.size > 0 && retryTimer === undefined) {
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      flushOutbox();
+    }, 1);
+  }
+  return queues.size === 0;
+}
+
+/**
+ * Sends `record` to the context in `slot`. `what` names the operation for errors.
+ * Throws ERR_AIO_NOT_SERIALIZABLE when JSON cannot carry the record and there is no
+ * fallback channel.
+ */
+export function sendRecord(
+  table: WakeTable,
+  slot: number,
+  generation: number,
+  record: InboxRecord,
+  safe: boolean,
+  fallback: FallbackChannel | null,
+  what: string,
+): void {
+  let payload: Uint8Array | null = null;
+  if (safe) {
+    payload = encodeRecord(record);
+    if (payload.length > MAX_RECORD_BYTES) payload = null;
+  }
+  if (!payload) {
+    if (fallback) return fallback(record);
+    throw new AioError(
+      'ERR_AIO_NOT_SERIALIZABLE',
+      `${what}: the arguments or result cannot go through shared memory (JSON values up to ${MAX_RECORD_BYTES} bytes) and the target has no message channel`,
+    );
+  }
+  const k = key(table, slot);
+  const q = queues.get(k);
+  if (q) {
+    q.records.push(payload);
+    flushOutbox();
+    return;
+  }
+  if (tryAppend(table, slot, payload)) return;
+  queues.set(k, { table, slot, generation, records: [payload] });
+  flushOutbox();
+}

@@ -1,0 +1,114 @@
+/**
+ * IOThreads on every runtime: create with a module and setup(ctx), calls through shared
+ * memory (and through the thread's port for values JSON cannot carry), errors with the
+ * remote message and stack, both wait modes, stop and join, failure while loading, a crash
+ * rejecting pending calls, and QEMU's /aio/multi/lifecycle.
+ */
+import { AioContext, IOThread, registerFunction } from 'aio-under-test';
+import { describe, expect, it } from 'vitest';
+
+const moduleUrl = new URL('./workers/iothread-module.mjs', import.meta.url);
+
+describe('IOThread', () => {
+  it('/aio/multi/lifecycle: creates and joins 5 IOThreads', async () => {
+    const threads = await Promise.all([0, 1, 2, 3, 4].map((i) => IOThread.create({ name: `io${i}` })));
+    expect(threads.map((t) => t.context.alive)).toEqual([true, true, true, true, true]);
+    await Promise.all(threads.map((t) => t.stop()));
+    expect(threads.map((t) => t.state)).toEqual(['stopped', 'stopped', 'stopped', 'stopped', 'stopped']);
+    expect(threads.map((t) => t.context.alive)).toEqual([false, false, false, false, false]);
+  });
+
+  for (const mode of ['dedicated', 'integrated'] as const) {
+    it(`calls run in the thread's context and return results (${mode})`, async () => {
+      await using t = await IOThread.create({ name: `calls-${mode}`, module: moduleUrl, mode });
+      expect(await t.call('add', 2, 40)).toBe(42);
+      expect(await t.call('echo', { a: [1, 'two', null], b: true })).toEqual({ a: [1, 'two', null], b: true });
+      expect(await t.call('nothing')).toBeUndefined();
+      expect(await t.call('where')).toEqual({ current: `calls-${mode}`, isSetupCtx: true });
+      expect(await t.call('later', 7, 1)).toEqual({ v: 7, ms: 1 });
+      expect(await t.call('timerIn', 20)).toBeGreaterThanOrEqual(19);
+      const many = await Promise.all(Array.from({ length: 500 }, (_, i) => t.call('add', i, 1)));
+      expect(many).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
+    });
+  }
+
+  it('an integrated thread keeps its host loop working: host timers fire', async () => {
+    await using t = await IOThread.create({ module: moduleUrl, mode: 'integrated' });
+    expect(await t.call('hostTimer', 10)).toBe('host timer fired');
+  });
+
+  it('errors come back with their message, code and remote stack', async () => {
+    await using t = await IOThread.create({ module: moduleUrl });
+    const err = (await t.call('fail', 'it broke').catch((e) => e)) as Error & { code?: string; remoteStack?: string };
+    expect(err).toBeInstanceOf(Error);
+    expect(err.message).toBe('it broke');
+    expect(err.code).toBe('E_TEST');
+    expect(err.remoteStack).toContain('iothread-module');
+    const missing = (await t.call('no-such-function').catch((e) => e)) as Error & { code?: string };
+    expect(missing.code).toBe('ERR_AIO_NO_FUNCTION');
+  });
+
+  it('values JSON cannot carry travel through the thread port', async () => {
+    await using t = await IOThread.create({ module: moduleUrl });
+    const bytes = (await t.call('bytes', 4)) as Uint8Array;
+    expect(bytes).toBeInstanceOf(Uint8Array);
+    expect(bytes.length).toBe(4);
+    const big = 'x'.repeat(20_000);
+    expect(await t.call('echo', big)).toBe(big);
+    expect(await t.call('echo', new Map([[1, 2]]))).toEqual(new Map([[1, 2]]));
+  });
+
+  it('scheduleOneshot runs a registered function once, in order', async () => {
+    await using t = await IOThread.create({ module: moduleUrl });
+    for (let i = 0; i < 10; i++) t.context.scheduleOneshot('hit');
+    expect(await t.call('hits')).toBe(10);
+  });
+
+  it('the thread can call back into this thread through a context handle', async () => {
+    registerFunction('mainSquare', (x: number) => x * x);
+    await using t = await IOThread.create({ module: moduleUrl });
+    expect(await t.call('callBack', AioContext.main().handle, 'mainSquare', 12)).toBe(144);
+  });
+
+  it('create() rejects with the message of a module that fails to load', async () => {
+    const err = (await IOThread.create({ module: new URL('./workers/iothread-bad-module.mjs', import.meta.url) }).catch((e) => e)) as Error;
+    expect(err.message).toContain('setup refused: bad configuration');
+    const missing = (await IOThread.create({ module: new URL('./workers/does-not-exist.mjs', import.meta.url) }).catch((e) => e)) as Error;
+    expect(missing).toBeInstanceOf(Error);
+  });
+
+  it('a crash rejects pending calls with ERR_AIO_THREAD_DIED and stop() still resolves', async () => {
+    const t = await IOThread.create({ module: moduleUrl });
+    expect(await t.call('crash')).toBe('crashing');
+    const pending = t.call('add', 1, 1).catch((e) => e);
+    await expect.poll(() => t.state, { timeout: 5000 }).toBe('dead');
+    const err = (await pending) as Error & { code?: string };
+    if (err instanceof Error) expect(err.code).toBe('ERR_AIO_THREAD_DIED');
+    const after = (await t.call('add', 1, 1).catch((e) => e)) as Error & { code?: string };
+    expect(after.code).toBe('ERR_AIO_THREAD_DIED');
+    await t.stop();
+  });
+
+  it('stop() joins, is idempotent, and calls after it reject', async () => {
+    const t = await IOThread.create({ module: moduleUrl });
+    const a = t.stop();
+    const b = t.stop();
+    expect(a).toBe(b);
+    await a;
+    const err = (await t.call('add', 1, 2).catch((e) => e)) as Error & { code?: string };
+    expect(err.code).toBe('ERR_AIO_THREAD_STOPPED');
+  });
+
+  it('stop() rejects naming bottom halves the thread leaked', async () => {
+    const t = await IOThread.create({ module: moduleUrl });
+    await t.call('leak');
+    const err = (await t.stop().catch((e) => e)) as Error;
+    expect(err.message).toContain('leaked-by-test');
+  });
+
+  it('bad options are rejected before any thread starts', async () => {
+    await expect(IOThread.create({ mode: 'fast' as never })).rejects.toThrow(RangeError);
+    await expect(IOThread.create({ pollMaxNs: -1 })).rejects.toThrow(/options.pollMaxNs/);
+    await expect(IOThread.create({ module: 42 as never })).rejects.toThrow(/options.module/);
+  });
+});

@@ -1,0 +1,43 @@
+// The module the IOThread conformance tests load into their IOThreads.
+import { AioContext, registerFunction } from 'aio-core';
+
+let ctxAtSetup = null;
+let hits = 0;
+
+export function setup(ctx) {
+  ctxAtSetup = ctx;
+  registerFunction('add', (a, b) => a + b);
+  registerFunction('echo', (v) => v);
+  registerFunction('nothing', () => undefined);
+  registerFunction('where', () => ({ current: AioContext.current().name, isSetupCtx: AioContext.current() === ctxAtSetup }));
+  registerFunction('fail', (msg) => {
+    const err = new Error(msg);
+    err.code = 'E_TEST';
+    throw err;
+  });
+  registerFunction('later', async (v, ms) => {
+    await null;
+    return { v, ms };
+  });
+  registerFunction('bytes', (n) => new Uint8Array(n));
+  registerFunction('hit', () => ++hits);
+  registerFunction('hits', () => hits);
+  registerFunction('timerIn', (ms) => new Promise((resolve) => {
+    const ctx = AioContext.current();
+    const start = performance.now();
+    const t = ctx.timer('realtime', 1_000_000, () => resolve(performance.now() - start));
+    t.mod(performance.now() + ms);
+  }));
+  registerFunction('hostTimer', (ms) => new Promise((resolve) => setTimeout(() => resolve('host timer fired'), ms)));
+  registerFunction('crash', () => {
+    AioContext.current().scheduleOneshot(() => {
+      throw new Error('deliberate crash');
+    });
+    return 'crashing';
+  });
+  registerFunction('leak', () => {
+    AioContext.current().bh(() => {}, { name: 'leaked-by-test' });
+    return 'leaked';
+  });
+  registerFunction('callBack', async (handle, name, ...args) => AioContext.from(handle).call(name, ...args));
+}
