@@ -156,6 +156,28 @@ describe('poll order and progress', () => {
   });
 });
 
+describe('stats', () => {
+  it('counts polls, bottom halves, timers and handler dispatches; timing is opt-in', () => {
+    const timed = new AioContext({ name: 'timed', timing: true });
+    for (const c of [ctx, timed]) {
+      const e = new EventNotifier(true);
+      c.setEventNotifier(e, (n) => n.testAndClear());
+      c.scheduleOneshot(() => {});
+      c.timer(Clock.Realtime, SCALE_MS, () => {}).modNs(0);
+      flush(c);
+      const s = c.stats();
+      expect(s.bhRuns).toBe(1);
+      expect(s.timersFired).toBe(1);
+      expect(s.handlerDispatches).toBe(1);
+      expect(s.polls).toBeGreaterThanOrEqual(2);
+      c.setEventNotifier(e, null);
+    }
+    expect(ctx.stats().dispatchingNs).toBe(0);
+    expect(timed.stats().dispatchingNs).toBeGreaterThan(0);
+    timed.close();
+  });
+});
+
 describe('external clients', () => {
   it('disableExternal stops external handlers, nests, and enableExternal resumes them', () => {
     const ext = new EventNotifier(false);

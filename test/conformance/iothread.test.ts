@@ -106,6 +106,20 @@ describe('IOThread', () => {
     expect(err.message).toContain('leaked-by-test');
   });
 
+  it('stats() reports calls, run and wait times, and utilization', async () => {
+    await using t = await IOThread.create({ module: moduleUrl });
+    for (let i = 0; i < 50; i++) await t.call('add', i, i);
+    await t.call('timerIn', 5);
+    const s = t.stats();
+    expect(s.calls).toBe(51);
+    expect(s.runTime.count).toBe(51);
+    expect(s.runTime.max).toBeGreaterThanOrEqual(4_000_000); // the 5 ms timer call
+    expect(s.waitTime.count).toBe(51);
+    expect(s.waitTime.p50).toBeGreaterThan(0);
+    expect(s.utilization).toBeGreaterThanOrEqual(0);
+    expect(s.utilization).toBeLessThanOrEqual(1);
+  });
+
   it('bad options are rejected before any thread starts', async () => {
     await expect(IOThread.create({ mode: 'fast' as never })).rejects.toThrow(RangeError);
     await expect(IOThread.create({ pollMaxNs: -1 })).rejects.toThrow(/options.pollMaxNs/);

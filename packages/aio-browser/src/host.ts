@@ -9,15 +9,13 @@ const canBlock = probeCanBlock();
 const entry = new URL('./iothread-worker.js', import.meta.url);
 
 /**
- * Starts an IOThread worker. Its module is imported statically by a small generated
+ * Starts an IOThread worker. Its modules are imported statically by a small generated
  * entry, so no dynamic import() runs inside the worker (bundlers and dev servers rewrite
  * those for the page, where their helpers exist, not for workers).
  */
-function spawnThread(workerEntry: URL, module: string | null): ReturnType<typeof spawnWebWorker> {
-  const source =
-    module === null
-      ? `import { start } from ${JSON.stringify(workerEntry.href)}; start(null);`
-      : `import { start } from ${JSON.stringify(workerEntry.href)}; import * as m from ${JSON.stringify(module)}; start(m);`;
+function spawnThread(workerEntry: URL, modules: string[]): ReturnType<typeof spawnWebWorker> {
+  const imports = modules.map((m, i) => `import * as m${i} from ${JSON.stringify(m)};`).join('');
+  const source = `import { start } from ${JSON.stringify(workerEntry.href)};${imports}start([${modules.map((_, i) => `m${i}`).join(',')}]);`;
   const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
   try {
     return spawnWebWorker(new URL(url));

@@ -11,6 +11,7 @@
 import { AioContext } from './context.js';
 import { AioError, checkString } from './errors.js';
 import { lookupFunction } from './functions.js';
+import { getHost } from './host.js';
 import { threadId } from './locks/thread-id.js';
 import {
   CALL,
@@ -36,11 +37,14 @@ export interface Target {
   readonly fallback: FallbackChannel | null;
 }
 
+/** Told the outcome of a call, synchronously, in the reply context's poll; `runNs` is how long the function ran. */
+export type CallCallback = (err: Error | null, value?: unknown, runNs?: number) => void;
+
 interface PendingCall {
-  resolve(value: unknown): void;
-  reject(err: Error): void;
+  done: CallCallback;
   replyTo: AioContext;
-  target: Target;
+  /** The context the call went to; null for replies awaited from a thread that is starting. */
+  target: Target | null;
   what: string;
 }
 
@@ -69,40 +73,72 @@ export function sendOneshot(target: Target, name: string, args: unknown[]): void
   sendRecord(target.table, target.slot, target.generation, [ONESHOT, name, args], jsonSafe(args), target.fallback, what);
 }
 
-/** Calls registered function `name` in the target context; resolves with its result. Any thread. */
-export function sendCall(target: Target, name: string, args: unknown[]): Promise<unknown> {
+/**
+ * Registers a reply the current context will receive as a RESULT record with the returned
+ * id, and calls `done` when it arrives, inside that context's poll. Any thread.
+ * @internal
+ */
+export function expectReply(table: WakeTable, target: Target | null, what: string, done: CallCallback): { id: number; replyTo: AioContext } {
+  const replyTo = AioContext.current();
+  if (replyTo._table.id !== table.id) {
+    throw new AioError('ERR_AIO_FOREIGN_MEMORY', `${what}: the caller's context '${replyTo.name}' is in another thread group's shared memory`);
+  }
+  let id = Atomics.add(table.words, CALL_ID_WORD, 1) + 1;
+  if (id <= 0) id = Atomics.add(table.words, CALL_ID_WORD, 1) + 1;
+  pending.set(id, { done, replyTo, target, what });
+  replyTo._expectReplies(1);
+  return { id, replyTo };
+}
+
+/** Forgets an expected reply that will never come (its request could not be sent). */
+function forget(id: number): void {
+  const call = pending.get(id);
+  if (!call) return;
+  pending.delete(id);
+  call.replyTo._expectReplies(-1);
+}
+
+/**
+ * Calls registered function `name` in the target context; `done` runs in the caller's
+ * current context's poll with the outcome, even while that poll blocks. Any thread.
+ */
+export function sendCallWith(target: Target, name: string, args: unknown[], done: CallCallback): void {
   checkString('name', name);
   const what = `call('${name}') on '${target.name}'`;
   checkAlive(target, what);
-  const replyTo = AioContext.current();
-  if (replyTo._table.id !== target.table.id) {
-    throw new AioError('ERR_AIO_FOREIGN_MEMORY', `${what}: the caller's context '${replyTo.name}' is in another thread group's shared memory`);
-  }
-  let id = Atomics.add(target.table.words, CALL_ID_WORD, 1) + 1;
-  if (id <= 0) id = Atomics.add(target.table.words, CALL_ID_WORD, 1) + 1;
+  const { id, replyTo } = expectReply(target.table, target, what, done);
   const record: CallRecord = [CALL, id, name, args, replyTo._slot, threadId()];
-  const promise = new Promise<unknown>((resolve, reject) => {
-    pending.set(id, { resolve, reject, replyTo, target, what });
-  });
   try {
     sendRecord(target.table, target.slot, target.generation, record, jsonSafe(args), target.fallback, what);
   } catch (err) {
-    pending.delete(id);
+    forget(id);
     throw err;
   }
-  replyTo._expectReplies(1);
-  return promise;
+}
+
+/** Calls registered function `name` in the target context; resolves with its result. Any thread. */
+export function sendCall(target: Target, name: string, args: unknown[]): Promise<unknown> {
+  return new Promise((resolve, reject) => sendCallWith(target, name, args, (err, value) => (err ? reject(err) : resolve(value))));
 }
 
 /** Rejects every pending call to the context in `slot` (its thread died or stopped). This thread. */
 export function failCallsTo(table: WakeTable, slot: number, err: () => Error): void {
   for (const [id, call] of pending) {
-    if (call.target.table === table && call.target.slot === slot) {
+    if (call.target && call.target.table.id === table.id && call.target.slot === slot) {
       pending.delete(id);
       call.replyTo._expectReplies(-1);
-      call.reject(err());
+      call.done(err());
     }
   }
+}
+
+/** Fails one expected reply now (its sender died). This thread. */
+export function failReply(id: number, err: Error): void {
+  const call = pending.get(id);
+  if (!call) return;
+  pending.delete(id);
+  call.replyTo._expectReplies(-1);
+  call.done(err);
 }
 
 /** Rejects every pending call whose reply would land in `ctx` (it is closing). This thread. */
@@ -110,7 +146,7 @@ export function failCallsReplyingTo(ctx: AioContext): void {
   for (const [id, call] of pending) {
     if (call.replyTo === ctx) {
       pending.delete(id);
-      call.reject(new AioError('ERR_AIO_CLOSED', `${call.what}: the caller's context '${ctx.name}' was closed before the reply`));
+      call.done(new AioError('ERR_AIO_CLOSED', `${call.what}: the caller's context '${ctx.name}' was closed before the reply`));
     }
   }
 }
@@ -120,8 +156,8 @@ function settle(record: ResultRecord): void {
   if (!call) return;
   pending.delete(record[1]);
   call.replyTo._expectReplies(-1);
-  if (record[2] === 1) call.resolve(record[3]);
-  else call.reject(errorFrom(record[3] as never, call.what));
+  if (record[2] === 0) call.done(errorFrom(record[3] as never, call.what), undefined, record[4]);
+  else call.done(null, record[2] === 1 ? record[3] : undefined, record[4]);
 }
 
 /** Handles of the thread runner for CONTROL records and replies to its parent. @internal */
@@ -155,15 +191,18 @@ export function runRecord(ctx: AioContext, record: InboxRecord, hooks: RecordHoo
 function runCall(ctx: AioContext, record: CallRecord, hooks: RecordHooks): void {
   const [, id, name, args, replySlot, callerThread] = record;
   const table = ctx._table;
+  const host = getHost();
+  const started = host.nowNs();
   const reply = (ok: 0 | 1, value: unknown) => {
     const generation = table.generation(replySlot);
     if (generation === 0) return; // the caller's context is gone
+    const runNs = Math.round(host.nowNs() - started);
     const channel = callerThread === hooks.parentThread ? (hooks.parentChannel ?? null) : null;
-    const result: ResultRecord = value === undefined ? [RESULT, id, ok] : [RESULT, id, ok, value];
+    const result: ResultRecord = value === undefined && ok === 1 ? [RESULT, id, 2, 0, runNs] : [RESULT, id, ok, value, runNs];
     try {
       sendRecord(table, replySlot, generation, result, value === undefined || jsonSafe(value), channel, `reply to call('${name}')`);
     } catch (err) {
-      sendRecord(table, replySlot, generation, [RESULT, id, 0, errorData(err)], true, null, `reply to call('${name}')`);
+      sendRecord(table, replySlot, generation, [RESULT, id, 0, errorData(err), runNs], true, null, `reply to call('${name}')`);
     }
   };
   let value: unknown;

@@ -44,6 +44,9 @@ import type { InboxRecord } from './messages.js';
 import { flushOutbox, outboxPending } from './outbox.js';
 import { RemoteContext, type ContextHandle } from './remote-context.js';
 import { Slot, type WakeTable, wakeTable } from './shared-memory.js';
+import type { Coroutine } from './coroutine/coroutine.js';
+import { coEnter, coSchedule } from './coroutine/schedule.js';
+import { ThreadPool } from './thread-pool.js';
 import { Timer, TimerList, checkTimerArgs } from './timer.js';
 
 /** Options of `new AioContext()`. */
@@ -56,6 +59,29 @@ export interface AioContextOptions {
   pollGrow?: number;
   /** Divisor by which polling time shrinks (0 = drop to 0 at once). */
   pollShrink?: number;
+  /**
+   * Also measure where time goes (polling, sleeping, dispatching) for `stats()`; costs two
+   * clock reads per poll. Counters are always kept. IOThreads turn it on.
+   */
+  timing?: boolean;
+}
+
+/** What `AioContext.stats()` reports. Times are nanoseconds (0 unless timing is on). */
+export interface AioContextStats {
+  /** Polls run. */
+  polls: number;
+  /** Bottom-half callbacks run (idle ones included). */
+  bhRuns: number;
+  /** Timer callbacks run. */
+  timersFired: number;
+  /** Handler callbacks run (the context's own notifier excluded). */
+  handlerDispatches: number;
+  /** Time spent busy-polling before sleeping. */
+  pollingNs: number;
+  /** Time spent asleep waiting for events. */
+  sleepingNs: number;
+  /** Time spent running callbacks. */
+  dispatchingNs: number;
 }
 
 /** Options of `setEventNotifier()` beyond QEMU's arguments. */
@@ -133,6 +159,10 @@ export class AioContext implements BhOwner {
   #attached = false;
   #handle: ContextHandle | null = null;
   #pendingReplies = 0;
+  readonly #timing: boolean;
+  readonly #stats: AioContextStats = { polls: 0, bhRuns: 0, timersFired: 0, handlerDispatches: 0, pollingNs: 0, sleepingNs: 0, dispatchingNs: 0 };
+  #pool: ThreadPool | null = null;
+  #poolModules: (string | URL)[] = [];
   /** Records that arrived through a fallback channel instead of the inbox ring. */
   #delivered: InboxRecord[] = [];
   /** What the thread runner adds to record handling (CONTROL records, replies to its parent). */
@@ -148,6 +178,8 @@ export class AioContext implements BhOwner {
     checkInteger('options.pollMaxNs', maxNs, 0, Number.MAX_SAFE_INTEGER);
     checkNumber('options.pollGrow', grow, 0);
     checkNumber('options.pollShrink', shrink, 0);
+    if (options?.timing !== undefined && typeof options.timing !== 'boolean') throw argTypeError('options.timing', 'a boolean', options.timing);
+    this.#timing = options?.timing ?? false;
     this.name = name;
     this.#table = wakeTable();
     [this.#slot, this.#generation] = this.#table.claim();
@@ -236,6 +268,49 @@ export class AioContext implements BhOwner {
   /** This context's slot in the wake table. @internal */
   get _slot(): number {
     return this.#slot;
+  }
+
+  // ---------------------------------------------------------------- coroutines
+
+  /**
+   * Restarts `co` here (aio_co_enter): schedules it if this is not the current context;
+   * inside a coroutine, queues it to run when the current one yields or returns; else
+   * enters it now. Home thread.
+   */
+  coEnter(co: Coroutine<unknown>): void {
+    coEnter(this, co);
+  }
+
+  /**
+   * Enters `co` in this context's next poll, after everything scheduled before it
+   * (aio_co_schedule); scheduling it twice throws ERR_AIO_COROUTINE. Home thread.
+   */
+  coSchedule(co: Coroutine<unknown>): void {
+    coSchedule(this, co);
+  }
+
+  /**
+   * This context's thread pool (QEMU's aio_get_thread_pool), created on first use. Its
+   * workers load the modules of this context's IOThread. Home thread.
+   */
+  get threadPool(): ThreadPool {
+    this.assertOpen('AioContext.threadPool');
+    return (this.#pool ??= new ThreadPool(this, this.#poolModules));
+  }
+
+  /** The modules pool workers of this context load first (the IOThread's own). @internal */
+  _setPoolModules(modules: string[]): void {
+    this.#poolModules = modules;
+  }
+
+  /** Runs `fn` with this context as AioContext.current(), so replies it asks for land here. @internal */
+  _run<T>(fn: () => T): T {
+    dispatching.push(this);
+    try {
+      return fn();
+    } finally {
+      dispatching.pop();
+    }
   }
 
   /** Installs the thread runner's record hooks. @internal */
@@ -363,6 +438,7 @@ export class AioContext implements BhOwner {
       if (flags & (BH_DELETED | BH_ONESHOT)) this.#freeBh(bh);
       if ((flags & (BH_SCHEDULED | BH_DELETED)) === BH_SCHEDULED) {
         if (!(flags & BH_IDLE)) progress = true;
+        this.#stats.bhRuns++;
         bh._cb();
       }
     }
@@ -408,9 +484,10 @@ export class AioContext implements BhOwner {
   }
 
   #runTimers(): boolean {
-    let progress = false;
-    for (const clock of CLOCK_ORDER) if (this.#timers[clock].run()) progress = true;
-    return progress;
+    let fired = 0;
+    for (const clock of CLOCK_ORDER) fired += this.#timers[clock].run();
+    this.#stats.timersFired += fired;
+    return fired > 0;
   }
 
   // ---------------------------------------------------------------- handlers
@@ -520,7 +597,10 @@ export class AioContext implements BhOwner {
         h.onPollReady();
         h.inPollList = !h.deleted;
       }
-      if (!h.own) progress = true;
+      if (!h.own) {
+        progress = true;
+        this.#stats.handlerDispatches++;
+      }
       if (this.#poll.maxNs > 0 && h.inPollList) adjustPollingTime(h, this.#poll, blockNs);
     }
     return progress;
@@ -564,6 +644,7 @@ export class AioContext implements BhOwner {
       now = host.nowNs();
     } while (pass.timeout !== 0 && now - start < maxNs);
     this.#removeIdlePollHandlers(now);
+    this.#stats.pollingNs += now - start;
     if (pass.timeout > 0) pass.timeout = Math.max(0, pass.timeout - (now - start));
     return progress;
   }
@@ -656,6 +737,8 @@ export class AioContext implements BhOwner {
     Atomics.store(this.#w, this.#iNotified, 0);
     const blockNs = pass.start > 0 ? getHost().nowNs() - pass.start : 0;
     if (outboxPending()) flushOutbox();
+    this.#stats.polls++;
+    const t0 = this.#timing ? getHost().nowNs() : 0;
     dispatching.push(this);
     try {
       let progress = pass.progress;
@@ -665,7 +748,23 @@ export class AioContext implements BhOwner {
       return progress;
     } finally {
       dispatching.pop();
+      if (this.#timing) this.#addTime('dispatchingNs', getHost().nowNs() - t0);
     }
+  }
+
+  /** Adds to a time counter and publishes busy/sleep totals in shared memory (for IOThread utilization). */
+  #addTime(kind: 'dispatchingNs' | 'sleepingNs', ns: number): void {
+    this.#stats[kind] += ns;
+    const b = (this.#table.base(this.#slot) + (kind === 'sleepingNs' ? Slot.SleepNs : Slot.BusyNs)) * 4;
+    this.#table.view.setFloat64(b, kind === 'sleepingNs' ? this.#stats.sleepingNs : this.#stats.dispatchingNs + this.#stats.pollingNs, true);
+  }
+
+  /**
+   * Counters of this context's work, and with the `timing` option where its time went.
+   * Home thread.
+   */
+  stats(): AioContextStats {
+    return { ...this.#stats };
   }
 
   /** Milliseconds for a futex wait; -1 (infinite) becomes Infinity. */
@@ -686,7 +785,9 @@ export class AioContext implements BhOwner {
     if (blocking) assertCanBlock('AioContext.poll(true)');
     const pass = this.#prepare(blocking);
     if (pass.timeout !== 0) {
+      const t0 = this.#timing ? getHost().nowNs() : 0;
       Atomics.wait(this.#w, this.#iWake, 0, AioContext.#waitMs(pass.timeout));
+      if (this.#timing) this.#addTime('sleepingNs', getHost().nowNs() - t0);
       this.#collectReady(pass.ready);
     }
     return this.#dispatch(pass);
@@ -704,8 +805,10 @@ export class AioContext implements BhOwner {
   async #pollAsync(keepAlive: boolean): Promise<boolean> {
     const pass = this.#prepare(true);
     if (pass.timeout !== 0) {
+      const t0 = this.#timing ? getHost().nowNs() : 0;
       await this.#sleepAsync(pass.timeout, keepAlive);
       if (this.#closed) return false;
+      if (this.#timing) this.#addTime('sleepingNs', getHost().nowNs() - t0);
       this.#collectReady(pass.ready);
     }
     return this.#dispatch(pass);
@@ -852,6 +955,7 @@ export class AioContext implements BhOwner {
       throw new AioError('ERR_AIO_TIMERS_PENDING', `AioContext '${this.name}': ${pending} timer(s) still pending; del() them before close()`);
     }
     this.#attached = false;
+    if (this.#pool) void this.#pool.shutdown();
     discard(this.#table, this.#slot);
     this.#delivered = [];
     failCallsReplyingTo(this);

@@ -28,7 +28,8 @@ export type AioErrorCode =
   | 'ERR_AIO_NO_FUNCTION'
   | 'ERR_AIO_NOT_SERIALIZABLE'
   | 'ERR_AIO_REMOTE'
-  | 'ERR_AIO_THREAD_STOPPED';
+  | 'ERR_AIO_THREAD_STOPPED'
+  | 'ERR_AIO_CANCELLED';
 
 /** Base class of aio's own errors. Any thread. */
 export class AioError extends Error {

@@ -29,6 +29,10 @@ export interface SpawnedThread extends ThreadChannel {
   onExit(receiver: (error: Error | null) => void): void;
   /** Stops the thread and resolves when it is gone (join). */
   terminate(): Promise<void>;
+  /** Lets the process exit while this thread still runs (where the runtime can). */
+  unref?(): void;
+  /** Undoes unref(). */
+  ref?(): void;
 }
 
 /** What an adapter provides to aio-core. */
@@ -48,10 +52,10 @@ export interface Host {
   unref(): void;
   /**
    * Starts a thread running the module at `entry` (absent: this host cannot start
-   * threads). `module` is the user module the thread will load; hosts that cannot import
-   * it dynamically inside the thread load it statically at start.
+   * threads). `modules` are the user modules the thread will load; hosts that cannot
+   * import them dynamically inside the thread load them statically at start.
    */
-  spawnThread?(entry: URL, module: string | null): SpawnedThread;
+  spawnThread?(entry: URL, modules: string[]): SpawnedThread;
   /** The adapter's IOThread worker entry module. */
   readonly iothreadEntry?: URL;
   /** In a thread the host started: the channel to its parent. */

@@ -4,7 +4,8 @@
  *
  * @module aio-core
  */
-export { AioContext, aioWaitKick, type AioContextOptions, type EventNotifierOptions } from './context.js';
+export { AioContext, aioWaitKick, type AioContextOptions, type AioContextStats, type EventNotifierOptions } from './context.js';
+export { Histogram, type HistogramSummary } from './histogram.js';
 export { BottomHalf, RemoteBottomHalf, type BottomHalfHandle } from './bh.js';
 export { Clock, type ClockType, SCALE_NS, SCALE_US, SCALE_MS, clockNs, virtualClock } from './clock.js';
 export { Timer } from './timer.js';
@@ -21,7 +22,18 @@ export {
   setHost,
   probeCanBlock,
 } from './host.js';
-export { IOThread, type IOThreadOptions, IOTHREAD_POLL_MAX_NS_DEFAULT } from './iothread.js';
+export { IOThread, type IOThreadOptions, type IOThreadStats, IOTHREAD_POLL_MAX_NS_DEFAULT } from './iothread.js';
 export { runIOThread } from './iothread-runner.js';
 export { registerFunction, unregisterFunction } from './functions.js';
+export { ThreadPool, type ThreadPoolRequest, POOL_IDLE_TIMEOUT_MS } from './thread-pool.js';
 export { spawnWebWorker, webWorkerParent } from './web-worker.js';
+export {
+  Coroutine,
+  awaitPromise,
+  sleep,
+  CoMutex,
+  CoRwLock,
+  CoQueue,
+  type CoLockable,
+  type Waitable,
+} from './coroutine/index.js';

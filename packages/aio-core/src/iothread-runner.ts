@@ -11,7 +11,8 @@ import { AioContext } from './context.js';
 import { type ThreadChannel, getHost } from './host.js';
 import type { IOThreadInit, IOThreadMessage } from './iothread.js';
 import { setThreadId, threadId } from './locks/thread-id.js';
-import { errorData } from './messages.js';
+import { RESULT, type ResultRecord, errorData, jsonSafe } from './messages.js';
+import { sendRecord } from './outbox.js';
 import { adoptWakeTable } from './shared-memory.js';
 
 /** How often a dedicated loop lets the host run while async calls are unfinished. */
@@ -22,14 +23,24 @@ function yieldToHost(): Promise<void> {
   return new Promise<void>((r) => setTimeout(r, 0));
 }
 
-/** Runs an IOThread on `channel`: waits for the start message, then loops. IOThread only. */
-export async function runIOThread(channel: ThreadChannel, importModule: (url: string) => Promise<unknown>): Promise<void> {
+type ThreadModule = { setup?: (ctx: AioContext) => unknown; teardown?: (ctx: AioContext) => unknown };
+
+/**
+ * Runs an IOThread on `channel`: waits for the start message, loads the modules with
+ * `importModule` (given each URL and its index), then loops. IOThread only.
+ */
+export async function runIOThread(channel: ThreadChannel, importModule: (url: string, index: number) => Promise<unknown>): Promise<void> {
   const init = await new Promise<IOThreadInit>((resolve) => channel.onMessage((m) => resolve(m as IOThreadInit)));
   const send = (m: IOThreadMessage) => channel.post(m);
-  adoptWakeTable(init.table);
+  const table = adoptWakeTable(init.table);
+  const ready = (record: ResultRecord) => {
+    const slot = init.ready[1];
+    sendRecord(table, slot, table.generation(slot), record, jsonSafe(record), null, 'IOThread ready');
+  };
   if (threadId() === init.parentThread) setThreadId(init.parentThread === 0x7fffffff ? 1 : init.parentThread + 1);
-  const ctx = new AioContext({ name: init.name, pollMaxNs: init.pollMaxNs, pollGrow: init.pollGrow, pollShrink: init.pollShrink });
+  const ctx = new AioContext({ name: init.name, pollMaxNs: init.pollMaxNs, pollGrow: init.pollGrow, pollShrink: init.pollShrink, timing: true });
   AioContext.setHome(ctx);
+  ctx._setPoolModules(init.modules);
   let running = true;
   let hostTurn = false;
   ctx._setHooks({
@@ -44,17 +55,19 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
     const msg = m as { kind?: string; record?: never };
     if (msg.kind === 'aio.record' && msg.record) ctx._deliver(msg.record);
   });
+  const mods: ThreadModule[] = [];
   try {
-    if (init.module !== null) {
-      const mod = (await importModule(init.module)) as { setup?: (ctx: AioContext) => unknown };
+    for (const [i, url] of init.modules.entries()) {
+      const mod = (await importModule(url, i)) as ThreadModule;
+      mods.push(mod);
       if (typeof mod.setup === 'function') await mod.setup(ctx);
     }
   } catch (err) {
-    send({ kind: 'aio.failed', error: errorData(err) });
     AioContext.setHome(null);
+    ready([RESULT, init.ready[0], 0, errorData(err)]);
     return;
   }
-  send({ kind: 'aio.ready', handle: ctx.handle });
+  ready([RESULT, init.ready[0], 1, { name: ctx.name, slot: ctx._slot, generation: ctx.handle.generation }]);
   try {
     if (init.mode === 'dedicated') {
       // While an async function called here is unfinished, the loop wakes every
@@ -81,8 +94,10 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
     send({ kind: 'aio.crashed', error: errorData(err) });
     return;
   }
-  AioContext.setHome(null);
   try {
+    // Modules release what setup() created (their BHs, timers, handlers) before close.
+    for (const mod of mods.reverse()) if (typeof mod.teardown === 'function') await mod.teardown(ctx);
+    AioContext.setHome(null);
     ctx.close();
     send({ kind: 'aio.exited' });
   } catch (err) {

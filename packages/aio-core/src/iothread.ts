@@ -7,21 +7,26 @@
  *
  * An IOThread object belongs to the thread that created it: its methods are for that thread.
  */
-import { failCallsTo } from './calls.js';
+import { type CallCallback, expectReply, failCallsTo, failReply, sendCallWith } from './calls.js';
 import { AioContext } from './context.js';
-import { AioError, argRangeError, argTypeError, checkInteger, checkNumber, checkOptions, checkString } from './errors.js';
+import { AioError, argRangeError, argTypeError, checkFunction, checkInteger, checkNumber, checkOptions, checkString } from './errors.js';
 import { type SpawnedThread, getHost } from './host.js';
 import { threadId } from './locks/thread-id.js';
 import { CONTROL, type InboxRecord, type RemoteErrorData, errorFrom } from './messages.js';
 import { sendRecord } from './outbox.js';
-import { type ContextHandle, RemoteContext } from './remote-context.js';
-import { wakeTable } from './shared-memory.js';
+import { RemoteContext } from './remote-context.js';
+import { type HistogramSummary, Histogram } from './histogram.js';
+import { Slot, wakeTable } from './shared-memory.js';
 
 /** Options of `IOThread.create()`. */
 export interface IOThreadOptions {
   /** Thread and context name. */
   name?: string;
-  /** Module loaded in the thread before create() resolves; it may export `setup(ctx)`. */
+  /**
+   * Module loaded in the thread before create() resolves. It may export `setup(ctx)`, run
+   * before create() resolves, and `teardown(ctx)`, run when the thread stops, before its
+   * context is closed (delete the bottom halves setup created there).
+   */
   module?: string | URL;
   /**
    * 'dedicated' (default): the loop sleeps in Atomics.wait between events, for the lowest
@@ -30,6 +35,8 @@ export interface IOThreadOptions {
    * keep working).
    */
   mode?: 'dedicated' | 'integrated';
+  /** More modules to load after `module`, each with its own optional setup/teardown. */
+  modules?: (string | URL)[];
   /** Adaptive polling ceiling in ns (default 32768, as QEMU's IOThreads). */
   pollMaxNs?: number;
   /** Polling growth factor (0 = default 2). */
@@ -46,23 +53,42 @@ export interface IOThreadInit {
   kind: 'aio.init';
   table: SharedArrayBuffer;
   name: string;
-  module: string | null;
+  modules: string[];
   mode: 'dedicated' | 'integrated';
   pollMaxNs: number;
   pollGrow: number;
   pollShrink: number;
   parentThread: number;
+  /** Where to send the ready reply: [call id, slot of the parent's context]. */
+  ready: [number, number];
+}
+
+/** What a ready reply carries: the thread's context, less the table the parent already has. @internal */
+export interface ReadyData {
+  name: string;
+  slot: number;
+  generation: number;
 }
 
 /** Messages an IOThread sends its parent. @internal */
 export type IOThreadMessage =
-  | { kind: 'aio.ready'; handle: ContextHandle }
-  | { kind: 'aio.failed'; error: RemoteErrorData }
   | { kind: 'aio.record'; record: InboxRecord }
   | { kind: 'aio.exited'; error?: RemoteErrorData }
   | { kind: 'aio.crashed'; error: RemoteErrorData };
 
 let threadCount = 0;
+
+/** What `IOThread.stats()` reports (piscina-style observability). Times are nanoseconds. */
+export interface IOThreadStats {
+  /** Calls that completed (with a result or an error). */
+  calls: number;
+  /** Share of the thread's time spent working (dispatching and busy-polling) rather than asleep, 0..1. */
+  utilization: number;
+  /** How long the called functions ran, in the thread. */
+  runTime: HistogramSummary;
+  /** How long calls waited: the round trip minus the run time (queueing, wake-up, transfer). */
+  waitTime: HistogramSummary;
+}
 
 /** A URL string for `specifier`: URLs as they are, paths against the host's base (cwd or page). */
 function resolveModule(specifier: string | URL, base: string | undefined): string {
@@ -86,6 +112,8 @@ export class IOThread {
   #stopPromise: Promise<void> | null = null;
   #exitError: RemoteErrorData | undefined;
   #crash: Error | null = null;
+  readonly #runTime = new Histogram();
+  readonly #waitTime = new Histogram();
 
   private constructor(name: string, context: RemoteContext, thread: SpawnedThread, exit: Promise<Error | null>) {
     this.name = name;
@@ -96,16 +124,33 @@ export class IOThread {
   }
 
   /**
-   * Starts an IOThread and resolves once its module is loaded and `setup(ctx)` returned;
+   * Starts an IOThread and resolves once its modules are loaded and their `setup(ctx)` returned;
    * rejects with the module's error if loading or setup threw. Needs an adapter that can
    * start threads (aio-node, aio-bun, aio-deno, aio-browser).
    */
-  static async create(options: IOThreadOptions = {}): Promise<IOThread> {
+  static create(options: IOThreadOptions = {}): Promise<IOThread> {
+    return new Promise((resolve, reject) => {
+      IOThread.start(options, (err, thread) => (err ? reject(err) : resolve(thread!)));
+    });
+  }
+
+  /**
+   * The callback form of create(): `done` runs once the thread is ready or failed, inside
+   * a poll of the caller's current context, so it also works while that context is polled
+   * with a blocking poll (the thread pool starts its workers this way). Throws at once for
+   * bad options.
+   */
+  static start(options: IOThreadOptions, done: (err: Error | null, thread?: IOThread) => void): void {
     checkOptions('options', options);
+    checkFunction('done', done);
     const name = options.name ?? `iothread${++threadCount}`;
     checkString('options.name', name);
     if (options.module !== undefined && typeof options.module !== 'string' && !(options.module instanceof URL)) {
       throw argTypeError('options.module', 'a string or URL', options.module);
+    }
+    if (options.modules !== undefined) {
+      if (!Array.isArray(options.modules)) throw argTypeError('options.modules', 'an array of strings or URLs', options.modules);
+      for (const m of options.modules) if (typeof m !== 'string' && !(m instanceof URL)) throw argTypeError('options.modules[]', 'a string or URL', m);
     }
     const mode = options.mode ?? 'dedicated';
     if (mode !== 'dedicated' && mode !== 'integrated') throw argRangeError('options.mode', "'dedicated' or 'integrated'", mode);
@@ -119,37 +164,47 @@ export class IOThread {
     if (!host.spawnThread || !host.iothreadEntry) {
       throw new AioError('ERR_AIO_NO_HOST', `IOThread.create(): the '${host.runtime}' host cannot start threads; import aio-node, aio-bun, aio-deno or aio-browser`);
     }
-    const module = options.module === undefined ? null : resolveModule(options.module, host.moduleBase?.());
+    const base = host.moduleBase?.();
+    const modules = [...(options.module === undefined ? [] : [options.module]), ...(options.modules ?? [])].map((m) => resolveModule(m, base));
     const table = wakeTable();
-    const thread = host.spawnThread(host.iothreadEntry, module);
-    let onReady!: (m: IOThreadMessage) => void;
-    const first = new Promise<IOThreadMessage>((r) => (onReady = r));
+    const thread = host.spawnThread(host.iothreadEntry, modules);
     let self: IOThread | null = null;
-    thread.onMessage((m) => {
-      const msg = m as IOThreadMessage;
-      if (!self) return onReady(msg);
-      self.#receive(msg);
-    });
     const exit = new Promise<Error | null>((resolve) => thread.onExit(resolve));
-    const init: IOThreadInit = { kind: 'aio.init', table: table.sab, name, module, mode, pollMaxNs, pollGrow, pollShrink, parentThread: threadId() };
-    thread.post(init);
-    const outcome = await Promise.race([first, exit.then((error) => ({ kind: 'aio.died' as const, error }))]);
-    if (outcome.kind === 'aio.failed') {
-      await thread.terminate();
-      throw errorFrom(outcome.error, `IOThread.create('${name}')`);
-    }
-    if (outcome.kind !== 'aio.ready') {
-      await thread.terminate();
-      const why = outcome.kind === 'aio.died' && outcome.error ? `: ${outcome.error.message}` : '';
-      throw new AioError('ERR_AIO_THREAD_DIED', `IOThread '${name}' died while starting${why}`);
-    }
-    const context = new RemoteContext(outcome.handle, (record) => {
-      thread.post({ kind: 'aio.record', record });
-      // A dedicated loop only sees port messages when it yields to its host loop.
-      sendRecord(context._target.table, context._target.slot, context._target.generation, [CONTROL, 'host'], true, null, 'IOThread');
+    // Readiness comes back as a reply record through shared memory, not as a port message:
+    // the caller may be sleeping in a blocking poll, where no host event is delivered.
+    const { id, replyTo } = expectReply(table, null, `IOThread.create('${name}')`, (err, ready) => {
+      if (err) {
+        void thread.terminate();
+        return done(err);
+      }
+      const handle = { kind: 'aio.AioContext', table: table.sab, ...(ready as ReadyData) } as const;
+      const context = new RemoteContext(handle, (record) => {
+        thread.post({ kind: 'aio.record', record });
+        // A dedicated loop only sees port messages when it yields to its host loop.
+        sendRecord(context._target.table, context._target.slot, context._target.generation, [CONTROL, 'host'], true, null, 'IOThread');
+      });
+      self = new IOThread(name, context, thread, exit);
+      done(null, self);
     });
-    self = new IOThread(name, context, thread, exit);
-    return self;
+    thread.onMessage((m) => {
+      if (self) self.#receive(m as IOThreadMessage);
+    });
+    void exit.then((error) => {
+      if (!self) failReply(id, new AioError('ERR_AIO_THREAD_DIED', `IOThread '${name}' died while starting${error ? `: ${error.message}` : ''}`, { cause: error }));
+    });
+    const init: IOThreadInit = {
+      kind: 'aio.init',
+      table: table.sab,
+      name,
+      modules,
+      mode,
+      pollMaxNs,
+      pollGrow,
+      pollShrink,
+      parentThread: threadId(),
+      ready: [id, replyTo._slot],
+    };
+    thread.post(init);
   }
 
   #receive(msg: IOThreadMessage): void {
@@ -175,6 +230,12 @@ export class IOThread {
     );
   }
 
+  /** Whether the thread holds the process alive (it does by default). @internal */
+  _holdProcess(hold: boolean): void {
+    if (hold) this.#thread.ref?.();
+    else this.#thread.unref?.();
+  }
+
   /** 'running', 'stopping', 'stopped', or 'dead' (the thread crashed or exited on its own). */
   get state(): 'running' | 'stopping' | 'stopped' | 'dead' {
     return this.#state;
@@ -188,10 +249,44 @@ export class IOThread {
   call(name: string, ...args: unknown[]): Promise<unknown> {
     if (this.#state === 'dead') return Promise.reject(new AioError('ERR_AIO_THREAD_DIED', `IOThread '${this.name}' has died`));
     if (this.#state !== 'running') return Promise.reject(new AioError('ERR_AIO_THREAD_STOPPED', `IOThread '${this.name}' is stopped`));
+    return new Promise((resolve, reject) => this._callWith(name, args, (err, value) => (err ? reject(err) : resolve(value))));
+  }
+
+  /** Call counts, utilization and run/wait-time histograms of this thread. Its creator's thread. */
+  stats(): IOThreadStats {
+    const t = this.context._target;
+    const b = t.table.base(t.slot) * 4;
+    const busy = this.#state === 'running' ? t.table.view.getFloat64(b + Slot.BusyNs * 4, true) : 0;
+    const sleep = this.#state === 'running' ? t.table.view.getFloat64(b + Slot.SleepNs * 4, true) : 0;
+    return {
+      calls: this.#runTime.summary().count,
+      utilization: busy + sleep > 0 ? busy / (busy + sleep) : 0,
+      runTime: this.#runTime.summary(),
+      waitTime: this.#waitTime.summary(),
+    };
+  }
+
+  /**
+   * The callback form of call(): `done` runs in the caller's current context's poll, also
+   * while that poll blocks. @internal
+   */
+  _callWith(name: string, args: unknown[], done: CallCallback): void {
+    if (this.#state !== 'running') {
+      const code = this.#state === 'dead' ? 'ERR_AIO_THREAD_DIED' : 'ERR_AIO_THREAD_STOPPED';
+      return done(new AioError(code, `IOThread '${this.name}' is ${this.#state}`));
+    }
+    const host = getHost();
+    const sent = host.nowNs();
     try {
-      return this.context.call(name, ...args);
+      sendCallWith(this.context._target, name, args, (err, value, runNs) => {
+        if (runNs !== undefined) {
+          this.#runTime.record(runNs);
+          this.#waitTime.record(host.nowNs() - sent - runNs);
+        }
+        done(err, value, runNs);
+      });
     } catch (err) {
-      return Promise.reject(err);
+      done(err as Error);
     }
   }
 

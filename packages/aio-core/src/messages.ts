@@ -4,7 +4,9 @@
  *
  *   [ONESHOT, name, args]                         run a registered function, no reply
  *   [CALL, id, name, args, replySlot, replyGen]   run it and reply to the caller's context
- *   [RESULT, id, ok, value | error]               settle the caller's pending call
+ *   [RESULT, id, ok, value | error, runNs]        settle the caller's pending call; ok is 1
+ *                                                 (value), 2 (undefined) or 0 (error); runNs is
+ *                                                 how long the function ran
  *   [CONTROL, op]                                 for the thread runner (stop, ...)
  *
  * Values travel as JSON. `jsonSafe` says whether a value survives that unchanged; a value
@@ -18,7 +20,7 @@ export const CONTROL = 3;
 
 export type OneshotRecord = [typeof ONESHOT, string, unknown[]];
 export type CallRecord = [typeof CALL, number, string, unknown[], number, number];
-export type ResultRecord = [typeof RESULT, number, 0 | 1, unknown?];
+export type ResultRecord = [typeof RESULT, number, 0 | 1 | 2, unknown?, number?];
 export type ControlRecord = [typeof CONTROL, string];
 export type InboxRecord = OneshotRecord | CallRecord | ResultRecord | ControlRecord;
 

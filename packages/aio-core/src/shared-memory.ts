@@ -36,6 +36,10 @@ export const Slot = {
   InboxRead: 10,
   /** 1 when records were written since the home thread last looked. */
   InboxPending: 11,
+  /** Float64 over words 12-13: ns the context spent dispatching and busy-polling (published when timing stats are on). */
+  BusyNs: 12,
+  /** Float64 over words 14-15: ns the context spent sleeping. */
+  SleepNs: 14,
   /** Words per slot. */
   Size: 16,
 } as const;

@@ -45,21 +45,21 @@ export class TimerList {
   /**
    * Runs every timer due at one reading of the clock (timerlist_run_timers). A callback
    * that re-arms its timer at or before that reading runs again in this pass.
-   * Returns true if any callback ran.
+   * Returns how many callbacks ran.
    */
-  run(): boolean {
-    if (this.#heap.length === 0 || !clockEnabled(this.clock)) return false;
+  run(): number {
+    if (this.#heap.length === 0 || !clockEnabled(this.clock)) return 0;
     const now = clockNs(this.clock);
-    let progress = false;
+    let fired = 0;
     for (;;) {
       const head = this.#heap[0];
       if (!head || head._expire > now) break;
       this.#removeAt(0);
       head._expire = -1;
-      progress = true;
+      fired++;
       head._cb();
     }
-    return progress;
+    return fired;
   }
 
   /** Arms `t` at `expireNs`; returns true if it became the earliest. */

@@ -9,6 +9,9 @@ import type { SpawnedThread, ThreadChannel } from './host.js';
 interface WebWorker {
   postMessage(message: unknown): void;
   terminate(): void;
+  /** Bun's workers can stop holding the process; others lack it. */
+  unref?(): void;
+  ref?(): void;
   addEventListener(type: string, listener: (event: { data?: unknown; message?: string; error?: unknown; preventDefault?(): void }) => void): void;
 }
 
@@ -52,6 +55,8 @@ export function spawnWebWorker(entry: URL, exitEvent?: string): SpawnedThread {
       worker.terminate();
       end(null);
     },
+    unref: () => worker.unref?.(),
+    ref: () => worker.ref?.(),
   };
 }
 

@@ -18,6 +18,8 @@ function spawnThread(entry: URL): SpawnedThread {
     onMessage: (r) => void worker.on('message', r),
     onExit: (r) => void exit.then(r),
     terminate: async () => void (await worker.terminate()),
+    unref: () => worker.unref(),
+    ref: () => worker.ref(),
   };
 }
 

@@ -1,0 +1,150 @@
+/**
+ * Cond: QEMU's QemuCond (a condition variable used with a Mutex) in shared memory.
+ *
+ * Owns: the condition-variable algorithm, a futex sequence counter.
+ *
+ * Words (from the handle's index):
+ *   0 seq  bumped by every signal/broadcast; the futex word waiters sleep on
+ *
+ * A waiter reads `seq` while it still holds the mutex, unlocks, and sleeps only while
+ * `seq` is unchanged: a signal sent after the read (necessarily after the waiter took the
+ * mutex) changes `seq`, so the sleep either does not start or is woken. Waiters are woken
+ * in arrival order (Atomics.notify is FIFO). Spurious wake-ups are possible, as with
+ * pthread condition variables: wait in a loop that re-checks the predicate. A timed wait
+ * that times out may still consume a concurrent signal (POSIX allows the same). The
+ * counter wraps after 2^32 signals; a waiter that sleeps through exactly that many would
+ * miss a wake-up.
+ */
+import { argTypeError } from '../errors.js';
+import { assertCanBlock } from '../host.js';
+import { AtomicsOps, type FutexOps, runAsync, runTimed } from './futex.js';
+import { type LockHandle, checkMs, fromHandle, makeHandle, takeWords } from './handle.js';
+import { Mutex, mutexLock, mutexUnlock } from './mutex.js';
+import { threadId } from './thread-id.js';
+
+/** Word offsets of the condition-variable layout. @internal */
+export const CondWord = { Seq: 0, Size: 1 } as const;
+
+// ---------------------------------------------------------------------------------------
+// Algorithm (deterministic, see futex.ts). `fc`/`c`: the cond; `fm`/`m`: the mutex.
+
+/**
+ * Waits on the cond at `c`, releasing the mutex at `m` (held by `me`) meanwhile and
+ * re-taking it before returning. Returns false if a cancellable wait timed out. Throws
+ * ERR_AIO_NOT_OWNER, changing nothing, if `me` does not hold the mutex. @internal
+ */
+export function condWait(
+  fc: FutexOps,
+  c: number,
+  fm: FutexOps,
+  m: number,
+  me: number,
+  async: boolean,
+  cancellable: boolean,
+  what: string,
+): boolean {
+  // Read while holding the mutex; pairs with the add in condSignal(), which the signaller
+  // does after changing the predicate (normally under the same mutex).
+  const seq = fc.load(c);
+  mutexUnlock(fm, m, me, what);
+  // Sleeps only if no signal came since the read; pairs with the notify in condSignal().
+  const r = fc.wait(c, seq, cancellable);
+  // Re-taking the mutex is never cancelled, as pthread_cond_timedwait re-takes it too.
+  mutexLock(fm, m, me, async, false);
+  return r !== 'timed-out';
+}
+
+/** Wakes `count` waiters of the cond at `c` (1: signal, Infinity: broadcast). @internal */
+export function condSignal(f: FutexOps, c: number, count: number): void {
+  // Pairs with the load and the wait in condWait().
+  f.add(c, 1);
+  f.notify(c, count);
+}
+
+// ---------------------------------------------------------------------------------------
+// Class
+
+/** The structured-cloneable form of a {@link Cond}. */
+export type CondHandle = LockHandle<'aio.Cond'>;
+
+function checkMutex(m: unknown): asserts m is Mutex {
+  if (!(m instanceof Mutex)) throw argTypeError('m', 'a Mutex', m);
+}
+
+/** A condition variable in shared memory (QemuCond), used with a {@link Mutex}. Any thread. */
+export class Cond {
+  /** Structured-cloneable handle; pass it to another thread and call `Cond.from()` there. Any thread. */
+  readonly handle: CondHandle;
+  /** @internal */
+  readonly _f: AtomicsOps;
+  /** @internal */
+  readonly _b: number;
+
+  /** Creates a condition variable in new shared memory. Any thread. */
+  constructor() {
+    const w = takeWords(CondWord.Size);
+    this._f = new AtomicsOps(w.mem);
+    this._b = w.base;
+    this.handle = makeHandle('aio.Cond', w);
+  }
+
+  /**
+   * Rebuilds a condition variable from its handle; throws ERR_AIO_BAD_HANDLE if `handle`
+   * is not a Cond handle. Any thread.
+   */
+  static from(handle: CondHandle): Cond {
+    return fromHandle('Cond.from()', 'aio.Cond', CondWord.Size, handle, () => new Cond());
+  }
+
+  /**
+   * Releases `m` (which the calling thread must hold), sleeps until signalled, and takes
+   * `m` again before returning (qemu_cond_wait). May wake spuriously. Throws
+   * ERR_AIO_NOT_OWNER if this thread does not hold `m`, and ERR_AIO_CANNOT_BLOCK in a
+   * thread that may not block; both leave `m` held and nothing changed. Any thread (the
+   * holder of `m`).
+   */
+  wait(m: Mutex): void {
+    checkMutex(m);
+    assertCanBlock('Cond.wait()');
+    condWait(this._f, this._b, m._f, m._b, threadId(), false, false, 'Cond.wait()');
+  }
+
+  /**
+   * Like `wait(m)`, but stops waiting after `ms` milliseconds (`Infinity`: never). Returns
+   * false if it timed out, true otherwise (qemu_cond_timedwait); either way `m` is held
+   * again on return. Any thread (the holder of `m`).
+   */
+  timedWait(m: Mutex, ms: number): boolean {
+    checkMutex(m);
+    checkMs('ms', ms);
+    assertCanBlock('Cond.timedWait()');
+    const f = this._f;
+    const b = this._b;
+    const me = threadId();
+    return runTimed(ms, 'Cond.timedWait()', () => condWait(f, b, m._f, m._b, me, false, true, 'Cond.timedWait()'));
+  }
+
+  /**
+   * Like `wait(m)` without blocking the thread: releases `m` at once, resolves once
+   * signalled and `m` is held again. Any thread (the holder of `m`).
+   */
+  async waitAsync(m: Mutex): Promise<void> {
+    checkMutex(m);
+    const cm = this._f.mem;
+    const b = this._b;
+    const mm = m._f.mem;
+    const mb = m._b;
+    const me = threadId();
+    await runAsync((r) => condWait(r.view(cm), b, r.view(mm), mb, me, true, false, 'Cond.waitAsync()'), undefined);
+  }
+
+  /** Wakes one waiter, if any (qemu_cond_signal). Any thread. */
+  signal(): void {
+    condSignal(this._f, this._b, 1);
+  }
+
+  /** Wakes every waiter (qemu_cond_broadcast). Any thread. */
+  broadcast(): void {
+    condSignal(this._f, this._b, Infinity);
+  }
+}

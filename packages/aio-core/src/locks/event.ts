@@ -1,0 +1,143 @@
+/**
+ * Event: QEMU's QemuEvent (a manual-reset event, util/event.c) in shared memory.
+ *
+ * Owns: the event algorithm and its three-state futex word.
+ *
+ * Words (from the handle's index):
+ *   0 value  SET 0, FREE 1 (not set, nobody sleeps), BUSY -1 (not set, someone may sleep);
+ *            the futex word waiters sleep on (while BUSY)
+ *
+ * Transitions, each done by one atomic operation:
+ *   FREE -> SET, BUSY -> SET   set(): exchange; from BUSY it wakes every sleeper
+ *   SET -> FREE                reset(): or with 1 (leaves FREE and BUSY alone: -1 | 1 = -1)
+ *   FREE -> BUSY               wait(): compareExchange, before sleeping
+ * BUSY -> FREE never happens, so a sleeper is never left behind a word that set() would
+ * not wake. Use it as QEMU does: reset(); check the condition; wait().
+ */
+import { checkBoolean } from '../errors.js';
+import { AtomicsOps, type AbortSignalLike, type FutexOps, cannotBlock, runAsync, runTimed } from './futex.js';
+import { type LockHandle, checkMs, checkSignal, fromHandle, makeHandle, takeWords } from './handle.js';
+
+/** Word offsets and values of the event layout. @internal */
+export const EventWord = { Value: 0, Size: 1 } as const;
+/** The values of the event word. @internal */
+export const EventState = { Set: 0, Free: 1, Busy: -1 } as const;
+
+const SET = 0;
+const FREE = 1;
+const BUSY = -1;
+
+// ---------------------------------------------------------------------------------------
+// Algorithm (deterministic, see futex.ts)
+
+/** Sets the event at `b`, waking every sleeper (qemu_event_set). @internal */
+export function eventSet(f: FutexOps, b: number): void {
+  // Skipping the write when already SET is safe: a waiter that saw SET returns, and one
+  // that did not will see it in its next load. Pairs with the load in eventWait().
+  if (f.load(b) !== SET) {
+    // Pairs with the compareExchange FREE -> BUSY in eventWait(): if it came first we see
+    // BUSY and wake; if it comes second it fails, seeing SET.
+    if (f.exchange(b, SET) === BUSY) f.notify(b, Infinity);
+  }
+}
+
+/** Resets the event at `b` (qemu_event_reset): SET -> FREE, others unchanged. @internal */
+export function eventReset(f: FutexOps, b: number): void {
+  // Pairs with the exchange in eventSet(): a set after this is seen by later waits.
+  f.or(b, FREE);
+}
+
+/** Waits until the event at `b` is set; false if a cancellable wait gave up. @internal */
+export function eventWait(f: FutexOps, b: number, cancellable: boolean): boolean {
+  for (;;) {
+    // Pairs with the exchange in eventSet().
+    const v = f.load(b);
+    if (v === SET) return true;
+    // Announce a sleeper; if set() got in first the compareExchange sees SET.
+    if (v === FREE && f.compareExchange(b, FREE, BUSY) === SET) return true;
+    // Sleeps only while BUSY; pairs with the notify in eventSet(). set() wakes every
+    // sleeper, so giving up consumes nothing another waiter needs.
+    if (f.wait(b, BUSY, cancellable) === 'timed-out') return false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Class
+
+/** The structured-cloneable form of an {@link Event}. */
+export type EventHandle = LockHandle<'aio.Event'>;
+
+/** A manual-reset event in shared memory (QemuEvent). Any thread. */
+export class Event {
+  /** Structured-cloneable handle; pass it to another thread and call `Event.from()` there. Any thread. */
+  readonly handle: EventHandle;
+  /** @internal */
+  readonly _f: AtomicsOps;
+  /** @internal */
+  readonly _b: number;
+
+  /** Creates an event, set when `initiallySet` is true (qemu_event_init). Any thread. */
+  constructor(initiallySet = false) {
+    checkBoolean('initiallySet', initiallySet);
+    const w = takeWords(EventWord.Size);
+    this._f = new AtomicsOps(w.mem);
+    this._b = w.base;
+    this.handle = makeHandle('aio.Event', w);
+    if (w.fresh) w.mem[w.base] = initiallySet ? SET : FREE;
+  }
+
+  /**
+   * Rebuilds an event from its handle; throws ERR_AIO_BAD_HANDLE if `handle` is not an
+   * Event handle. Any thread.
+   */
+  static from(handle: EventHandle): Event {
+    return fromHandle('Event.from()', 'aio.Event', EventWord.Size, handle, () => new Event());
+  }
+
+  /** Sets the event and wakes every waiter (qemu_event_set). Never blocks. Any thread. */
+  set(): void {
+    eventSet(this._f, this._b);
+  }
+
+  /** Resets the event if set (qemu_event_reset). Never blocks. Any thread. */
+  reset(): void {
+    eventReset(this._f, this._b);
+  }
+
+  /**
+   * Waits until the event is set (qemu_event_wait); returns at once if it is. Throws
+   * ERR_AIO_CANNOT_BLOCK if it would have to wait in a thread that may not block. Any
+   * thread.
+   */
+  wait(): void {
+    if (!eventWait(this._f, this._b, true)) cannotBlock('Event.wait()');
+  }
+
+  /**
+   * Waits at most `ms` milliseconds (`Infinity`: no limit) for the event to be set;
+   * returns false on timeout (qemu_event_timedwait). Any thread.
+   */
+  timedWait(ms: number): boolean {
+    checkMs('ms', ms);
+    const f = this._f;
+    const b = this._b;
+    return runTimed(ms, 'Event.timedWait()', () => eventWait(f, b, true));
+  }
+
+  /**
+   * Waits without blocking the thread; resolves once the event is set. If `signal`
+   * aborts first, rejects with `signal.reason`. Any thread.
+   */
+  async waitAsync(signal?: AbortSignalLike): Promise<void> {
+    checkSignal('signal', signal);
+    if (signal?.aborted) throw signal.reason;
+    const mem = this._f.mem;
+    const b = this._b;
+    await runAsync((r) => eventWait(r.view(mem), b, true), signal);
+  }
+
+  /** True when the event is set now (a snapshot). Any thread. */
+  isSet(): boolean {
+    return Atomics.load(this._f.mem, this._b) === SET;
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * Mutex: QEMU's QemuMutex (an error-checking mutex) in shared memory.
+ *
+ * Owns: the mutex algorithm (Drepper, "Futexes Are Tricky", the three-state mutex) and
+ * the owner word, used both by `Mutex` and, for its lock word, by `RecMutex` and `Cond`.
+ *
+ * Words (from the handle's index):
+ *   0 state  FREE 0, LOCKED 1 (held, nobody waits), CONTENDED 2 (held, someone may wait);
+ *            the futex word waiters sleep on
+ *   1 owner  threadId() of the holder, 0 when free; written only by the holder, right
+ *            after acquiring and right before releasing, so plain accesses suffice
+ *
+ * Error checking as PTHREAD_MUTEX_ERRORCHECK: unlock by a thread that does not hold the
+ * mutex, or of a free mutex, throws ERR_AIO_NOT_OWNER; a blocking lock() by the holder
+ * (which would deadlock) throws ERR_AIO_LOCK_ORDER. The owner word is also where a later
+ * owner-death check would look.
+ */
+import { AioError } from '../errors.js';
+import { AtomicsOps, type AbortSignalLike, type FutexOps, cannotBlock, runAsync, runTimed } from './futex.js';
+import { type LockHandle, checkMs, checkSignal, fromHandle, makeHandle, takeWords } from './handle.js';
+import { threadId } from './thread-id.js';
+
+/** Word offsets and values of the mutex layout. @internal */
+export const MutexWord = { State: 0, Owner: 1, Size: 2 } as const;
+/** Lock-word states. @internal */
+export const MutexState = { Free: 0, Locked: 1, Contended: 2 } as const;
+
+const FREE = 0;
+const LOCKED = 1;
+const CONTENDED = 2;
+const OWNER = 1;
+
+/** @internal */
+export function notOwnerError(what: string): AioError {
+  return new AioError('ERR_AIO_NOT_OWNER', `${what}: the calling thread does not hold this lock (or it is not locked)`);
+}
+
+/** @internal */
+export function selfDeadlockError(what: string): AioError {
+  return new AioError('ERR_AIO_LOCK_ORDER', `${what}: the calling thread already holds this lock; waiting for it would deadlock`);
+}
+
+// ---------------------------------------------------------------------------------------
+// Algorithm (state word at `b`, owner word at `b + 1`). Deterministic, see futex.ts.
+
+/**
+ * Takes the lock word at `b` when it is held (`c` is the value the failed fast path
+ * saw). Returns false if a cancellable wait gave up; the state stays consistent: at worst
+ * it is CONTENDED with nobody waiting, which costs the next unlock a useless notify.
+ * @internal
+ */
+export function mutexAcquireContended(f: FutexOps, b: number, c: number, cancellable: boolean): boolean {
+  // From here on we may have company, so we only ever install CONTENDED: a waiter that got
+  // the lock cannot know whether others still sleep, and its unlock must wake them.
+  // Pairs with the exchange in mutexRelease(): whichever comes second sees the other.
+  if (c !== CONTENDED) c = f.exchange(b, CONTENDED);
+  while (c !== FREE) {
+    // Sleeps only while the word is still CONTENDED; pairs with the notify in mutexRelease().
+    if (f.wait(b, CONTENDED, cancellable) === 'timed-out') {
+      // We may have been the waiter mutexRelease() woke (an abort can land after the
+      // wake-up): pass the wake-up on so a sleeper is not left behind a free lock.
+      f.notify(b, 1);
+      return false;
+    }
+    c = f.exchange(b, CONTENDED);
+  }
+  return true;
+}
+
+/** Takes the lock word (no owner bookkeeping): for RecMutex. @internal */
+export function mutexAcquire(f: FutexOps, b: number, cancellable: boolean): boolean {
+  // Pairs with the exchange in mutexRelease().
+  const c = f.compareExchange(b, FREE, LOCKED);
+  return c === FREE || mutexAcquireContended(f, b, c, cancellable);
+}
+
+/** Releases the lock word, waking one waiter if there may be one. @internal */
+export function mutexRelease(f: FutexOps, b: number): void {
+  // Pairs with the compareExchange/exchange of the acquirers and their wait on CONTENDED.
+  if (f.exchange(b, FREE) === CONTENDED) f.notify(b, 1);
+}
+
+/**
+ * Locks the mutex at `b` for thread `me`. Returns false if a cancellable wait gave up.
+ * `sameThreadMayWait` is true for the async form: another task of this thread may hold
+ * the mutex and will release it, so waiting is not a deadlock. @internal
+ */
+export function mutexLock(f: FutexOps, b: number, me: number, sameThreadMayWait: boolean, cancellable: boolean): boolean {
+  // Uncontended path: one compareExchange and one plain store.
+  const c = f.compareExchange(b, FREE, LOCKED);
+  if (c !== FREE) {
+    if (!sameThreadMayWait && f.read(b + OWNER) === me) throw selfDeadlockError('Mutex.lock()');
+    if (!mutexAcquireContended(f, b, c, cancellable)) return false;
+  }
+  f.write(b + OWNER, me);
+  return true;
+}
+
+/** Locks the mutex at `b` if it is free. @internal */
+export function mutexTryLock(f: FutexOps, b: number, me: number): boolean {
+  if (f.compareExchange(b, FREE, LOCKED) !== FREE) return false;
+  f.write(b + OWNER, me);
+  return true;
+}
+
+/** Unlocks the mutex at `b`; throws ERR_AIO_NOT_OWNER unless `me` holds it. @internal */
+export function mutexUnlock(f: FutexOps, b: number, me: number, what: string): void {
+  // A thread reads its own id here only if its own last write put it there (it clears the
+  // word before releasing), so this plain read is exact for the caller.
+  if (f.read(b + OWNER) !== me) throw notOwnerError(what);
+  f.write(b + OWNER, 0);
+  mutexRelease(f, b);
+}
+
+// ---------------------------------------------------------------------------------------
+// Class
+
+/** The structured-cloneable form of a {@link Mutex}. */
+export type MutexHandle = LockHandle<'aio.Mutex'>;
+
+/**
+ * A mutual-exclusion lock in shared memory (QemuMutex), usable from every thread that has
+ * its handle. Not recursive; error-checking. Any thread.
+ */
+export class Mutex {
+  /** Structured-cloneable handle; pass it to another thread and call `Mutex.from()` there. Any thread. */
+  readonly handle: MutexHandle;
+  /** @internal */
+  readonly _f: AtomicsOps;
+  /** @internal */
+  readonly _b: number;
+
+  /** Creates a free mutex in new shared memory. Any thread. */
+  constructor() {
+    const w = takeWords(MutexWord.Size);
+    this._f = new AtomicsOps(w.mem);
+    this._b = w.base;
+    this.handle = makeHandle('aio.Mutex', w);
+  }
+
+  /**
+   * Rebuilds a mutex from its handle; throws ERR_AIO_BAD_HANDLE if `handle` is not a Mutex
+   * handle. Any thread.
+   */
+  static from(handle: MutexHandle): Mutex {
+    return fromHandle('Mutex.from()', 'aio.Mutex', MutexWord.Size, handle, () => new Mutex());
+  }
+
+  /**
+   * Locks, blocking while another thread holds it (qemu_mutex_lock). Throws
+   * ERR_AIO_LOCK_ORDER if this thread holds it already, and ERR_AIO_CANNOT_BLOCK if it
+   * would have to wait in a thread that may not block (use `lockAsync` there). Any thread.
+   */
+  lock(): void {
+    if (!mutexLock(this._f, this._b, threadId(), false, true)) cannotBlock('Mutex.lock()');
+  }
+
+  /** Locks if free; returns whether it did (qemu_mutex_trylock). Never blocks. Any thread. */
+  tryLock(): boolean {
+    return mutexTryLock(this._f, this._b, threadId());
+  }
+
+  /**
+   * Like `lock()`, but gives up after `ms` milliseconds (`Infinity`: never); returns
+   * whether it locked. Throws ERR_AIO_CANNOT_BLOCK where it would wait in a thread that may
+   * not block. Any thread.
+   */
+  timedLock(ms: number): boolean {
+    checkMs('ms', ms);
+    const f = this._f;
+    const b = this._b;
+    const me = threadId();
+    return runTimed(ms, 'Mutex.timedLock()', () => mutexLock(f, b, me, false, true));
+  }
+
+  /**
+   * Unlocks (qemu_mutex_unlock). Throws ERR_AIO_NOT_OWNER, leaving the mutex unchanged,
+   * if the calling thread does not hold it. Any thread (the holder).
+   */
+  unlock(): void {
+    mutexUnlock(this._f, this._b, threadId(), 'Mutex.unlock()');
+  }
+
+  /**
+   * Locks without blocking the thread: resolves once locked. While it waits, the host is
+   * kept alive. If `signal` aborts first, rejects with `signal.reason` and does not hold
+   * the lock. Ownership is per thread: another task of this thread holding the mutex makes
+   * this wait, but do not `lock()` the same mutex synchronously in this thread while this
+   * is pending (the thread would sleep on a wake-up only this task can pass on). Any thread.
+   */
+  async lockAsync(signal?: AbortSignalLike): Promise<void> {
+    checkSignal('signal', signal);
+    if (signal?.aborted) throw signal.reason;
+    const mem = this._f.mem;
+    const b = this._b;
+    const me = threadId();
+    await runAsync((r) => mutexLock(r.view(mem), b, me, true, true), signal);
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * RecMutex: QEMU's QemuRecMutex (a recursive mutex) in shared memory.
+ *
+ * Owns: the recursion bookkeeping on top of the lock word of mutex.ts.
+ *
+ * Words (from the handle's index):
+ *   0 state  the mutex lock word (FREE 0, LOCKED 1, CONTENDED 2), see mutex.ts
+ *   1 owner  threadId() of the holder, 0 when free
+ *   2 depth  how many times the holder has locked it; touched only by the holder
+ *
+ * Recursion is per thread: a thread that holds it locks it again at once, also from
+ * another async task of the same thread (as `AioContext.acquire()` behaves).
+ */
+import { AtomicsOps, type AbortSignalLike, type FutexOps, cannotBlock, runAsync, runTimed } from './futex.js';
+import { type LockHandle, checkMs, checkSignal, fromHandle, makeHandle, takeWords } from './handle.js';
+import { mutexAcquire, mutexRelease, notOwnerError } from './mutex.js';
+import { threadId } from './thread-id.js';
+
+/** Word offsets of the recursive-mutex layout. @internal */
+export const RecMutexWord = { State: 0, Owner: 1, Depth: 2, Size: 3 } as const;
+
+const OWNER = 1;
+const DEPTH = 2;
+
+// ---------------------------------------------------------------------------------------
+// Algorithm (deterministic, see futex.ts)
+
+/** Locks the recursive mutex at `b` for `me`; false if a cancellable wait gave up. @internal */
+export function recMutexLock(f: FutexOps, b: number, me: number, cancellable: boolean): boolean {
+  // Only `me` can have written `me` here, and it clears the word before releasing, so a
+  // plain read tells exactly whether we hold it.
+  if (f.read(b + OWNER) === me) {
+    f.write(b + DEPTH, f.read(b + DEPTH) + 1);
+    return true;
+  }
+  if (!mutexAcquire(f, b, cancellable)) return false;
+  f.write(b + OWNER, me);
+  f.write(b + DEPTH, 1);
+  return true;
+}
+
+/** Locks the recursive mutex at `b` if free or held by `me`. @internal */
+export function recMutexTryLock(f: FutexOps, b: number, me: number): boolean {
+  if (f.read(b + OWNER) === me) {
+    f.write(b + DEPTH, f.read(b + DEPTH) + 1);
+    return true;
+  }
+  if (f.compareExchange(b, 0, 1) !== 0) return false;
+  f.write(b + OWNER, me);
+  f.write(b + DEPTH, 1);
+  return true;
+}
+
+/** Undoes one lock by `me`; throws ERR_AIO_NOT_OWNER unless `me` holds it. @internal */
+export function recMutexUnlock(f: FutexOps, b: number, me: number, what: string): void {
+  if (f.read(b + OWNER) !== me) throw notOwnerError(what);
+  const depth = f.read(b + DEPTH);
+  if (depth > 1) {
+    f.write(b + DEPTH, depth - 1);
+    return;
+  }
+  f.write(b + DEPTH, 0);
+  f.write(b + OWNER, 0);
+  mutexRelease(f, b);
+}
+
+// ---------------------------------------------------------------------------------------
+// Class
+
+/** The structured-cloneable form of a {@link RecMutex}. */
+export type RecMutexHandle = LockHandle<'aio.RecMutex'>;
+
+/**
+ * A recursive mutual-exclusion lock in shared memory (QemuRecMutex): the thread that holds
+ * it may lock it again, and must unlock it as many times. Any thread.
+ */
+export class RecMutex {
+  /** Structured-cloneable handle; pass it to another thread and call `RecMutex.from()` there. Any thread. */
+  readonly handle: RecMutexHandle;
+  /** @internal */
+  readonly _f: AtomicsOps;
+  /** @internal */
+  readonly _b: number;
+
+  /** Creates a free recursive mutex in new shared memory. Any thread. */
+  constructor() {
+    const w = takeWords(RecMutexWord.Size);
+    this._f = new AtomicsOps(w.mem);
+    this._b = w.base;
+    this.handle = makeHandle('aio.RecMutex', w);
+  }
+
+  /**
+   * Rebuilds a recursive mutex from its handle; throws ERR_AIO_BAD_HANDLE if `handle` is
+   * not a RecMutex handle. Any thread.
+   */
+  static from(handle: RecMutexHandle): RecMutex {
+    return fromHandle('RecMutex.from()', 'aio.RecMutex', RecMutexWord.Size, handle, () => new RecMutex());
+  }
+
+  /**
+   * Locks, or adds one level if this thread holds it (qemu_rec_mutex_lock); blocks while
+   * another thread holds it. Throws ERR_AIO_CANNOT_BLOCK if it would have to wait in a
+   * thread that may not block. Any thread.
+   */
+  lock(): void {
+    if (!recMutexLock(this._f, this._b, threadId(), true)) cannotBlock('RecMutex.lock()');
+  }
+
+  /** Locks if free or held by this thread; returns whether it did. Never blocks. Any thread. */
+  tryLock(): boolean {
+    return recMutexTryLock(this._f, this._b, threadId());
+  }
+
+  /**
+   * Like `lock()`, but gives up after `ms` milliseconds (`Infinity`: never); returns
+   * whether it locked. Any thread.
+   */
+  timedLock(ms: number): boolean {
+    checkMs('ms', ms);
+    const f = this._f;
+    const b = this._b;
+    const me = threadId();
+    return runTimed(ms, 'RecMutex.timedLock()', () => recMutexLock(f, b, me, true));
+  }
+
+  /**
+   * Undoes one `lock()`; the last one frees it (qemu_rec_mutex_unlock). Throws
+   * ERR_AIO_NOT_OWNER, leaving it unchanged, if this thread does not hold it. Any thread
+   * (the holder).
+   */
+  unlock(): void {
+    recMutexUnlock(this._f, this._b, threadId(), 'RecMutex.unlock()');
+  }
+
+  /**
+   * Locks without blocking the thread; resolves once locked (at once if this thread holds
+   * it). If `signal` aborts first, rejects with `signal.reason` without the lock. Any
+   * thread.
+   */
+  async lockAsync(signal?: AbortSignalLike): Promise<void> {
+    checkSignal('signal', signal);
+    if (signal?.aborted) throw signal.reason;
+    const mem = this._f.mem;
+    const b = this._b;
+    const me = threadId();
+    await runAsync((r) => recMutexLock(r.view(mem), b, me, true), signal);
+  }
+}

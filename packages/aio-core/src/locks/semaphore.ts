@@ -1,0 +1,148 @@
+/**
+ * Semaphore: QEMU's QemuSemaphore (a counting semaphore) in shared memory.
+ *
+ * Owns: the semaphore algorithm, a futex counter plus a sleeper count.
+ *
+ * Words (from the handle's index):
+ *   0 count    available units, 0 .. 2^31 - 1; the futex word waiters sleep on (while 0)
+ *   1 waiters  threads between announcing a sleep and finishing it, so post() can skip
+ *              the notify when nobody may sleep
+ *
+ * No lost wake-up: a waiter increments `waiters` before it sleeps, and sleeps only while
+ * `count` is still 0; post() increments `count` before it reads `waiters`. Whichever of
+ * the two comes second sees the other's write.
+ */
+import { AioError, checkInteger } from '../errors.js';
+import { AtomicsOps, type AbortSignalLike, type FutexOps, cannotBlock, runAsync, runTimed } from './futex.js';
+import { type LockHandle, checkMs, checkSignal, fromHandle, makeHandle, takeWords } from './handle.js';
+
+/** Word offsets of the semaphore layout. @internal */
+export const SemaphoreWord = { Count: 0, Waiters: 1, Size: 2 } as const;
+
+const COUNT = 0;
+const WAITERS = 1;
+const MAX_COUNT = 0x7fffffff;
+
+// ---------------------------------------------------------------------------------------
+// Algorithm (deterministic, see futex.ts)
+
+/** Adds one unit to the semaphore at `b` and wakes a sleeper if one may sleep. @internal */
+export function semPost(f: FutexOps, b: number): void {
+  let c = f.load(b + COUNT);
+  for (;;) {
+    if (c >= MAX_COUNT) {
+      throw new AioError('ERR_AIO_UNBALANCED', `Semaphore.post(): the count would exceed ${MAX_COUNT} (posts far outnumber waits)`);
+    }
+    // Pairs with the compareExchange in semWait() and with its wait on `count` == 0.
+    const seen = f.compareExchange(b + COUNT, c, c + 1);
+    if (seen === c) break;
+    c = seen;
+  }
+  // Pairs with the add to `waiters` in semWait(): see the file comment.
+  if (f.load(b + WAITERS) > 0) f.notify(b + COUNT, 1);
+}
+
+/**
+ * Takes one unit from the semaphore at `b`, sleeping while there is none. Returns false
+ * if a cancellable wait gave up (nothing taken). @internal
+ */
+export function semWait(f: FutexOps, b: number, cancellable: boolean): boolean {
+  for (;;) {
+    const c = f.load(b + COUNT);
+    if (c > 0) {
+      // Pairs with the compareExchange in semPost() and in other waiters.
+      if (f.compareExchange(b + COUNT, c, c - 1) === c) return true;
+      continue;
+    }
+    // Announce the sleep before checking `count` again inside the wait; pairs with the
+    // load of `waiters` in semPost().
+    f.add(b + WAITERS, 1);
+    const r = f.wait(b + COUNT, 0, cancellable);
+    f.sub(b + WAITERS, 1);
+    if (r === 'timed-out') {
+      // The post that woke us (an abort can land after the wake-up) may be the only one
+      // coming: if its unit is still there, hand the wake-up to another sleeper.
+      if (f.load(b + COUNT) > 0) f.notify(b + COUNT, 1);
+      return false;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Class
+
+/** The structured-cloneable form of a {@link Semaphore}. */
+export type SemaphoreHandle = LockHandle<'aio.Semaphore'>;
+
+/** A counting semaphore in shared memory (QemuSemaphore). Any thread. */
+export class Semaphore {
+  /** Structured-cloneable handle; pass it to another thread and call `Semaphore.from()` there. Any thread. */
+  readonly handle: SemaphoreHandle;
+  /** @internal */
+  readonly _f: AtomicsOps;
+  /** @internal */
+  readonly _b: number;
+
+  /**
+   * Creates a semaphore holding `initial` units (qemu_sem_init), an integer in
+   * [0, 2^31 - 1]; throws a RangeError naming "initial" otherwise. Any thread.
+   */
+  constructor(initial: number) {
+    checkInteger('initial', initial, 0, MAX_COUNT);
+    const w = takeWords(SemaphoreWord.Size);
+    this._f = new AtomicsOps(w.mem);
+    this._b = w.base;
+    this.handle = makeHandle('aio.Semaphore', w);
+    if (w.fresh) w.mem[w.base + COUNT] = initial;
+  }
+
+  /**
+   * Rebuilds a semaphore from its handle; throws ERR_AIO_BAD_HANDLE if `handle` is not a
+   * Semaphore handle. Any thread.
+   */
+  static from(handle: SemaphoreHandle): Semaphore {
+    return fromHandle('Semaphore.from()', 'aio.Semaphore', SemaphoreWord.Size, handle, () => new Semaphore(0));
+  }
+
+  /** Adds one unit, waking one waiter if any (qemu_sem_post). Never blocks. Any thread. */
+  post(): void {
+    semPost(this._f, this._b);
+  }
+
+  /**
+   * Takes one unit, blocking while there is none (qemu_sem_wait). Throws
+   * ERR_AIO_CANNOT_BLOCK if it would have to wait in a thread that may not block. Any
+   * thread.
+   */
+  wait(): void {
+    if (!semWait(this._f, this._b, true)) cannotBlock('Semaphore.wait()');
+  }
+
+  /**
+   * Takes one unit, waiting at most `ms` milliseconds (0: only if one is there now, as
+   * qemu_sem_timedwait; `Infinity`: no limit). Returns false on timeout. Any thread.
+   */
+  timedWait(ms: number): boolean {
+    checkMs('ms', ms);
+    const f = this._f;
+    const b = this._b;
+    return runTimed(ms, 'Semaphore.timedWait()', () => semWait(f, b, true));
+  }
+
+  /**
+   * Takes one unit without blocking the thread; resolves once taken. If `signal` aborts
+   * first, rejects with `signal.reason` having taken nothing. Any thread.
+   */
+  async waitAsync(signal?: AbortSignalLike): Promise<void> {
+    checkSignal('signal', signal);
+    if (signal?.aborted) throw signal.reason;
+    const mem = this._f.mem;
+    const b = this._b;
+    await runAsync((r) => semWait(r.view(mem), b, true), signal);
+  }
+
+  /** The number of units available now (a snapshot). Any thread. */
+  value(): number {
+    return Atomics.load(this._f.mem, this._b + COUNT);
+  }
+}

@@ -1,0 +1,463 @@
+/**
+ * Coroutine locks beyond QEMU's unit tests: CoMutex FIFO hand-off (no barging),
+ * coroutine and async waiters sharing one FIFO, cancellation of queued and of already
+ * granted waiters (by AbortSignal and by Coroutine.cancel) without losing a hand-off,
+ * CoRwLock fairness, and CoQueue wait/next/restartAll with relock. Nothing blocks the
+ * thread.
+ */
+import { describe, expect, it } from 'vitest';
+import { AioContext } from 'aio-under-test';
+import { CoMutex, CoQueue, CoRwLock, Coroutine } from 'aio-under-test';
+
+/** Lets promise reactions run (async waiters resume a microtask after their grant). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+}
+
+describe('CoMutex', () => {
+  it('uncontended lock works with await and with yield*', async () => {
+    const m = new CoMutex();
+    await m.lock();
+    expect(m.locked).toBe(true);
+    m.unlock();
+    const co = Coroutine.create(function* () {
+      yield* m.lock();
+      m.unlock();
+      return 'ok';
+    });
+    co.enter();
+    expect(co.done).toBe(true);
+    expect(m.locked).toBe(false);
+  });
+
+  it('hands the lock to the oldest waiter: no barging by tryLock() or a new lock()', async () => {
+    const m = new CoMutex();
+    const order: string[] = [];
+    expect(m.tryLock()).toBe(true);
+    const b = Coroutine.create(function* () {
+      yield* m.lock();
+      order.push('b');
+      m.unlock();
+    });
+    b.enter();
+    const c = (async () => {
+      await m.lock();
+      order.push('c');
+      m.unlock();
+    })();
+    await settle();
+    m.unlock(); // hand-off to b: the mutex stays held
+    expect(m.locked).toBe(true);
+    expect(m.tryLock()).toBe(false);
+    const d = (async () => {
+      await m.lock();
+      order.push('d');
+      m.unlock();
+    })();
+    // b ran at once (woken from outside any coroutine) and handed over to c.
+    expect(order).toEqual(['b']);
+    await c;
+    await d;
+    expect(order).toEqual(['b', 'c', 'd']);
+    expect(m.locked).toBe(false);
+  });
+
+  it('coroutine and async waiters share one FIFO', async () => {
+    const m = new CoMutex();
+    const order: number[] = [];
+    expect(m.tryLock()).toBe(true);
+    const promises: Promise<unknown>[] = [];
+    for (let i = 0; i < 8; i++) {
+      if (i % 2 === 0) {
+        const co = Coroutine.create(function* () {
+          yield* m.lock();
+          order.push(i);
+          m.unlock();
+        });
+        co.enter();
+        promises.push(co.promise);
+      } else {
+        // lock() queues at call time, so arrival order is call order.
+        const w = m.lock();
+        promises.push(
+          (async () => {
+            await w;
+            order.push(i);
+            m.unlock();
+          })(),
+        );
+      }
+    }
+    m.unlock();
+    await Promise.all(promises);
+    expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(m.locked).toBe(false);
+  });
+
+  it('a woken coroutine runs when the unlocking coroutine yields (wake-at-next-yield)', () => {
+    const m = new CoMutex();
+    const log: string[] = [];
+    const holder = Coroutine.create(function* () {
+      yield* m.lock();
+      yield;
+      m.unlock();
+      log.push('holder unlocked');
+      yield;
+      log.push('holder done');
+    });
+    const waiter = Coroutine.create(function* () {
+      yield* m.lock();
+      log.push('waiter has it');
+      m.unlock();
+    });
+    holder.enter();
+    waiter.enter();
+    holder.enter();
+    expect(log).toEqual(['holder unlocked', 'waiter has it']);
+    holder.enter();
+    expect(log).toEqual(['holder unlocked', 'waiter has it', 'holder done']);
+  });
+
+  it('an aborted signal removes a queued async waiter; the lock goes to the next', async () => {
+    const m = new CoMutex();
+    expect(m.tryLock()).toBe(true);
+    const ac = new AbortController();
+    const cancelled = Promise.resolve(m.lock(ac.signal));
+    const next = m.lock();
+    const reason = new Error('gave up');
+    ac.abort(reason);
+    await expect(cancelled).rejects.toBe(reason);
+    m.unlock();
+    await next;
+    expect(m.locked).toBe(true);
+    m.unlock();
+    expect(m.locked).toBe(false);
+  });
+
+  it('an aborted signal throws inside a queued coroutine and frees its place', async () => {
+    const m = new CoMutex();
+    expect(m.tryLock()).toBe(true);
+    const ac = new AbortController();
+    let caught: unknown;
+    const co = Coroutine.create(function* () {
+      try {
+        yield* m.lock(ac.signal);
+      } catch (e) {
+        caught = e;
+      }
+    });
+    co.enter();
+    ac.abort('stop');
+    expect(caught).toBe('stop');
+    expect(co.done).toBe(true);
+    m.unlock();
+    expect(m.locked).toBe(false);
+  });
+
+  it('an already aborted signal fails without touching the mutex', async () => {
+    const m = new CoMutex();
+    await expect(Promise.resolve(m.lock(AbortSignal.abort('early')))).rejects.toBe('early');
+    expect(m.locked).toBe(false);
+  });
+
+  it('a signal that fires after the hand-off is too late: the waiter holds the lock', async () => {
+    const m = new CoMutex();
+    expect(m.tryLock()).toBe(true);
+    const ac = new AbortController();
+    const w = m.lock(ac.signal);
+    m.unlock(); // granted now
+    ac.abort();
+    await w;
+    expect(m.locked).toBe(true);
+    m.unlock();
+  });
+
+  it('cancelling a queued coroutine removes it from the FIFO and runs its finally blocks', () => {
+    const m = new CoMutex();
+    const log: string[] = [];
+    expect(m.tryLock()).toBe(true);
+    const a = Coroutine.create(function* () {
+      try {
+        yield* m.lock();
+        log.push('a locked');
+      } finally {
+        log.push('a finally');
+      }
+    });
+    const b = Coroutine.create(function* () {
+      yield* m.lock();
+      log.push('b locked');
+      m.unlock();
+    });
+    a.enter();
+    b.enter();
+    a.cancel();
+    expect(log).toEqual(['a finally']);
+    m.unlock();
+    expect(log).toEqual(['a finally', 'b locked']);
+    expect(m.locked).toBe(false);
+  });
+
+  it('a coroutine cancelled after it was handed the lock passes it on', () => {
+    const ctx = new AioContext({ name: 'handoff' });
+    try {
+      const m = new CoMutex();
+      const log: string[] = [];
+      expect(m.tryLock()).toBe(true);
+      const a = Coroutine.create(function* () {
+        yield* m.lock();
+        log.push('a locked');
+        m.unlock();
+      });
+      const b = Coroutine.create(function* () {
+        yield* m.lock();
+        log.push('b locked');
+        m.unlock();
+      });
+      // Both wait in `ctx`.
+      ctx.coSchedule(a);
+      ctx.coSchedule(b);
+      while (ctx.poll(false));
+      // Unlocking from outside `ctx` hands the lock to a and schedules a there...
+      m.unlock();
+      expect(log).toEqual([]);
+      // ...but a is cancelled before it runs: the lock must reach b.
+      a.cancel();
+      expect(m.locked).toBe(true);
+      while (ctx.poll(false));
+      expect(log).toEqual(['b locked']);
+      expect(m.locked).toBe(false);
+    } finally {
+      ctx.close();
+    }
+  });
+
+  it('a hand-off queued on the waker is passed on when the woken coroutine is cancelled first', () => {
+    const m = new CoMutex();
+    const log: string[] = [];
+    const a = Coroutine.create(function* () {
+      yield* m.lock();
+      log.push('a locked');
+      m.unlock();
+    });
+    const b = Coroutine.create(function* () {
+      yield* m.lock();
+      log.push('b locked');
+      m.unlock();
+    });
+    const holder = Coroutine.create(function* () {
+      yield* m.lock();
+      yield;
+      m.unlock(); // a is granted and queued to run when holder yields
+      // ...but is cancelled before that. cancel() runs a's finally blocks now, like an
+      // enter(): a passes the lock to b, and b (woken from a) runs before cancel returns.
+      a.cancel();
+      log.push('holder goes on');
+    });
+    holder.enter();
+    a.enter();
+    b.enter();
+    holder.enter();
+    expect(log).toEqual(['b locked', 'holder goes on']);
+    expect(a.done).toBe(true);
+    expect(m.locked).toBe(false);
+  });
+});
+
+describe('CoRwLock', () => {
+  it('readers share; a writer waits for them; readers behind a queued writer wait too', async () => {
+    const rw = new CoRwLock();
+    const log: string[] = [];
+    await rw.rdlock();
+    await rw.rdlock();
+    expect(rw.owners).toBe(2);
+    const writer = (async () => {
+      await rw.wrlock();
+      log.push('writer');
+      rw.unlock();
+    })();
+    const reader = (async () => {
+      await settle();
+      await rw.rdlock(); // queued behind the writer (fairness)
+      log.push('late reader');
+      rw.unlock();
+    })();
+    await settle();
+    await settle();
+    expect(log).toEqual([]);
+    rw.unlock();
+    rw.unlock();
+    await writer;
+    await reader;
+    expect(log).toEqual(['writer', 'late reader']);
+    expect(rw.owners).toBe(0);
+  });
+
+  it('a cancelled queued writer lets the readers behind it in', async () => {
+    const rw = new CoRwLock();
+    await rw.rdlock();
+    const ac = new AbortController();
+    const w = Promise.resolve(rw.wrlock(ac.signal));
+    const r = rw.rdlock();
+    ac.abort('no');
+    await expect(w).rejects.toBe('no');
+    await r;
+    expect(rw.owners).toBe(2);
+    rw.unlock();
+    rw.unlock();
+    expect(rw.owners).toBe(0);
+  });
+
+  it('a cancelled upgrade falls back to a read lock', async () => {
+    const rw = new CoRwLock();
+    const log: string[] = [];
+    const a = Coroutine.create(function* () {
+      yield* rw.rdlock();
+      try {
+        yield* rw.upgrade();
+        log.push('upgraded');
+      } finally {
+        log.push(`finally owners=${rw.owners}`);
+        rw.unlock();
+      }
+    });
+    const b = Coroutine.create(function* () {
+      yield* rw.rdlock();
+      yield;
+      rw.unlock();
+    });
+    b.enter();
+    a.enter(); // two readers: a's upgrade queues as a writer
+    expect(rw.owners).toBe(1);
+    a.cancel();
+    // a took a read lock again before its finally ran, then released it.
+    expect(log).toEqual(['finally owners=2']);
+    b.enter();
+    expect(rw.owners).toBe(0);
+  });
+
+  it('async upgrade and downgrade', async () => {
+    const rw = new CoRwLock();
+    await rw.rdlock();
+    await rw.upgrade();
+    expect(rw.owners).toBe(-1);
+    rw.downgrade();
+    expect(rw.owners).toBe(1);
+    rw.unlock();
+    expect(rw.owners).toBe(0);
+  });
+});
+
+describe('CoQueue', () => {
+  it('wait releases the lock and retakes it; next() wakes the oldest waiter', () => {
+    const m = new CoMutex();
+    const q = new CoQueue();
+    const log: string[] = [];
+    let ready = false;
+    const waiter = (name: string) =>
+      Coroutine.create(function* () {
+        yield* m.lock();
+        while (!ready) yield* q.wait(m);
+        log.push(`${name} holds=${m.locked}`);
+        m.unlock();
+      });
+    const w1 = waiter('w1');
+    const w2 = waiter('w2');
+    w1.enter();
+    w2.enter();
+    expect(q.empty()).toBe(false);
+    expect(m.locked).toBe(false);
+    const signaller = Coroutine.create(function* () {
+      yield* m.lock();
+      ready = true;
+      expect(q.next()).toBe(true); // w1 runs when we yield; it queues on the mutex
+      m.unlock();
+      log.push('signaller done');
+    });
+    signaller.enter();
+    expect(log).toEqual(['signaller done', 'w1 holds=true']);
+    expect(q.next()).toBe(true);
+    expect(log).toEqual(['signaller done', 'w1 holds=true', 'w2 holds=true']);
+    expect(q.next()).toBe(false);
+    expect(q.empty()).toBe(true);
+    expect(m.locked).toBe(false);
+  });
+
+  it('restartAll wakes everyone waiting now, coroutines and async functions', async () => {
+    const q = new CoQueue();
+    const woken: string[] = [];
+    const co = Coroutine.create(function* () {
+      yield* q.wait();
+      woken.push('co');
+    });
+    co.enter();
+    const fn = (async () => {
+      await q.wait();
+      woken.push('async');
+    })();
+    await settle();
+    q.restartAll();
+    await fn;
+    expect(woken).toEqual(['co', 'async']);
+    expect(q.empty()).toBe(true);
+  });
+
+  it('a cancelled waiter retakes the lock before its finally blocks run', () => {
+    const m = new CoMutex();
+    const q = new CoQueue();
+    const log: string[] = [];
+    const co = Coroutine.create(function* () {
+      yield* m.lock();
+      try {
+        yield* q.wait(m);
+      } finally {
+        log.push(`finally holds=${m.locked}`);
+        m.unlock();
+      }
+    });
+    co.enter();
+    expect(m.locked).toBe(false);
+    co.cancel();
+    expect(log).toEqual(['finally holds=true']);
+    expect(q.empty()).toBe(true);
+    expect(m.locked).toBe(false);
+  });
+
+  it('an async waiter whose signal aborts retakes the lock, then rejects', async () => {
+    const m = new CoMutex();
+    const q = new CoQueue();
+    await m.lock();
+    const ac = new AbortController();
+    const w = Promise.resolve(q.wait(m, ac.signal));
+    expect(m.locked).toBe(false);
+    ac.abort('timeout');
+    await expect(w).rejects.toBe('timeout');
+    expect(m.locked).toBe(true);
+    m.unlock();
+  });
+
+  it('a woken waiter cancelled before it runs passes the wake-up on', () => {
+    const ctx = new AioContext({ name: 'cond' });
+    try {
+      const q = new CoQueue();
+      const woken: string[] = [];
+      const mk = (name: string) =>
+        Coroutine.create(function* () {
+          yield* q.wait();
+          woken.push(name);
+        });
+      const a = mk('a');
+      const b = mk('b');
+      ctx.coSchedule(a);
+      ctx.coSchedule(b);
+      while (ctx.poll(false));
+      q.next(); // a is woken (scheduled in ctx) ...
+      a.cancel(); // ... but cancelled first: b gets the wake-up
+      while (ctx.poll(false));
+      expect(woken).toEqual(['b']);
+      expect(q.empty()).toBe(true);
+    } finally {
+      ctx.close();
+    }
+  });
+});
