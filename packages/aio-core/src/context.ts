@@ -39,6 +39,8 @@ import { assertCanBlock, getHost } from './host.js';
 import { EventNotifier } from './notifier.js';
 import { notifySlot } from './notify.js';
 import { type RecordHooks, failCallsReplyingTo, runRecord } from './calls.js';
+import { ContextLock } from './context-lock.js';
+import type { AbortSignalLike } from './locks/futex.js';
 import { discard, drain, inboxPending } from './inbox.js';
 import type { InboxRecord } from './messages.js';
 import { flushOutbox, outboxPending } from './outbox.js';
@@ -138,6 +140,7 @@ export class AioContext implements BhOwner {
   readonly #iWake: number;
   readonly #iRemoteHead: number;
   readonly #iWaiters: number;
+  readonly #lock: ContextLock;
 
   #closed = false;
   #localBhs: BottomHalf[] = [];
@@ -190,6 +193,7 @@ export class AioContext implements BhOwner {
     this.#iWake = b + Slot.Wake;
     this.#iRemoteHead = b + Slot.RemoteBhHead;
     this.#iWaiters = b + Slot.Waiters;
+    this.#lock = new ContextLock(this.#table, this.#slot, name);
     Object.assign(this.#poll, { maxNs, grow, shrink });
     this.#timers = {
       realtime: new TimerList(this, 'realtime'),
@@ -366,6 +370,35 @@ export class AioContext implements BhOwner {
     // Pairs with the notify_me increment in #prepare(); see notify.ts.
     Atomics.store(this.#w, this.#iNotified, 1);
     if (Atomics.load(this.#w, this.#iNotifyMe) !== 0) notifySlot(this.#table, this.#slot);
+  }
+
+  // ---------------------------------------------------------------- the context lock
+
+  /**
+   * Takes the context lock (aio_context_acquire), blocking; recursive. The context's own
+   * loop (an IOThread's) holds it while dispatching and drops it while sleeping, so holding
+   * it keeps the loop's callbacks from running. Throws ERR_AIO_CANNOT_BLOCK where it would
+   * wait on a thread that may not block, and ERR_AIO_LOCK_ORDER in debug mode when a
+   * thread other than the main one already holds another context's lock. Any thread (others
+   * through `AioContext.from(handle)`).
+   */
+  acquire(): void {
+    this.#lock.acquire();
+  }
+
+  /** Releases one level of the context lock (aio_context_release); ERR_AIO_NOT_OWNER if not held. */
+  release(): void {
+    this.#lock.release();
+  }
+
+  /** Takes the context lock if that needs no wait; returns whether it did. */
+  tryAcquire(): boolean {
+    return this.#lock.tryAcquire();
+  }
+
+  /** Takes the context lock without blocking the thread; `signal` abandons the wait. */
+  acquireAsync(signal?: AbortSignalLike): Promise<void> {
+    return this.#lock.acquireAsync(signal);
   }
 
   // ---------------------------------------------------------------- bottom halves
@@ -786,7 +819,10 @@ export class AioContext implements BhOwner {
     const pass = this.#prepare(blocking);
     if (pass.timeout !== 0) {
       const t0 = this.#timing ? getHost().nowNs() : 0;
+      // Others may take the context while it sleeps (the seed's release around the wait).
+      const depth = this.#lock.drop();
       Atomics.wait(this.#w, this.#iWake, 0, AioContext.#waitMs(pass.timeout));
+      this.#lock.retake(depth);
       if (this.#timing) this.#addTime('sleepingNs', getHost().nowNs() - t0);
       this.#collectReady(pass.ready);
     }
@@ -806,8 +842,10 @@ export class AioContext implements BhOwner {
     const pass = this.#prepare(true);
     if (pass.timeout !== 0) {
       const t0 = this.#timing ? getHost().nowNs() : 0;
+      const depth = this.#lock.drop();
       await this.#sleepAsync(pass.timeout, keepAlive);
       if (this.#closed) return false;
+      await this.#lock.retakeAsync(depth);
       if (this.#timing) this.#addTime('sleepingNs', getHost().nowNs() - t0);
       this.#collectReady(pass.ready);
     }

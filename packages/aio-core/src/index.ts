@@ -37,3 +37,21 @@ export {
   type CoLockable,
   type Waitable,
 } from './coroutine/index.js';
+export {
+  Mutex,
+  RecMutex,
+  Cond,
+  Semaphore,
+  Event,
+  LockCnt,
+  threadId,
+  type MutexHandle,
+  type RecMutexHandle,
+  type CondHandle,
+  type SemaphoreHandle,
+  type EventHandle,
+  type LockCntHandle,
+  type LockHandle,
+  type AbortSignalLike,
+} from './locks/index.js';
+export { setAioDebug } from './context-lock.js';

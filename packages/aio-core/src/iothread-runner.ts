@@ -7,6 +7,7 @@
  * Runs in the IOThread.
  */
 import { asyncCallsRunning } from './calls.js';
+import { markNotMainThread } from './context-lock.js';
 import { AioContext } from './context.js';
 import { type ThreadChannel, getHost } from './host.js';
 import type { IOThreadInit, IOThreadMessage } from './iothread.js';
@@ -33,6 +34,7 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
   const init = await new Promise<IOThreadInit>((resolve) => channel.onMessage((m) => resolve(m as IOThreadInit)));
   const send = (m: IOThreadMessage) => channel.post(m);
   const table = adoptWakeTable(init.table);
+  markNotMainThread();
   const ready = (record: ResultRecord) => {
     const slot = init.ready[1];
     sendRecord(table, slot, table.generation(slot), record, jsonSafe(record), null, 'IOThread ready');
@@ -42,18 +44,23 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
   AioContext.setHome(ctx);
   ctx._setPoolModules(init.modules);
   let running = true;
-  let hostTurn = false;
+  // Port messages the parent announced through the inbox, and those that arrived.
+  let portAnnounced = 0;
+  let portReceived = 0;
   ctx._setHooks({
     control(op) {
       if (op === 'stop') running = false;
-      else if (op === 'host') hostTurn = true;
+      else if (op.startsWith('port:')) portAnnounced = Math.max(portAnnounced, Number(op.slice(5)));
     },
     parentThread: init.parentThread,
     parentChannel: (record) => send({ kind: 'aio.record', record }),
   });
   channel.onMessage((m) => {
     const msg = m as { kind?: string; record?: never };
-    if (msg.kind === 'aio.record' && msg.record) ctx._deliver(msg.record);
+    if (msg.kind === 'aio.record' && msg.record) {
+      portReceived++;
+      ctx._deliver(msg.record);
+    }
   });
   const mods: ThreadModule[] = [];
   try {
@@ -76,16 +83,30 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
       // waits on the port.
       const tick = ctx.timer('realtime', 1, () => {});
       while (running) {
-        ctx.poll(true);
-        if (hostTurn || asyncCallsRunning() > 0) {
-          hostTurn = false;
+        // The loop holds its context's lock while it dispatches; poll drops it to sleep.
+        ctx.acquire();
+        try {
+          ctx.poll(true);
+        } finally {
+          ctx.release();
+        }
+        // Let the host loop deliver every announced port message before sleeping again.
+        while (portReceived < portAnnounced) await yieldToHost();
+        if (asyncCallsRunning() > 0) {
           await yieldToHost();
           if (asyncCallsRunning() > 0 && !tick.pending()) tick.modNs(getHost().nowNs() + ASYNC_TICK_NS);
         }
       }
       tick.del();
     } else {
-      while (running) await ctx.pollAsync();
+      while (running) {
+        await ctx.acquireAsync();
+        try {
+          await ctx.pollAsync();
+        } finally {
+          ctx.release();
+        }
+      }
     }
   } catch (err) {
     // An exception out of a callback ends the thread, like an uncaught exception; the

@@ -178,10 +178,12 @@ export class IOThread {
         return done(err);
       }
       const handle = { kind: 'aio.AioContext', table: table.sab, ...(ready as ReadyData) } as const;
+      let posted = 0;
       const context = new RemoteContext(handle, (record) => {
         thread.post({ kind: 'aio.record', record });
-        // A dedicated loop only sees port messages when it yields to its host loop.
-        sendRecord(context._target.table, context._target.slot, context._target.generation, [CONTROL, 'host'], true, null, 'IOThread');
+        // A dedicated loop only sees port messages when it yields to its host loop; the
+        // count tells it how many to wait for, since a message may arrive after the record.
+        sendRecord(context._target.table, context._target.slot, context._target.generation, [CONTROL, `port:${++posted}`], true, null, 'IOThread');
       });
       self = new IOThread(name, context, thread, exit);
       done(null, self);

@@ -8,6 +8,8 @@
  * Every method may be called from any thread.
  */
 import { type Target, sendCall, sendOneshot } from './calls.js';
+import { ContextLock } from './context-lock.js';
+import type { AbortSignalLike } from './locks/futex.js';
 import { AioError, checkOptions } from './errors.js';
 import { notifySlot } from './notify.js';
 import type { FallbackChannel } from './outbox.js';
@@ -29,6 +31,7 @@ export class RemoteContext {
   /** The handle this view was built from (send it on to other threads). */
   readonly handle: ContextHandle;
   readonly #target: Target;
+  #lock: ContextLock | null = null;
 
   /**
    * Builds a view from a handle. `fallback` delivers records that shared memory cannot
@@ -71,6 +74,31 @@ export class RemoteContext {
    */
   call(name: string, ...args: unknown[]): Promise<unknown> {
     return sendCall(this.#target, name, args);
+  }
+
+  get #ctxLock(): ContextLock {
+    if (!this.alive) throw new AioError('ERR_AIO_CLOSED', `RemoteContext: AioContext '${this.name}' is closed`);
+    return (this.#lock ??= new ContextLock(this.#target.table, this.#target.slot, this.name));
+  }
+
+  /** Takes the context lock, blocking; recursive (aio_context_acquire). Any thread that may block. */
+  acquire(): void {
+    this.#ctxLock.acquire();
+  }
+
+  /** Releases one level of the context lock. The holder. */
+  release(): void {
+    this.#ctxLock.release();
+  }
+
+  /** Takes the context lock if free (or held by this thread); returns whether it did. Any thread. */
+  tryAcquire(): boolean {
+    return this.#ctxLock.tryAcquire();
+  }
+
+  /** Takes the context lock without blocking the thread. Any thread. */
+  acquireAsync(signal?: AbortSignalLike): Promise<void> {
+    return this.#ctxLock.acquireAsync(signal);
   }
 
   /** The slot and table of the target. @internal */

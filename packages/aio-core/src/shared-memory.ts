@@ -40,8 +40,10 @@ export const Slot = {
   BusyNs: 12,
   /** Float64 over words 14-15: ns the context spent sleeping. */
   SleepNs: 14,
+  /** The context lock, a RecMutex over words 16-18 (state, owner thread, depth). */
+  Lock: 16,
   /** Words per slot. */
-  Size: 16,
+  Size: 24,
 } as const;
 
 /** Number of slots, i.e. of contexts alive at once in one thread group. */

@@ -1,5 +1,5 @@
 // The module the IOThread conformance tests load into their IOThreads.
-import { AioContext, registerFunction } from 'aio-core';
+import { AioContext, registerFunction, setAioDebug } from 'aio-core';
 
 let ctxAtSetup = null;
 let hits = 0;
@@ -38,6 +38,23 @@ export function setup(ctx) {
   registerFunction('leak', () => {
     AioContext.current().bh(() => {}, { name: 'leaked-by-test' });
     return 'leaked';
+  });
+  registerFunction('busy', (ms) => {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    return 'rested';
+  });
+  registerFunction('takeOther', (handle, debug) => {
+    setAioDebug(debug);
+    const other = AioContext.from(handle);
+    try {
+      other.acquire();
+      other.release();
+      return 'took it';
+    } catch (err) {
+      return `${err.code}: ${err.message}`;
+    } finally {
+      setAioDebug(false);
+    }
   });
   registerFunction('callBack', async (handle, name, ...args) => AioContext.from(handle).call(name, ...args));
 }

@@ -19,7 +19,7 @@ import { argTypeError } from '../errors.js';
 import { assertCanBlock } from '../host.js';
 import { AtomicsOps, type FutexOps, runAsync, runTimed } from './futex.js';
 import { type LockHandle, checkMs, fromHandle, makeHandle, takeWords } from './handle.js';
-import { Mutex, mutexLock, mutexUnlock } from './mutex.js';
+import { Mutex, MutexWord, mutexLock, mutexUnlock, notOwnerError } from './mutex.js';
 import { threadId } from './thread-id.js';
 
 /** Word offsets of the condition-variable layout. @internal */
@@ -71,6 +71,11 @@ function checkMutex(m: unknown): asserts m is Mutex {
   if (!(m instanceof Mutex)) throw argTypeError('m', 'a Mutex', m);
 }
 
+/** Before the blocking forms check whether they may block: not holding `m` is the worse error. */
+function checkHolder(m: Mutex, what: string): void {
+  if (m._f.read(m._b + MutexWord.Owner) !== threadId()) throw notOwnerError(what);
+}
+
 /** A condition variable in shared memory (QemuCond), used with a {@link Mutex}. Any thread. */
 export class Cond {
   /** Structured-cloneable handle; pass it to another thread and call `Cond.from()` there. Any thread. */
@@ -105,6 +110,7 @@ export class Cond {
    */
   wait(m: Mutex): void {
     checkMutex(m);
+    checkHolder(m, 'Cond.wait()');
     assertCanBlock('Cond.wait()');
     condWait(this._f, this._b, m._f, m._b, threadId(), false, false, 'Cond.wait()');
   }
@@ -117,6 +123,7 @@ export class Cond {
   timedWait(m: Mutex, ms: number): boolean {
     checkMutex(m);
     checkMs('ms', ms);
+    checkHolder(m, 'Cond.timedWait()');
     assertCanBlock('Cond.timedWait()');
     const f = this._f;
     const b = this._b;

@@ -14,8 +14,9 @@
  * and it must have no other side effect than those calls (throwing is fine).
  *
  *  - Blocking path: the function runs with an `AtomicsOps`, whose methods are one
- *    `Atomics` call each. Nothing is allocated, so the uncontended path of `Mutex.lock()`
- *    is one `compareExchange` and one plain store, as fast as a hand-inlined CAS lock.
+ *    `Atomics` call each and inline completely. Nothing is allocated: the uncontended
+ *    `Mutex.lock()` is one `compareExchange` and one plain store, and `unlock()` one plain
+ *    read, one plain store and one `exchange`, close to a hand-inlined CAS lock.
  *  - Asynchronous path and the model checker: the function runs with a `Replay` view. A
  *    `Replay` logs the result of every operation; when the function reaches an operation
  *    that cannot complete now (a futex wait for `runAsync`, any operation for the model
@@ -52,6 +53,7 @@ export type WaitResult = 'ok' | 'not-equal' | 'timed-out';
  * The shared-memory operations a lock algorithm may use, on one `Int32Array` (indexes are
  * word indexes into it). All but `read`/`write` are sequentially consistent atomics.
  * Implementations: `AtomicsOps` (real memory), `Replay` views (async driver, model checker).
+ * Any thread may use an implementation over memory it shares.
  */
 export interface FutexOps {
   /** `Atomics.load`. */
@@ -91,11 +93,16 @@ let deadline = Infinity;
 /** Set when a cancellable wait gave up because this thread may not block. */
 let refused = false;
 
-/** `FutexOps` over real shared memory, for the blocking path. Any thread. */
+/**
+ * `FutexOps` over real shared memory, for the blocking path: each method is the `Atomics`
+ * call (or plain access) of the same name. Waits honour this thread's deadline (see
+ * `runTimed`) and give up instead of blocking where the thread may not block. Any thread.
+ */
 export class AtomicsOps implements FutexOps {
   /** The lock's words. */
   readonly mem: Int32Array;
 
+  /** Wraps `mem` (an `Int32Array` over a `SharedArrayBuffer`). Any thread. */
   constructor(mem: Int32Array) {
     this.mem = mem;
   }

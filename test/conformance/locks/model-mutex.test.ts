@@ -1,0 +1,202 @@
+/**
+ * Model checking of the Mutex and RecMutex algorithms (mutex.ts, rec-mutex.ts): every
+ * interleaving of 2-3 simulated threads, checking mutual exclusion, no lost wake-up, and
+ * the final state; and deliberately broken variants, which the checker must catch.
+ */
+import { describe, expect, it } from 'vitest';
+import type { FutexOps } from '../../../packages/aio-core/src/locks/futex.js';
+import { mutexAcquireContended, mutexLock, mutexUnlock } from '../../../packages/aio-core/src/locks/mutex.js';
+import { recMutexLock, recMutexTryLock, recMutexUnlock } from '../../../packages/aio-core/src/locks/rec-mutex.js';
+import { type GiveUp, type Model, check, checkpoint, summary } from './model-checker.js';
+
+/** Words: 0 state, 1 owner (the mutex), 2 threads inside the critical section. */
+const STATE = 0;
+const OWNER = 1;
+const INSIDE = 2;
+
+type Lock = (f: FutexOps, me: number) => boolean;
+type Unlock = (f: FutexOps, me: number) => void;
+
+const lock: Lock = (f, me) => mutexLock(f, 0, me, false, true);
+const lockAsync: Lock = (f, me) => mutexLock(f, 0, me, true, true);
+const unlock: Unlock = (f, me) => mutexUnlock(f, 0, me, 'Mutex.unlock()');
+
+/** A thread that takes the lock `rounds` times; each time, it spends one step inside. */
+function locker(rounds: number, take: Lock = lock, release: Unlock = unlock) {
+  return (f: FutexOps, me: number): number => {
+    let held = 0;
+    for (let k = 0; k < rounds; k++) {
+      checkpoint(f, `round ${k}, held ${held}`);
+      if (!take(f, me)) continue;
+      checkpoint(f, `in ${k}, held ${held}`);
+      f.add(INSIDE, 1);
+      f.sub(INSIDE, 1);
+      release(f, me);
+      held++;
+    }
+    return held;
+  };
+}
+
+function mutexModel(threads: number, rounds: number, giveUp: GiveUp[] = [], take: Lock = lock, release: Unlock = unlock): Model {
+  return {
+    words: 3,
+    threads: Array.from({ length: threads }, (_, t) => ({
+      name: `T${t + 1}`,
+      run: locker(rounds, take, release),
+      giveUp: giveUp[t] ?? 'never',
+    })),
+    invariant: (m) => (m[INSIDE]! > 1 ? 'two threads inside the critical section' : undefined),
+    // A sleeper behind a free lock can only be a lost wake-up.
+    canProceed: (m) => m[STATE] === 0,
+    final: (m) => (m[STATE] !== 0 || m[OWNER] !== 0 ? `mutex left in state ${m[STATE]}, owner ${m[OWNER]}` : undefined),
+  };
+}
+
+function expectClean(name: string, model: Model, options = {}) {
+  const r = check(model, options);
+  console.log(summary(name, r));
+  expect(r.violation, summary(name, r)).toBeUndefined();
+  expect(r.schedules).toBeGreaterThan(0);
+  return r;
+}
+
+describe('/locking/model/mutex', () => {
+  it('2 threads x 2 rounds', () => {
+    const r = expectClean('mutex 2x2', mutexModel(2, 2));
+    expect(r.truncated).toBe(0);
+  });
+
+  it('3 threads x 1 round', () => {
+    expectClean('mutex 3x1', mutexModel(3, 1));
+  });
+
+  it('2 threads x 4 rounds', () => {
+    expectClean('mutex 2x4', mutexModel(2, 4));
+  });
+
+  it('3 threads, two of them lockAsync with an AbortSignal (a notified waiter may abort)', () => {
+    expectClean('mutex 3x1 abort', mutexModel(3, 1, ['abort', 'abort'], lockAsync));
+  });
+
+  it('3 threads, two of them timedLock (or a thread that may not block)', () => {
+    expectClean('mutex 3x1 timeout', mutexModel(3, 1, ['timeout', 'never', 'timeout']));
+  });
+
+  it('2 threads x 2 rounds with spurious wake-ups (bounded)', () => {
+    const model = { ...mutexModel(2, 2), spuriousWakeups: true };
+    const r = check(model, { maxSteps: 40 });
+    console.log(summary('mutex 2x2 spurious', r));
+    expect(r.violation).toBeUndefined();
+    expect(r.truncated).toBeGreaterThan(0); // wake-up loops are cut by the step bound
+  });
+
+  it('plain accesses to the owner word as yield points change nothing', () => {
+    expectClean('mutex 2x2 plain steps', mutexModel(2, 2), { plainAccessesAreSteps: true });
+  });
+
+  it('catches a broken unlock that does not wake (lost wake-up)', () => {
+    const brokenUnlock: Unlock = (f, me) => {
+      if (f.read(OWNER) !== me) throw new Error('not owner');
+      f.write(OWNER, 0);
+      f.exchange(STATE, 0); // forgets to notify a CONTENDED waiter
+    };
+    const r = check(mutexModel(2, 1, [], lock, brokenUnlock));
+    console.log(summary('broken mutex: unlock without wake', r));
+    expect(r.violation?.kind).toBe('lost-wakeup');
+    expect(r.violation?.trace.some((line) => / sleeps$/.test(line))).toBe(true);
+  });
+
+  it('catches a waiter that takes the lock as LOCKED after sleeping (Drepper mutex #1 bug)', () => {
+    const brokenLock: Lock = (f, me) => {
+      let c = f.compareExchange(STATE, 0, 1);
+      while (c !== 0) {
+        if (c === 2 || f.compareExchange(STATE, 1, 2) !== 0) f.wait(STATE, 2, false);
+        c = f.compareExchange(STATE, 0, 1); // should install 2: others may still sleep
+      }
+      f.write(OWNER, me);
+      return true;
+    };
+    const r = check(mutexModel(3, 1, [], brokenLock));
+    console.log(summary('broken mutex: LOCKED after sleeping', r));
+    expect(r.violation?.kind).toBe('lost-wakeup');
+  });
+
+  it('catches an aborting waiter that does not pass on the wake-up it consumed', () => {
+    const noPassOn: Lock = (f, me) => {
+      let c = f.compareExchange(STATE, 0, 1);
+      if (c !== 0) {
+        if (c !== 2) c = f.exchange(STATE, 2);
+        while (c !== 0) {
+          if (f.wait(STATE, 2, true) === 'timed-out') return false; // no notify
+          c = f.exchange(STATE, 2);
+        }
+      }
+      f.write(OWNER, me);
+      return true;
+    };
+    const r = check(mutexModel(3, 1, ['abort', 'never', 'never'], noPassOn));
+    console.log(summary('broken mutex: abort without passing on', r));
+    expect(r.violation?.kind).toBe('lost-wakeup');
+    // The real algorithm, same program: clean.
+    expect(check(mutexModel(3, 1, ['abort', 'never', 'never'], (f, me) => mutexLock(f, 0, me, true, true))).violation).toBeUndefined();
+  });
+
+  it('the contended path alone keeps the lock word consistent when giving up', () => {
+    // A waiter that gives up leaves CONTENDED behind at worst; the holder's unlock then
+    // notifies nobody, and the next locker still gets in.
+    const model: Model = {
+      words: 3,
+      init: [1, 9], // held by a thread (id 9) that is not simulated...
+      threads: [
+        { name: 'quitter', run: (f) => mutexAcquireContended(f, 0, 1, true), giveUp: 'timeout' },
+        { name: 'holder', run: (f) => mutexUnlock(f, 0, 9, 'unlock') }, // ...and releases it here
+      ],
+      canProceed: (m) => m[STATE] === 0,
+    };
+    expectClean('mutex give-up', model);
+  });
+});
+
+describe('/locking/model/rec-mutex', () => {
+  // Words: 0 state, 1 owner, 2 depth (the RecMutex), 3 threads inside.
+  const DEPTH = 2;
+  const IN = 3;
+  const rec = (f: FutexOps, me: number, depth: number): boolean => {
+    for (let d = 0; d < depth; d++) {
+      checkpoint(f, `lock ${d}`);
+      if (!recMutexLock(f, 0, me, true)) throw new Error('gave up');
+    }
+    checkpoint(f, 'in');
+    f.add(IN, 1);
+    f.sub(IN, 1);
+    for (let d = 0; d < depth; d++) {
+      checkpoint(f, `unlock ${d}`);
+      recMutexUnlock(f, 0, me, 'RecMutex.unlock()');
+    }
+    return true;
+  };
+  it('3 threads: nested, plain and trylock', () => {
+    expectClean('rec-mutex', {
+      words: 4,
+      threads: [
+        { name: 'nested', run: (f, me) => rec(f, me, 2) },
+        { name: 'plain', run: (f, me) => rec(f, me, 1) },
+        {
+          name: 'try',
+          run: (f, me) => {
+            if (!recMutexTryLock(f, 0, me)) return false;
+            checkpoint(f, 'in');
+            f.add(IN, 1);
+            f.sub(IN, 1);
+            recMutexUnlock(f, 0, me, 'RecMutex.unlock()');
+            return true;
+          },
+        },
+      ],
+      invariant: (m) => (m[IN]! > 1 ? 'two threads inside' : undefined),
+      canProceed: (m) => m[STATE] === 0,
+      final: (m) => (m[STATE] !== 0 || m[OWNER] !== 0 || m[DEPTH] !== 0 ? `left ${m.join(',')}` : undefined),
+    });
+  });
+});
