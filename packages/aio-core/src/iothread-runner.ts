@@ -74,7 +74,7 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
     ready([RESULT, init.ready[0], 0, errorData(err)]);
     return;
   }
-  ready([RESULT, init.ready[0], 1, { name: ctx.name, slot: ctx._slot, generation: ctx.handle.generation }]);
+  ready([RESULT, init.ready[0], 1, { name: ctx.name, slot: ctx._slot, generation: ctx.handle.generation, thread: threadId() }]);
   try {
     if (init.mode === 'dedicated') {
       // While an async function called here is unfinished, the loop wakes every

@@ -68,6 +68,8 @@ export interface ReadyData {
   name: string;
   slot: number;
   generation: number;
+  /** The thread's lock-owner id, recorded as dead when it ends (robust locks). */
+  thread: number;
 }
 
 /** Messages an IOThread sends its parent. @internal */
@@ -177,7 +179,8 @@ export class IOThread {
         void thread.terminate();
         return done(err);
       }
-      const handle = { kind: 'aio.AioContext', table: table.sab, ...(ready as ReadyData) } as const;
+      const { thread: owner, ...where } = ready as ReadyData;
+      const handle = { kind: 'aio.AioContext', table: table.sab, ...where } as const;
       let posted = 0;
       const context = new RemoteContext(handle, (record) => {
         thread.post({ kind: 'aio.record', record });
@@ -186,6 +189,8 @@ export class IOThread {
         sendRecord(context._target.table, context._target.slot, context._target.generation, [CONTROL, `port:${++posted}`], true, null, 'IOThread');
       });
       self = new IOThread(name, context, thread, exit);
+      // Whenever the thread ends, locks it still holds report owner death.
+      void exit.then(() => table.markThreadDead(owner));
       done(null, self);
     });
     thread.onMessage((m) => {

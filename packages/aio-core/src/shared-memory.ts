@@ -57,6 +57,10 @@ const TABLE_ID = 0;
 const NEXT_HINT = 1;
 /** Header word: the last generation handed out. */
 const GENERATION = 2;
+/** Header word: how many thread ids were ever recorded as dead. */
+const DEAD_COUNT = 4;
+/** Entries of the ring of recently dead thread ids (robust locks look owners up there). */
+const DEAD_RING = 1024;
 
 /** Allocates a `SharedArrayBuffer`, or explains why the runtime has none. */
 export function allocShared(bytes: number): SharedArrayBuffer {
@@ -92,6 +96,24 @@ export class WakeTable {
   /** Word index of a slot's first word. */
   base(slot: number): number {
     return HEADER_WORDS + slot * Slot.Size;
+  }
+
+  /** Records that thread `id` ended, so locks it holds report owner death. Any thread. */
+  markThreadDead(id: number): void {
+    const n = Atomics.add(this.words, DEAD_COUNT, 1);
+    Atomics.store(this.words, this.#deadBase() + (n % DEAD_RING), id);
+  }
+
+  /** True when thread `id` was recorded as dead (among the last 1024). Any thread. */
+  isThreadDead(id: number): boolean {
+    const n = Math.min(Atomics.load(this.words, DEAD_COUNT), DEAD_RING);
+    const base = this.#deadBase();
+    for (let i = 0; i < n; i++) if (Atomics.load(this.words, base + i) === id) return true;
+    return false;
+  }
+
+  #deadBase(): number {
+    return (this.inboxOffset(SLOTS) >> 2);
   }
 
   /** Byte offset of a slot's inbox ring. */
@@ -137,7 +159,7 @@ let table: WakeTable | undefined;
 /** This thread's wake table, created on first use. */
 export function wakeTable(): WakeTable {
   if (!table) {
-    const t = new WakeTable(allocShared((HEADER_WORDS + SLOTS * Slot.Size) * 4 + SLOTS * INBOX_BYTES));
+    const t = new WakeTable(allocShared((HEADER_WORDS + SLOTS * Slot.Size) * 4 + SLOTS * INBOX_BYTES + DEAD_RING * 4));
     Atomics.store(t.words, TABLE_ID, 1 + Math.floor(Math.random() * 0x7ffffffe));
     table = t;
   }

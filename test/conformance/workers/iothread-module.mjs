@@ -1,5 +1,5 @@
 // The module the IOThread conformance tests load into their IOThreads.
-import { AioContext, registerFunction, setAioDebug } from 'aio-core';
+import { AioContext, Mutex, RecMutex, registerFunction, setAioDebug } from 'aio-core';
 
 let ctxAtSetup = null;
 let hits = 0;
@@ -55,6 +55,19 @@ export function setup(ctx) {
     } finally {
       setAioDebug(false);
     }
+  });
+  registerFunction('holdAndCrash', (kind, handle) => {
+    const lock = kind === 'Mutex' ? Mutex.from(handle) : RecMutex.from(handle);
+    lock.lock();
+    AioContext.current().scheduleOneshot(() => {
+      throw new Error('died holding a lock');
+    });
+    return 'holding';
+  });
+  registerFunction('holdAndStop', (kind, handle) => {
+    const lock = kind === 'Mutex' ? Mutex.from(handle) : RecMutex.from(handle);
+    lock.lock();
+    return 'holding';
   });
   registerFunction('callBack', async (handle, name, ...args) => AioContext.from(handle).call(name, ...args));
 }

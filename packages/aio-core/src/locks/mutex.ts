@@ -15,7 +15,8 @@
  * (which would deadlock) throws ERR_AIO_LOCK_ORDER. The owner word is also where a later
  * owner-death check would look.
  */
-import { AioError } from '../errors.js';
+import { DeadlineSignal, ROBUST_CHECK_MS, takeOverFromDead } from './robust.js';
+import { AioError, OwnerDiedError } from '../errors.js';
 import { AtomicsOps, type AbortSignalLike, type FutexOps, cannotBlock, runAsync, runTimed } from './futex.js';
 import { type LockHandle, checkMs, checkSignal, fromHandle, makeHandle, takeWords } from './handle.js';
 import { threadId } from './thread-id.js';
@@ -152,7 +153,17 @@ export class Mutex {
    * would have to wait in a thread that may not block (use `lockAsync` there). Any thread.
    */
   lock(): void {
-    if (!mutexLock(this._f, this._b, threadId(), false, true)) cannotBlock('Mutex.lock()');
+    const me = threadId();
+    if (mutexTryLock(this._f, this._b, me)) return;
+    // Bounded waits, so a dead owner is noticed (robust.ts).
+    for (;;) {
+      if (runTimed(ROBUST_CHECK_MS, 'Mutex.lock()', () => mutexLock(this._f, this._b, me, false, true))) return;
+      this.#checkOwnerDied(me);
+    }
+  }
+
+  #checkOwnerDied(me: number): void {
+    if (takeOverFromDead(this._f.mem, this._b + MutexWord.Owner, me)) throw new OwnerDiedError('Mutex');
   }
 
   /** Locks if free; returns whether it did (qemu_mutex_trylock). Never blocks. Any thread. */
@@ -194,6 +205,16 @@ export class Mutex {
     const mem = this._f.mem;
     const b = this._b;
     const me = threadId();
-    await runAsync((r) => mutexLock(r.view(mem), b, me, true, true), signal);
+    for (;;) {
+      const bounded = new DeadlineSignal(ROBUST_CHECK_MS, signal);
+      try {
+        if (await runAsync((r) => mutexLock(r.view(mem), b, me, true, true), bounded)) return;
+      } catch (err) {
+        if (err !== DeadlineSignal.EXPIRED) throw err;
+      } finally {
+        bounded.dispose();
+      }
+      this.#checkOwnerDied(me);
+    }
   }
 }

@@ -11,6 +11,8 @@
  * Recursion is per thread: a thread that holds it locks it again at once, also from
  * another async task of the same thread (as `AioContext.acquire()` behaves).
  */
+import { OwnerDiedError } from '../errors.js';
+import { DeadlineSignal, ROBUST_CHECK_MS, takeOverFromDead } from './robust.js';
 import { AtomicsOps, type AbortSignalLike, type FutexOps, cannotBlock, runAsync, runTimed } from './futex.js';
 import { type LockHandle, checkMs, checkSignal, fromHandle, makeHandle, takeWords } from './handle.js';
 import { mutexAcquire, mutexRelease, notOwnerError } from './mutex.js';
@@ -104,7 +106,20 @@ export class RecMutex {
    * thread that may not block. Any thread.
    */
   lock(): void {
-    if (!recMutexLock(this._f, this._b, threadId(), true)) cannotBlock('RecMutex.lock()');
+    const me = threadId();
+    if (recMutexTryLock(this._f, this._b, me)) return;
+    // Bounded waits, so a dead owner is noticed (robust.ts).
+    for (;;) {
+      if (runTimed(ROBUST_CHECK_MS, 'RecMutex.lock()', () => recMutexLock(this._f, this._b, me, true))) return;
+      this.#checkOwnerDied(me);
+    }
+  }
+
+  #checkOwnerDied(me: number): void {
+    if (takeOverFromDead(this._f.mem, this._b + RecMutexWord.Owner, me)) {
+      Atomics.store(this._f.mem, this._b + RecMutexWord.Depth, 1);
+      throw new OwnerDiedError('RecMutex');
+    }
   }
 
   /** Locks if free or held by this thread; returns whether it did. Never blocks. Any thread. */
@@ -144,6 +159,16 @@ export class RecMutex {
     const mem = this._f.mem;
     const b = this._b;
     const me = threadId();
-    await runAsync((r) => recMutexLock(r.view(mem), b, me, true), signal);
+    for (;;) {
+      const bounded = new DeadlineSignal(ROBUST_CHECK_MS, signal);
+      try {
+        if (await runAsync((r) => recMutexLock(r.view(mem), b, me, true), bounded)) return;
+      } catch (err) {
+        if (err !== DeadlineSignal.EXPIRED) throw err;
+      } finally {
+        bounded.dispose();
+      }
+      this.#checkOwnerDied(me);
+    }
   }
 }
