@@ -65,11 +65,12 @@ for (const run of runs) {
 }
 
 for (const step of [
-  { name: 'packaging (npm pack, install, run)', script: 'scripts/pack-test.mjs' },
+  { name: 'packaging (npm pack, install, run)', args: [join(root, 'scripts', 'pack-test.mjs')] },
+  { name: 'API reference (npm run docs)', args: [join(root, 'node_modules', 'typedoc', 'bin', 'typedoc'), '--treatWarningsAsErrors'] },
 ]) {
   console.log(`\n=== ${step.name} ===`);
   const started = Date.now();
-  const r = spawnSync(process.execPath, [join(root, step.script)], { cwd: root, stdio: 'inherit', env });
+  const r = spawnSync(process.execPath, step.args, { cwd: root, stdio: 'inherit', env });
   if (r.status !== 0) failed = true;
   summary.push({ runtime: step.name, status: r.status === 0 ? 'passed' : 'FAILED', tests: '', passed: '', failed: '', seconds: ((Date.now() - started) / 1000).toFixed(1) });
 }

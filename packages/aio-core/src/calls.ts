@@ -90,8 +90,8 @@ export function expectReply(table: WakeTable, target: Target | null, what: strin
   return { id, replyTo };
 }
 
-/** Forgets an expected reply that will never come (its request could not be sent). */
-function forget(id: number): void {
+/** Forgets an expected reply that will never come (its request was withdrawn or not sent). This thread. */
+export function forgetReply(id: number): void {
   const call = pending.get(id);
   if (!call) return;
   pending.delete(id);
@@ -111,7 +111,7 @@ export function sendCallWith(target: Target, name: string, args: unknown[], done
   try {
     sendRecord(target.table, target.slot, target.generation, record, jsonSafe(args), target.fallback, what);
   } catch (err) {
-    forget(id);
+    forgetReply(id);
     throw err;
   }
 }

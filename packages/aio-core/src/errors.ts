@@ -29,7 +29,8 @@ export type AioErrorCode =
   | 'ERR_AIO_NOT_SERIALIZABLE'
   | 'ERR_AIO_REMOTE'
   | 'ERR_AIO_THREAD_STOPPED'
-  | 'ERR_AIO_CANCELLED';
+  | 'ERR_AIO_CANCELLED'
+  | 'ERR_AIO_BUSY';
 
 /** Base class of aio's own errors. Any thread. */
 export class AioError extends Error {

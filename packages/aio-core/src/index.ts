@@ -32,6 +32,7 @@ export {
   awaitPromise,
   sleep,
   CoMutex,
+  type CoMutexHandle,
   CoRwLock,
   CoQueue,
   type CoLockable,

@@ -19,9 +19,12 @@ import { adoptWakeTable } from './shared-memory.js';
 /** How often a dedicated loop lets the host run while async calls are unfinished. */
 const ASYNC_TICK_NS = 1_000_000;
 
+const setImmediateLike = (globalThis as { setImmediate?: (cb: () => void) => unknown }).setImmediate;
+
 /** Resolves after one host task: every queued microtask has run by then. */
 function yieldToHost(): Promise<void> {
-  return new Promise<void>((r) => setTimeout(r, 0));
+  // setImmediate (Node, Bun, Deno) runs after pending I/O without the 1 ms timer clamp.
+  return new Promise<void>((r) => (setImmediateLike ? setImmediateLike(r) : setTimeout(r, 0)));
 }
 
 type ThreadModule = { setup?: (ctx: AioContext) => unknown; teardown?: (ctx: AioContext) => unknown };

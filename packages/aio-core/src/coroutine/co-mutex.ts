@@ -13,20 +13,42 @@
  * Unlike QEMU, the holder is not tracked: any code in the thread may unlock a locked
  * CoMutex (an async holder has no identity to check). Unlocking a free one throws.
  */
-import { AioError } from '../errors.js';
+import { AioError, argTypeError } from '../errors.js';
 import type { AbortSignalLike } from '../locks/futex.js';
 import { checkSignal } from '../locks/handle.js';
+import { type WakeTable, adoptWakeTable, wakeTable } from '../shared-memory.js';
+import {
+  type SharedTicket,
+  allocSharedCoMutex,
+  sharedLockOrQueue,
+  sharedLocked,
+  sharedTryLock,
+  sharedUnlock,
+} from './shared-co-mutex.js';
 import { READY, type Waitable, Waiter, WaiterList, rejected } from './waitable.js';
+
+/** The structured-cloneable form of a {@link CoMutex}. */
+export interface CoMutexHandle {
+  readonly kind: 'aio.CoMutex';
+  readonly sab: SharedArrayBuffer;
+  readonly table: SharedArrayBuffer;
+}
 
 /** A queued `lock()`. */
 class MutexWaiter extends Waiter<void> {
   readonly #mutex: CoMutex;
+  /** Set for a cross-thread waiter: how to take it back out of the shared queue. */
+  ticket: SharedTicket | null = null;
+  /** True once it left the queue without being granted. */
+  gone = false;
   constructor(mutex: CoMutex, signal: AbortSignalLike | undefined) {
     super('CoMutex.lock()', signal);
     this.#mutex = mutex;
   }
   protected _remove(): void {
-    this.#mutex._waiters.remove(this);
+    this.gone = true;
+    if (this.ticket) this.ticket.withdraw();
+    else this.#mutex._waiters.remove(this);
   }
   protected _release(): void {
     this.#mutex.unlock();
@@ -39,11 +61,10 @@ class MutexWaiter extends Waiter<void> {
  * are for the thread that created it.
  */
 export class CoMutex {
-  // In-thread state. Cross-thread use (through a handle, by the main engineer) puts the
-  // lock word and the waiter count in shared memory here, QEMU-style: `locked` = 1 +
-  // number of lockers, a lock-free push list of remote waiters, and the hand-off /
-  // sequence words; remote waiters are woken by scheduling on their own context.
+  // In-thread state, used until the mutex is shared; then the state lives in shared
+  // memory (shared-co-mutex.ts) and every thread, this one included, goes through it.
   #locked = false;
+  #shared: { words: Int32Array; table: WakeTable; handle: CoMutexHandle } | null = null;
   /** @internal The FIFO of waiters, coroutine and async ones together. */
   readonly _waiters = new WaiterList<MutexWaiter>();
 
@@ -58,6 +79,8 @@ export class CoMutex {
       checkSignal('signal', signal);
       if (signal.aborted) return rejected(signal.reason);
     }
+    const shared = this.#shared;
+    if (shared) return this.#lockShared(shared.words, shared.table, signal);
     if (!this.#locked) {
       this.#locked = true;
       return READY;
@@ -67,11 +90,50 @@ export class CoMutex {
     return w._waitable();
   }
 
+  #lockShared(words: Int32Array, table: WakeTable, signal: AbortSignalLike | undefined): Waitable<void> {
+    if (sharedTryLock(words)) return READY;
+    const w = new MutexWaiter(this, signal);
+    // The grant arrives in this thread's current context's poll; a waiter that left
+    // meanwhile passes the mutex on.
+    w.ticket = sharedLockOrQueue(words, table, () => (w.gone ? this.unlock() : w._grant(undefined)));
+    if (w.ticket === null) return READY;
+    return w._waitable();
+  }
+
+  /**
+   * Structured-cloneable handle: `CoMutex.from(handle)` in another thread gives the same
+   * mutex, with one FIFO of waiters across threads; a waiter resumes in its own thread's
+   * context. Taking the handle moves the mutex to shared memory, so it must then be free
+   * with nobody queued (else ERR_AIO_BUSY). This thread.
+   */
+  get handle(): CoMutexHandle {
+    if (this.#shared) return this.#shared.handle;
+    if (!this._waiters.empty) throw new AioError('ERR_AIO_BUSY', 'CoMutex.handle: the mutex has waiters; share it before it is contended');
+    const words = allocSharedCoMutex(this.#locked);
+    const table = wakeTable();
+    const handle: CoMutexHandle = Object.freeze({ kind: 'aio.CoMutex', sab: words.buffer as SharedArrayBuffer, table: table.sab });
+    this.#shared = { words, table, handle };
+    return handle;
+  }
+
+  /** The same mutex in this thread, from a handle another thread sent. Any thread. */
+  static from(handle: CoMutexHandle): CoMutex {
+    const h = handle as Partial<CoMutexHandle> | null;
+    if (typeof h !== 'object' || h === null) throw argTypeError('handle', 'a CoMutex handle', handle);
+    if (h.kind !== 'aio.CoMutex' || !(h.sab instanceof SharedArrayBuffer) || !(h.table instanceof SharedArrayBuffer)) {
+      throw new AioError('ERR_AIO_BAD_HANDLE', 'CoMutex.from(): the "handle" argument is not a CoMutex handle');
+    }
+    const m = new CoMutex();
+    m.#shared = { words: new Int32Array(h.sab), table: adoptWakeTable(h.table), handle: h as CoMutexHandle };
+    return m;
+  }
+
   /**
    * Takes the mutex if it is free; never waits. Fails while anyone is queued, since the
    * mutex then stays held through each hand-off. This thread.
    */
   tryLock(): boolean {
+    if (this.#shared) return sharedTryLock(this.#shared.words);
     if (this.#locked) return false;
     this.#locked = true;
     return true;
@@ -83,6 +145,7 @@ export class CoMutex {
    * This thread.
    */
   unlock(): void {
+    if (this.#shared) return sharedUnlock(this.#shared.words, this.#shared.table);
     if (!this.#locked) throw new AioError('ERR_AIO_NOT_OWNER', 'CoMutex.unlock(): the mutex is not locked');
     const w = this._waiters.shift();
     if (w === null) this.#locked = false;
@@ -91,6 +154,7 @@ export class CoMutex {
 
   /** True while held (by anyone; qemu_co_mutex_assert_locked's question). This thread. */
   get locked(): boolean {
+    if (this.#shared) return sharedLocked(this.#shared.words);
     return this.#locked;
   }
 }

@@ -11,6 +11,6 @@ export { Coroutine } from './coroutine.js';
 export { coEnter, coSchedule } from './schedule.js';
 export { awaitPromise, sleep } from './sleep.js';
 export { type CoLockable, type Waitable } from './waitable.js';
-export { CoMutex } from './co-mutex.js';
+export { CoMutex, type CoMutexHandle } from './co-mutex.js';
 export { CoRwLock } from './co-rwlock.js';
 export { CoQueue } from './co-queue.js';
