@@ -29,6 +29,10 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: { name: 'adapter-node', include: ['test/adapters/node/**/*.test.ts'] },
+      },
+      {
+        extends: true,
         resolve: { alias: { 'aio-under-test': adapter('browser') } },
         server: {
           host: '127.0.0.1',

@@ -37,6 +37,7 @@ import {
 } from './handler.js';
 import { assertCanBlock, getHost } from './host.js';
 import { EventNotifier } from './notifier.js';
+import { type MessageSourceLike, setMessageHandler } from './message-source.js';
 import { notifySlot } from './notify.js';
 import { type RecordHooks, failCallsReplyingTo, runRecord } from './calls.js';
 import { ContextLock } from './context-lock.js';
@@ -585,6 +586,18 @@ export class AioContext implements BhOwner {
     this.#handlers = [...this.#handlers, h];
     this.#byNotifier.set(e, h);
     this.notify();
+  }
+
+  /**
+   * Delivers the 'message' events of `source` (a MessagePort, WebSocket, Worker...) to
+   * `onMessage` in this context's handler phase, in arrival order; null removes it. They
+   * are external clients unless `options.external` is false: held back while
+   * `disableExternal()` is in effect. Needs a poll that lets host events in (pollAsync,
+   * attach(), an integrated IOThread). Home thread.
+   */
+  setMessageHandler(source: MessageSourceLike, onMessage: ((data: unknown) => void) | null, options?: EventNotifierOptions): void {
+    this.assertOpen('AioContext.setMessageHandler()');
+    setMessageHandler(this, source, onMessage, options);
   }
 
   #removeHandler(h: Handler): void {

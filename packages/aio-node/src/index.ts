@@ -6,8 +6,10 @@
  */
 import { setHost } from 'aio-core';
 import { nodeHost } from './host.js';
+import './sources.js';
 
 setHost(nodeHost);
 
 export * from 'aio-core';
 export { nodeHost };
+export type { FdHandler } from './sources.js';

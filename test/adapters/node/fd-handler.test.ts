@@ -1,0 +1,80 @@
+/**
+ * aio-node's fd handlers (aio_set_fd_handler) on a FIFO: readiness dispatched in the
+ * handler phase, level-triggered while data stays buffered, held back by disableExternal,
+ * write readiness, and removal.
+ */
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AioContext } from 'aio-node';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+let dir: string;
+let readFd: number;
+let writeFd: number;
+let ctx: AioContext;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'aio-fifo-'));
+  const fifo = join(dir, 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  readFd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+  writeFd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+  ctx = new AioContext({ name: 'fd' });
+});
+
+afterEach(() => {
+  ctx.setFdHandler(readFd, null, null);
+  ctx.close();
+  closeSync(writeFd);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('setFdHandler', () => {
+  it('runs the read handler when data arrives, and holds it back while external clients are disabled', async () => {
+    const got: string[] = [];
+    ctx.setFdHandler(readFd, (_fd, stream) => {
+      const chunk = stream.read() as Buffer | null;
+      if (chunk) got.push(chunk.toString());
+    });
+    writeSync(writeFd, 'hello');
+    while (got.length < 1) await ctx.pollAsync();
+    expect(got).toEqual(['hello']);
+
+    ctx.disableExternal();
+    writeSync(writeFd, 'later');
+    await new Promise((r) => setTimeout(r, 50));
+    while (ctx.poll(false));
+    expect(got).toEqual(['hello']);
+    ctx.enableExternal();
+    while (got.length < 2) await ctx.pollAsync();
+    expect(got).toEqual(['hello', 'later']);
+  });
+
+  it('is level-triggered: a handler that reads a little at a time runs until the data is gone', async () => {
+    const got: string[] = [];
+    ctx.setFdHandler(readFd, (_fd, stream) => {
+      const chunk = stream.read(2) as Buffer | null;
+      if (chunk) got.push(chunk.toString());
+    });
+    writeSync(writeFd, 'abcdef');
+    while (got.join('') !== 'abcdef') await ctx.pollAsync();
+    expect(got).toEqual(['ab', 'cd', 'ef']);
+  });
+
+  it('runs the write handler while writable, until it is removed', async () => {
+    let writes = 0;
+    ctx.setFdHandler(readFd, null, () => {
+      if (++writes === 3) ctx.setFdHandler(readFd, null, null);
+    });
+    while (writes < 3) await ctx.pollAsync();
+    while (ctx.poll(false));
+    expect(writes).toBe(3);
+  });
+
+  it('rejects bad arguments', () => {
+    expect(() => ctx.setFdHandler(-1, () => {})).toThrow(/"fd"/);
+    expect(() => ctx.setFdHandler(readFd, 'x' as never)).toThrow(/"onRead"/);
+  });
+});

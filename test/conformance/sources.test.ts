@@ -1,0 +1,47 @@
+/**
+ * Event sources of the runtime: 'message' events (MessagePort here, available on every
+ * runtime) as external clients of a context: dispatched in the handler phase, in order,
+ * held back while external clients are disabled.
+ */
+import { AioContext } from 'aio-under-test';
+import { describe, expect, it } from 'vitest';
+
+describe('message sources', () => {
+  it('messages arrive in the handler phase, in order, and obey disableExternal', async () => {
+    const ctx = new AioContext({ name: 'ports' });
+    const { port1, port2 } = new MessageChannel();
+    const got: unknown[] = [];
+    ctx.setMessageHandler(port1, (data) => got.push(data));
+    port2.postMessage(1);
+    port2.postMessage({ two: 2 });
+    while (got.length < 2) await ctx.pollAsync();
+    expect(got).toEqual([1, { two: 2 }]);
+
+    ctx.disableExternal();
+    port2.postMessage(3);
+    await new Promise((r) => setTimeout(r, 30));
+    while (ctx.poll(false));
+    expect(got.length).toBe(2); // held back
+    ctx.enableExternal();
+    while (got.length < 3) await ctx.pollAsync();
+    expect(got[2]).toBe(3);
+
+    ctx.setMessageHandler(port1, null);
+    port2.postMessage(4);
+    await new Promise((r) => setTimeout(r, 30));
+    while (ctx.poll(false));
+    expect(got.length).toBe(3);
+    port1.close();
+    port2.close();
+    ctx.close();
+  });
+
+  it('rejects what is not a message source', () => {
+    const ctx = new AioContext({ name: 'ports-bad' });
+    expect(() => ctx.setMessageHandler({} as never, () => {})).toThrow(/"source"/);
+    const { port1 } = new MessageChannel();
+    expect(() => ctx.setMessageHandler(port1, 5 as never)).toThrow(/"onMessage"/);
+    port1.close();
+    ctx.close();
+  });
+});
