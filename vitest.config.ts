@@ -27,10 +27,10 @@ export default defineConfig({
         resolve: { alias: { 'aio-under-test': adapter(serverRuntime) } },
         test: { name: 'server', include, exclude: ['**/*.browser.test.ts'] },
       },
-      {
-        extends: true,
-        test: { name: 'adapter-node', include: ['test/adapters/node/**/*.test.ts'] },
-      },
+      ...['node', 'bun', 'deno'].map((rt) => ({
+        extends: true as const,
+        test: { name: `adapter-${rt}`, include: [`test/adapters/${rt}/**/*.test.ts`] },
+      })),
       {
         extends: true,
         resolve: { alias: { 'aio-under-test': adapter('browser') } },

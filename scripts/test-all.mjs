@@ -31,6 +31,13 @@ const runs = [
   { name: 'chromium', cmd: process.execPath, args: [vitest, ...vitestArgs('chromium', 'chromium')], browser: true },
   // Adapter-specific tests (not part of the same-count conformance comparison).
   { name: 'aio-node adapter', cmd: process.execPath, args: [vitest, ...vitestArgs('adapter-node', 'adapter-node')], adapter: true },
+  { name: 'aio-bun adapter', cmd: bin('bun'), args: ['--bun', vitest, ...vitestArgs('adapter-bun', 'adapter-bun')], adapter: true },
+  {
+    name: 'aio-deno adapter',
+    cmd: bin('deno'),
+    args: ['run', '-A', '--node-modules-dir=manual', vitest, ...vitestArgs('adapter-deno', 'adapter-deno')],
+    adapter: true,
+  },
 ];
 
 const summary = [];

@@ -45,3 +45,50 @@ describe('message sources', () => {
     ctx.close();
   });
 });
+
+describe('stream sources', () => {
+  it('chunks arrive in order in the handler phase, then null at the end; disableExternal holds them', async () => {
+    const ctx = new AioContext({ name: 'streams' });
+    let push!: (v: string) => void;
+    let end!: () => void;
+    const stream = new ReadableStream<string>({
+      start(c) {
+        push = (v) => c.enqueue(v);
+        end = () => c.close();
+      },
+    });
+    const got: (string | null)[] = [];
+    ctx.setStreamHandler(stream, (chunk) => got.push(chunk));
+    push('a');
+    push('b');
+    while (got.length < 2) await ctx.pollAsync();
+    expect(got).toEqual(['a', 'b']);
+    ctx.disableExternal();
+    push('c');
+    end();
+    await new Promise((r) => setTimeout(r, 30));
+    while (ctx.poll(false));
+    expect(got).toEqual(['a', 'b']);
+    ctx.enableExternal();
+    while (got.length < 4) await ctx.pollAsync();
+    expect(got).toEqual(['a', 'b', 'c', null]);
+    ctx.close();
+  });
+
+  it('null stops reading and leaves the stream usable', async () => {
+    const ctx = new AioContext({ name: 'streams-stop' });
+    const stream = new ReadableStream<number>({
+      start(c) {
+        c.enqueue(1);
+      },
+    });
+    ctx.setStreamHandler(stream, () => {});
+    ctx.setStreamHandler(stream, null);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(stream.locked).toBe(false);
+    const reader = stream.getReader();
+    expect((await reader.read()).value).toBe(1);
+    expect(() => ctx.setStreamHandler({} as never, () => {})).toThrow(/"stream"/);
+    ctx.close();
+  });
+});

@@ -5,8 +5,10 @@
  */
 import { setHost } from 'aio-core';
 import { bunHost } from './host.js';
+import './sources.js';
 
 setHost(bunHost);
 
 export * from 'aio-core';
 export { bunHost };
+export type { BunSocketHandler } from './sources.js';

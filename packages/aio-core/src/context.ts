@@ -37,7 +37,7 @@ import {
 } from './handler.js';
 import { assertCanBlock, getHost } from './host.js';
 import { EventNotifier } from './notifier.js';
-import { type MessageSourceLike, setMessageHandler } from './message-source.js';
+import { type MessageSourceLike, type ReadableStreamLike, setMessageHandler, setStreamHandler } from './message-source.js';
 import { notifySlot } from './notify.js';
 import { type RecordHooks, failCallsReplyingTo, runRecord } from './calls.js';
 import { ContextLock } from './context-lock.js';
@@ -598,6 +598,17 @@ export class AioContext implements BhOwner {
   setMessageHandler(source: MessageSourceLike, onMessage: ((data: unknown) => void) | null, options?: EventNotifierOptions): void {
     this.assertOpen('AioContext.setMessageHandler()');
     setMessageHandler(this, source, onMessage, options);
+  }
+
+  /**
+   * Delivers the chunks of a web `ReadableStream` (a Deno connection's `readable`, a fetch
+   * body, a child process's output) to `onChunk` in this context's handler phase, in order,
+   * then `onChunk(null)` at its end; null stops reading. External clients by default.
+   * Home thread.
+   */
+  setStreamHandler<T>(stream: ReadableStreamLike<T>, onChunk: ((chunk: T | null) => void) | null, options?: EventNotifierOptions): void {
+    this.assertOpen('AioContext.setStreamHandler()');
+    setStreamHandler(this, stream, onChunk, options);
   }
 
   #removeHandler(h: Handler): void {

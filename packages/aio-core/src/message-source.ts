@@ -71,3 +71,69 @@ export function setMessageHandler(
   if (!map) registrations.set(ctx, (map = new Map()));
   map.set(source, { listener, notifier });
 }
+
+/** What `setStreamHandler` reads: a web ReadableStream (Deno conns, fetch bodies, ...). */
+export interface ReadableStreamLike<T> {
+  getReader(): { read(): Promise<{ done: boolean; value?: T }>; releaseLock(): void; cancel(reason?: unknown): Promise<void> };
+}
+
+const streamRegistrations = new WeakMap<AioContext, Map<ReadableStreamLike<unknown>, () => void>>();
+
+/**
+ * Delivers the chunks of `stream` to `onChunk` in `ctx`'s handler phase, in order, and
+ * `onChunk(null)` once at its end; `onChunk` null stops reading (the stream is left
+ * unlocked, not cancelled). External clients by default. @internal Use `ctx.setStreamHandler()`.
+ */
+export function setStreamHandler<T>(
+  ctx: AioContext,
+  stream: ReadableStreamLike<T>,
+  onChunk: ((chunk: T | null) => void) | null,
+  options?: EventNotifierOptions,
+): void {
+  if (typeof stream !== 'object' || stream === null || typeof stream.getReader !== 'function') {
+    throw argTypeError('stream', 'a ReadableStream', stream);
+  }
+  if (onChunk !== null) checkFunction('onChunk', onChunk);
+  let map = streamRegistrations.get(ctx);
+  map?.get(stream)?.();
+  map?.delete(stream);
+  if (onChunk === null) return;
+  const queue: (T | null)[] = [];
+  const notifier = new EventNotifier();
+  let stopped = false;
+  const reader = stream.getReader();
+  ctx.setEventNotifier(
+    notifier,
+    (e) => {
+      e.testAndClear();
+      for (const chunk of queue.splice(0)) onChunk(chunk);
+    },
+    null,
+    null,
+    options,
+  );
+  const stop = () => {
+    stopped = true;
+    ctx.setEventNotifier(notifier, null);
+    reader.releaseLock();
+  };
+  void (async () => {
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (stopped) return;
+        queue.push(done ? null : (value as T));
+        notifier.set();
+        if (done) return;
+      }
+    } catch {
+      // Released by stop(), or the stream errored: either way nothing more will come.
+      if (!stopped) {
+        queue.push(null);
+        notifier.set();
+      }
+    }
+  })();
+  if (!map) streamRegistrations.set(ctx, (map = new Map()));
+  map.set(stream as ReadableStreamLike<unknown>, stop);
+}

@@ -5,8 +5,10 @@
  */
 import { setHost } from 'aio-core';
 import { denoHost } from './host.js';
+import './sources.js';
 
 setHost(denoHost);
 
 export * from 'aio-core';
 export { denoHost };
+export type { DenoConnLike } from './sources.js';
