@@ -77,17 +77,22 @@ describe('stream sources', () => {
 
   it('null stops reading and leaves the stream usable', async () => {
     const ctx = new AioContext({ name: 'streams-stop' });
+    let push!: (v: number) => void;
     const stream = new ReadableStream<number>({
       start(c) {
-        c.enqueue(1);
+        push = (v) => c.enqueue(v);
       },
     });
-    ctx.setStreamHandler(stream, () => {});
-    ctx.setStreamHandler(stream, null);
+    const got: (number | null)[] = [];
+    ctx.setStreamHandler(stream, (chunk) => got.push(chunk));
     await new Promise((r) => setTimeout(r, 10));
+    ctx.setStreamHandler(stream, null);
     expect(stream.locked).toBe(false);
+    push(1);
     const reader = stream.getReader();
     expect((await reader.read()).value).toBe(1);
+    while (ctx.poll(false));
+    expect(got).toEqual([]);
     expect(() => ctx.setStreamHandler({} as never, () => {})).toThrow(/"stream"/);
     ctx.close();
   });
