@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 /**
  * `npm test`: the conformance suite on node, bun, deno and Chromium, then the packaging
- * test and the examples. Prints one summary table and fails if any run fails or if the
- * runtimes did not run the same number of conformance tests.
+ * test, each example's test.mjs and the API reference build. Prints one summary table and
+ * fails if any run fails or if the runtimes did not run the same number of conformance tests.
  *
  * Chromium may be skipped only where /usr/bin/chromium is absent and AIO_REQUIRE_BROWSER
  * is not set (CI sets it); the skip is announced loudly.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,8 +20,9 @@ const bin = (name) => join(root, 'node_modules', '.bin', name);
 const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
 const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', FORCE_COLOR: process.env.FORCE_COLOR ?? '1' };
 
+const reportOf = (name) => join(results, `${name.replace(/[^a-z0-9-]+/gi, '-')}.json`);
 function vitestArgs(project, name) {
-  return ['run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${join(results, `${name}.json`)}`];
+  return ['run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${reportOf(name)}`];
 }
 
 const runs = [
@@ -30,12 +31,12 @@ const runs = [
   { name: 'deno', cmd: bin('deno'), args: ['run', '-A', '--node-modules-dir=manual', vitest, ...vitestArgs('server', 'deno')] },
   { name: 'chromium', cmd: process.execPath, args: [vitest, ...vitestArgs('chromium', 'chromium')], browser: true },
   // Adapter-specific tests (not part of the same-count conformance comparison).
-  { name: 'aio-node adapter', cmd: process.execPath, args: [vitest, ...vitestArgs('adapter-node', 'adapter-node')], adapter: true },
-  { name: 'aio-bun adapter', cmd: bin('bun'), args: ['--bun', vitest, ...vitestArgs('adapter-bun', 'adapter-bun')], adapter: true },
+  { name: 'aio-node adapter', cmd: process.execPath, args: [vitest, ...vitestArgs('adapter-node', 'aio-node adapter')], adapter: true },
+  { name: 'aio-bun adapter', cmd: bin('bun'), args: ['--bun', vitest, ...vitestArgs('adapter-bun', 'aio-bun adapter')], adapter: true },
   {
     name: 'aio-deno adapter',
     cmd: bin('deno'),
-    args: ['run', '-A', '--node-modules-dir=manual', vitest, ...vitestArgs('adapter-deno', 'adapter-deno')],
+    args: ['run', '-A', '--node-modules-dir=manual', vitest, ...vitestArgs('adapter-deno', 'aio-deno adapter')],
     adapter: true,
   },
 ];
@@ -59,7 +60,7 @@ for (const run of runs) {
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   let report = null;
   try {
-    report = JSON.parse(readFileSync(join(results, `${run.name}.json`), 'utf8'));
+    report = JSON.parse(readFileSync(reportOf(run.name), 'utf8'));
   } catch {}
   const ok = r.status === 0 && report?.success === true;
   if (!ok) failed = true;
@@ -74,7 +75,14 @@ for (const run of runs) {
   });
 }
 
+// Every example with a test.mjs is tested too (each exits 0 when its checks hold).
+const exampleSteps = readdirSync(join(root, 'examples'))
+  .filter((dir) => existsSync(join(root, 'examples', dir, 'test.mjs')))
+  .sort()
+  .map((dir) => ({ name: `example ${dir}`, args: [join(root, 'examples', dir, 'test.mjs')] }));
+
 for (const step of [
+  ...exampleSteps,
   { name: 'packaging (npm pack, install, run)', args: [join(root, 'scripts', 'pack-test.mjs')] },
   { name: 'API reference (npm run docs)', args: [join(root, 'node_modules', 'typedoc', 'bin', 'typedoc'), '--treatWarningsAsErrors'] },
 ]) {
