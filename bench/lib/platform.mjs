@@ -1,0 +1,154 @@
+// What differs between the four runtimes the suite runs on, in one place: which runtime
+// this is, how to import a package by name, how to start a worker and talk to it, and how
+// a worker talks to its parent. Everything else in bench/ is runtime-neutral.
+//
+// Threads: Node uses node:worker_threads (it has no global Worker); Bun, Deno and browsers
+// use the web Worker, which is also what their aio adapters use for IOThreads.
+
+export const runtime = globalThis.Deno ? 'deno' : globalThis.Bun ? 'bun' : globalThis.process?.versions?.node ? 'node' : 'browser';
+export const isBrowser = runtime === 'browser';
+
+/** The aio adapter of this runtime. */
+export const adapterName = { node: 'aio-node', bun: 'aio-bun', deno: 'aio-deno', browser: 'aio-browser' }[runtime];
+
+/** True when this thread may block in Atomics.wait (not a browser window). */
+export const canBlock = (() => {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+export const now = () => performance.now();
+
+/** Atomics.pause where the runtime has it (not Node 20). */
+export const pause = typeof Atomics.pause === 'function' ? () => Atomics.pause() : () => {};
+
+let importMap = null;
+/**
+ * Imports a package by its bare name. In browsers, bare names go through the import map
+ * the bench server generates (workers have no import map of their own).
+ */
+export async function importByName(name) {
+  if (name === 'multithreading' && runtime === 'node' && !globalThis.navigator) {
+    // multithreading reads navigator.hardwareConcurrency on import; Node 20 has no navigator.
+    const os = await import('node:os');
+    globalThis.navigator = { hardwareConcurrency: os.availableParallelism?.() ?? os.cpus().length };
+  }
+  if (!isBrowser) return import(name);
+  importMap ??= (await import(new URL('../browser/import-map.mjs', import.meta.url).href)).default;
+  const target = importMap[name];
+  if (!target) throw new Error(`no import-map entry for '${name}'`);
+  return import(new URL(target, location.origin).href);
+}
+
+/** The runtime's version string(s). */
+export function runtimeVersion() {
+  if (runtime === 'deno') return { deno: Deno.version.deno, v8: Deno.version.v8, typescript: Deno.version.typescript };
+  if (runtime === 'bun') return { bun: Bun.version, revision: Bun.revision };
+  if (runtime === 'node') return { node: process.versions.node, v8: process.versions.v8 };
+  return { userAgent: navigator.userAgent };
+}
+
+/**
+ * Starts a worker running the module at `url` and returns a small channel object:
+ * post(message), next() -> Promise of the next message, terminate(). Messages that arrive
+ * before anyone waits are queued (Deno may deliver the first one before a microtask runs).
+ */
+export async function spawnWorker(url) {
+  const queue = [];
+  const waiters = [];
+  let failure = null;
+  let handler = null;
+  const deliver = (m) => {
+    if (handler) return handler(m);
+    const w = waiters.shift();
+    if (w) w.resolve(m);
+    else queue.push(m);
+  };
+  const fail = (e) => {
+    failure = e instanceof Error ? e : new Error(String(e?.message ?? e));
+    for (const w of waiters.splice(0)) w.reject(failure);
+  };
+  let post;
+  let terminate;
+  if (runtime === 'node') {
+    const { Worker } = await import('node:worker_threads');
+    const w = new Worker(url);
+    w.on('message', deliver);
+    w.on('error', fail);
+    post = (m) => w.postMessage(m);
+    terminate = async () => void (await w.terminate());
+  } else {
+    const w = new Worker(url, { type: 'module' });
+    w.addEventListener('message', (e) => deliver(e.data));
+    w.addEventListener('error', (e) => {
+      e.preventDefault?.();
+      fail(e.error ?? e.message ?? 'worker error');
+    });
+    post = (m) => w.postMessage(m);
+    terminate = async () => w.terminate();
+  }
+  return {
+    post,
+    terminate,
+    /** Hands every later message to `fn` (null: back to next()). */
+    onMessage(fn) {
+      handler = fn;
+    },
+    next() {
+      if (queue.length) return Promise.resolve(queue.shift());
+      if (failure) return Promise.reject(failure);
+      return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
+    },
+    /** Posts `message` and waits for the reply. */
+    async ask(message) {
+      post(message);
+      const reply = await this.next();
+      if (reply && reply.error) throw new Error(reply.error);
+      return reply;
+    },
+  };
+}
+
+/**
+ * Inside a worker started by spawnWorker: the channel to the parent, with the same
+ * next()/post() shape. Call it synchronously at the top of the worker module.
+ */
+export async function parentChannel() {
+  const queue = [];
+  const waiters = [];
+  let handler = null;
+  const deliver = (m) => {
+    if (handler) return handler(m);
+    const w = waiters.shift();
+    if (w) w(m);
+    else queue.push(m);
+  };
+  let post;
+  let raw;
+  if (runtime === 'node') {
+    const { parentPort } = await import('node:worker_threads');
+    parentPort.on('message', deliver);
+    post = (m) => parentPort.postMessage(m);
+    raw = parentPort;
+  } else {
+    globalThis.addEventListener('message', (e) => deliver(e.data));
+    post = (m) => globalThis.postMessage(m);
+    raw = globalThis;
+  }
+  return {
+    post,
+    raw,
+    /** Hands every later message to `fn` instead of next(). */
+    onMessage(fn) {
+      handler = fn;
+    },
+    next: () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((r) => waiters.push(r))),
+  };
+}
+
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,311 @@
+// Turns the per-runtime result documents into the console table, bench/results/latest.md
+// and bench/results/latest.svg. Node only (used by bench/run.mjs).
+//
+// Every sample is nanoseconds per operation. "× ref" is the entry's speed relative to the
+// group's reference (the peer people would otherwise use, or the floor where no peer
+// exists): ref median time / entry median time, so 2.00× = twice as fast as the
+// reference, 0.50× = half as fast.
+
+export const RUNTIME_ORDER = ['node', 'bun', 'deno', 'chromium'];
+const COLORS = { node: '#3c873a', bun: '#d4a017', deno: '#1f2937', chromium: '#4285f4' };
+
+/** Group id -> { id, title, metric, opName, entries: Map(name -> { kind, ref, perRuntime }) } */
+export function collate(docs) {
+  const groups = new Map();
+  for (const doc of docs) {
+    for (const g of doc.groups ?? []) {
+      let cg = groups.get(g.id);
+      if (!cg) {
+        cg = { id: g.id, title: g.title, metric: g.metric, opName: g.opName, rounds: g.rounds, entries: new Map() };
+        groups.set(g.id, cg);
+      }
+      for (const e of g.entries) {
+        let ce = cg.entries.get(e.name);
+        if (!ce) {
+          ce = { name: e.name, kind: e.kind, ref: e.ref, perRuntime: {} };
+          cg.entries.set(e.name, ce);
+        }
+        ce.ref ||= e.ref === true ? 1 : e.ref || 0;
+        ce.perRuntime[doc.runtime] = e;
+      }
+    }
+  }
+  return groups;
+}
+
+/** The group's primary reference entry. */
+export function refEntry(group) {
+  return refEntries(group)[0];
+}
+
+function refEntries(group) {
+  return [...group.entries.values()].filter((e) => e.ref).sort((a, b) => a.ref - b.ref);
+}
+
+/** The reference on `runtime`: the primary one, or a stand-in where it did not run. */
+export function refOn(group, runtime) {
+  return refEntries(group).find((e) => e.perRuntime[runtime]?.median) ?? null;
+}
+
+/** Speed of `e` relative to the group's reference on `runtime`, or null. */
+export function ratio(group, e, runtime) {
+  const ref = refOn(group, runtime)?.perRuntime[runtime];
+  const mine = e.perRuntime[runtime];
+  if (!ref?.median || !mine?.median) return null;
+  return ref.median / mine.median;
+}
+
+// ------------------------------------------------------------------ number formatting
+
+function groupScale(group) {
+  // One unit per group so runtimes and entries compare at a glance.
+  if (group.metric === 'throughput') return { unit: 'calls/s', fmt: (ns) => fmtRate(1e9 / ns) };
+  const all = [];
+  for (const e of group.entries.values()) for (const r of Object.values(e.perRuntime)) if (r.median) all.push(r.median);
+  const typical = all.sort((a, b) => a - b)[0] ?? 1;
+  if (typical >= 1e6) return { unit: 'ms', fmt: (ns) => sig(ns / 1e6) };
+  if (typical >= 1e3) return { unit: 'µs', fmt: (ns) => sig(ns / 1e3) };
+  return { unit: 'ns', fmt: (ns) => sig(ns) };
+}
+
+function sig(x) {
+  if (x >= 100) return x.toFixed(0);
+  if (x >= 10) return x.toFixed(1);
+  return x.toFixed(2);
+}
+
+function fmtRate(r) {
+  if (r >= 1e6) return `${sig(r / 1e6)} M`;
+  if (r >= 1e3) return `${sig(r / 1e3)} k`;
+  return sig(r);
+}
+
+export function fmtRatio(x) {
+  if (x === null || x === undefined) return '–';
+  return `${x >= 10 ? x.toFixed(1) : x.toFixed(2)}×`;
+}
+
+function cell(scale, group, r) {
+  if (!r) return '–';
+  if (r.skipped) return 'skipped';
+  if (r.median === undefined) return '–';
+  if (group.metric === 'throughput') return `${scale.fmt(r.median)} [${scale.fmt(r.max)}–${scale.fmt(r.min)}]`;
+  return `${scale.fmt(r.median)} [${scale.fmt(r.min)}–${scale.fmt(r.max)}]`;
+}
+
+function label(e) {
+  const tag = e.kind === 'ours' ? '**aio**' : e.kind === 'floor' ? 'floor' : 'peer';
+  const ref = e.ref === 1 ? ' (ref)' : e.ref > 1 ? ' (ref where the ref did not run)' : '';
+  return `${tag}: ${e.name.replace(/^aio /, '')}${ref}`;
+}
+
+// ------------------------------------------------------------------ markdown
+
+export function markdown(docs, machine) {
+  const runtimes = RUNTIME_ORDER.filter((r) => docs.some((d) => d.runtime === r));
+  const groups = collate(docs);
+  const L = [];
+  const quick = docs.some((d) => d.quick);
+  L.push(`# aio benchmark results${quick ? ' (quick pass)' : ''}`);
+  L.push('');
+  L.push(`Run ${docs[0]?.startedAt ?? ''} by \`${docs[0]?.command ?? 'node bench/run.mjs'}\`. Machine: ${machine.cpu}, ${machine.cores} cores, ${(machine.memoryBytes / 2 ** 30).toFixed(1)} GiB, ${machine.os}.`);
+  L.push('');
+  L.push('| runtime | version | samples × target | pass took |');
+  L.push('|---|---|---|---|');
+  for (const d of docs) {
+    const v = Object.entries(d.runtimeVersion ?? {})
+      .filter(([k]) => k !== 'userAgent' && k !== 'executable' && k !== 'revision')
+      .map(([k, x]) => `${k} ${x}`)
+      .join(', ');
+    const s = d.settings ? `${d.settings.samples} × ${d.settings.targetMs} ms` : '–';
+    L.push(`| ${d.runtime} | ${v || d.runtimeVersion?.userAgent || '?'} | ${s} | ${(d.elapsedMs / 1000).toFixed(0)} s${d.complete ? '' : ' (incomplete)'} |`);
+  }
+  L.push('');
+  L.push('Method: every library runs in the same process as the others, its threads created and answering before timing starts (start-up is reported apart, below); each entry warms up while the operations per sample are calibrated; then samples are taken in rounds, one sample of every entry per round, the order rotated each round. Cells: **median [min–max]** per operation (throughput groups: calls per second). **× ref** is speed relative to the group\'s reference (ref): ref time ÷ entry time, so above 1 is faster than the reference. Floors are what the hardware and runtime allow with no library at all.');
+  if (runtimes.includes('chromium')) L.push('\nChromium: entries that block (Atomics.wait on the waiting side) ran in a dedicated worker, the others on the page\'s main thread (marked *worker* where it matters).');
+  for (const g of groups.values()) {
+    const scale = groupScale(g);
+    const ref = refEntry(g);
+    L.push('');
+    L.push(`## ${g.title}`);
+    L.push('');
+    const stand = [...new Set(runtimes.map((rt) => refOn(g, rt)).filter((x) => x && x !== ref))];
+    const standText = stand.length ? ` (${stand.map((x) => `${x.name} on ${runtimes.filter((rt) => refOn(g, rt) === x).join(', ')}`).join('; ')}, where the ref did not run)` : '';
+    L.push(`Per ${g.opName}, ${scale.unit}${g.rounds ? `; ${g.rounds} samples each` : ''}${ref ? `; ref = ${ref.name}${standText}` : ''}.`);
+    L.push('');
+    L.push(`| entry | ${runtimes.map((r) => `${r} | × ref`).join(' | ')} |`);
+    L.push(`|---|${runtimes.map(() => '---:|---:').join('|')}|`);
+    for (const e of g.entries.values()) {
+      const cols = runtimes.map((rt) => {
+        const r = e.perRuntime[rt];
+        const where = r?.thread === 'worker' && rt === 'chromium' ? ' *worker*' : '';
+        const c = cell(scale, g, r);
+        return `${e.kind === 'ours' && r?.median ? `**${c}**` : c}${where} | ${r?.median ? fmtRatio(ratio(g, e, rt)) : ''}`;
+      });
+      L.push(`| ${label(e)} | ${cols.join(' | ')} |`);
+    }
+  }
+  // Start-up, measured apart.
+  const startup = [];
+  for (const g of groups.values()) {
+    for (const e of g.entries.values()) {
+      if (Object.values(e.perRuntime).some((r) => r.startupMs !== undefined)) startup.push({ g, e });
+    }
+  }
+  if (startup.length) {
+    L.push('');
+    L.push('## Start-up (set-up until the first answer, measured before the steady state), ms');
+    L.push('');
+    L.push(`| group | entry | ${runtimes.join(' | ')} |`);
+    L.push(`|---|---|${runtimes.map(() => '---:').join('|')}|`);
+    for (const { g, e } of startup) {
+      L.push(`| ${g.id} | ${label(e)} | ${runtimes.map((rt) => (e.perRuntime[rt]?.startupMs !== undefined ? e.perRuntime[rt].startupMs.toFixed(1) : '–')).join(' | ')} |`);
+    }
+  }
+  // Skips.
+  const skips = [];
+  for (const g of groups.values()) {
+    for (const e of g.entries.values()) {
+      for (const rt of runtimes) {
+        const r = e.perRuntime[rt];
+        if (r?.skipped) skips.push(`- ${rt}, ${g.id}: ${e.name} — ${r.skipped}`);
+      }
+    }
+  }
+  const failed = docs.filter((d) => d.failure);
+  if (skips.length || failed.length) {
+    L.push('');
+    L.push('## Skipped');
+    L.push('');
+    for (const d of failed) L.push(`- ${d.runtime}: the pass failed or was cut short — ${d.failure}`);
+    L.push(...collapseSkips(skips));
+  }
+  L.push('');
+  L.push('Chart: `latest.svg` (speed of each aio entry relative to its group\'s reference, per runtime, log scale). Raw samples: the JSON files next to this one.');
+  return `${L.join('\n')}\n`;
+}
+
+/** Merges identical skip reasons across runtimes into one line. */
+function collapseSkips(lines) {
+  const by = new Map();
+  for (const l of lines) {
+    const m = /^- (\w+), (.*)$/.exec(l);
+    const key = m[2];
+    by.set(key, [...(by.get(key) ?? []), m[1]]);
+  }
+  return [...by].map(([k, rts]) => `- ${rts.join(', ')}, ${k}`);
+}
+
+// ------------------------------------------------------------------ console table
+
+export function consoleTable(docs) {
+  const runtimes = RUNTIME_ORDER.filter((r) => docs.some((d) => d.runtime === r));
+  const groups = collate(docs);
+  const W = 54;
+  const C = 20;
+  const out = [];
+  const pad = (s, n) => (s.length > n ? `${s.slice(0, n - 1)}…` : s.padEnd(n));
+  for (const g of groups.values()) {
+    const scale = groupScale(g);
+    out.push('');
+    out.push(`${g.title} — per ${g.opName}, ${scale.unit}, (× ref)`);
+    out.push(`${pad('', W)}${runtimes.map((r) => r.padStart(C)).join('')}`);
+    for (const e of g.entries.values()) {
+      const name = `${e.kind === 'ours' ? '* ' : e.kind === 'floor' ? '_ ' : '  '}${e.name}${e.ref === 1 ? ' (ref)' : e.ref ? ' (ref 2)' : ''}`;
+      const cols = runtimes.map((rt) => {
+        const r = e.perRuntime[rt];
+        if (!r) return '–'.padStart(C);
+        if (r.skipped || r.median === undefined) return 'skip'.padStart(C);
+        const x = ratio(g, e, rt);
+        return `${scale.fmt(r.median)}${x !== null && refOn(g, rt) !== e ? ` (${fmtRatio(x)})` : ''}`.padStart(C);
+      });
+      out.push(`${pad(name, W)}${cols.join('')}`);
+    }
+  }
+  out.push('');
+  out.push('* aio   _ floor   (× ref) = speed relative to the reference: above 1 is faster');
+  return out.join('\n');
+}
+
+// ------------------------------------------------------------------ SVG chart
+
+const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** Bars: every aio entry × runtime, its speed relative to the group's reference, log2 scale. */
+export function svgChart(docs, machine) {
+  const runtimes = RUNTIME_ORDER.filter((r) => docs.some((d) => d.runtime === r));
+  const groups = collate(docs);
+  const rows = [];
+  for (const g of groups.values()) {
+    const ref = refEntry(g);
+    if (!ref) continue;
+    for (const e of g.entries.values()) {
+      if (e.kind !== 'ours') continue;
+      const stand = [...new Set(runtimes.map((rt) => refOn(g, rt)).filter((x) => x && x !== ref))];
+      const refName = `${ref.name}${stand.length ? ` (else ${stand.map((x) => x.name).join(', ')})` : ''}`;
+      rows.push({ g, e, refName, values: runtimes.map((rt) => ({ rt, x: ratio(g, e, rt), r: e.perRuntime[rt] })) });
+    }
+  }
+  let lo = -3;
+  let hi = 3;
+  for (const row of rows) {
+    for (const v of row.values) {
+      if (v.x) {
+        lo = Math.min(lo, Math.floor(Math.log2(v.x)));
+        hi = Math.max(hi, Math.ceil(Math.log2(v.x)));
+      }
+    }
+  }
+  lo = Math.max(lo, -10);
+  hi = Math.min(hi, 10);
+  const labelW = 470;
+  const plotW = 520;
+  const barH = 9;
+  const rowH = runtimes.length * barH + 16;
+  const top = 86;
+  const height = top + rows.length * rowH + 60;
+  const width = labelW + plotW + 90;
+  const xOf = (ratioValue) => labelW + ((Math.log2(ratioValue) - lo) / (hi - lo)) * plotW;
+  const x1 = xOf(1);
+  const S = [];
+  S.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="12">`);
+  S.push(`<rect width="100%" height="100%" fill="#ffffff"/>`);
+  S.push(`<text x="16" y="24" font-size="16" font-weight="600">aio vs the reference of each benchmark (speed ratio, log scale; right of 1× = aio faster)</text>`);
+  S.push(`<text x="16" y="44" fill="#555">${esc(`${machine.cpu}, ${machine.cores} cores · ${docs[0]?.startedAt ?? ''}${docs.some((d) => d.quick) ? ' · quick pass' : ''} · median of ${docs[0]?.settings?.samples ?? '?'} samples`)}</text>`);
+  // Legend.
+  runtimes.forEach((rt, i) => {
+    const lx = labelW + i * 110;
+    S.push(`<rect x="${lx}" y="54" width="12" height="12" fill="${COLORS[rt]}"/><text x="${lx + 17}" y="64">${rt}</text>`);
+  });
+  // Grid.
+  for (let p = lo; p <= hi; p++) {
+    const x = labelW + ((p - lo) / (hi - lo)) * plotW;
+    const t = p >= 0 ? `${2 ** p}×` : `1/${2 ** -p}`;
+    S.push(`<line x1="${x}" y1="${top - 6}" x2="${x}" y2="${height - 48}" stroke="${p === 0 ? '#000' : '#e5e7eb'}" stroke-width="${p === 0 ? 1.5 : 1}"/>`);
+    S.push(`<text x="${x}" y="${height - 32}" text-anchor="middle" fill="#444">${t}</text>`);
+  }
+  S.push(`<text x="${labelW + plotW / 2}" y="${height - 12}" text-anchor="middle" fill="#444">reference time ÷ aio time</text>`);
+  rows.forEach((row, i) => {
+    const y = top + i * rowH;
+    if (i % 2 === 0) S.push(`<rect x="8" y="${y - 4}" width="${width - 16}" height="${rowH}" fill="#f8fafc"/>`);
+    const name = row.e.name.replace(/^aio /, '');
+    S.push(`<text x="16" y="${y + 8}" font-weight="600">${esc(row.g.id)}: ${esc(name.length > 62 ? `${name.slice(0, 61)}…` : name)}</text>`);
+    S.push(`<text x="16" y="${y + 22}" fill="#666" font-size="11">vs ${esc(row.refName.length > 72 ? `${row.refName.slice(0, 71)}…` : row.refName)}</text>`);
+    row.values.forEach((v, j) => {
+      const by = y + j * barH;
+      if (!v.x) {
+        const why = v.r?.skipped ? 'skipped' : v.r ? 'no reference' : 'not run';
+        S.push(`<text x="${x1 + 4}" y="${by + 8}" font-size="9" fill="#999">${v.rt}: ${why}</text>`);
+        return;
+      }
+      const xv = Math.min(Math.max(xOf(v.x), labelW), labelW + plotW);
+      const bx = Math.min(x1, xv);
+      const bw = Math.max(Math.abs(xv - x1), 1);
+      S.push(`<rect x="${bx.toFixed(1)}" y="${by}" width="${bw.toFixed(1)}" height="${barH - 2}" fill="${COLORS[v.rt]}"><title>${esc(`${v.rt}: ${fmtRatio(v.x)}`)}</title></rect>`);
+      const tx = v.x >= 1 ? xv + 3 : xv - 3;
+      S.push(`<text x="${tx.toFixed(1)}" y="${by + 7}" font-size="9" text-anchor="${v.x >= 1 ? 'start' : 'end'}" fill="#333">${fmtRatio(v.x)}</text>`);
+    });
+  });
+  S.push('</svg>');
+  return `${S.join('\n')}\n`;
+}

@@ -1,0 +1,186 @@
+// Coroutines and the coroutine mutex, in one thread, after QEMU's /perf/* tests
+// (test-coroutine.c: lifecycle, yield, function-call) and next to the async mutexes
+// people use.
+import { importByName } from '../lib/platform.mjs';
+
+/** Peers: async-mutex's Mutex and @esfx/async-mutex's AsyncMutex, loaded in setup(). */
+function asyncMutexPeer(which, contenders) {
+  let acquire;
+  const body = async (k) => {
+    for (let i = 0; i < k; i++) {
+      const release = await acquire();
+      if (contenders > 1) await null;
+      release();
+    }
+  };
+  return {
+    name: which === 'async-mutex' ? 'async-mutex Mutex (acquire, release())' : '@esfx/async-mutex AsyncMutex (lock, unlock)',
+    kind: 'peer',
+    ref: which === '@esfx/async-mutex',
+    startup: false,
+    async setup() {
+      if (which === 'async-mutex') {
+        const { Mutex } = await importByName('async-mutex');
+        const m = new Mutex();
+        acquire = () => m.acquire();
+      } else {
+        const { AsyncMutex } = await importByName('@esfx/async-mutex');
+        const m = new AsyncMutex();
+        const unlock = () => m.unlock();
+        acquire = async () => {
+          await m.lock();
+          return unlock;
+        };
+      }
+    },
+    run: contenders === 1 ? (n) => body(n) : (n) => Promise.all(Array.from({ length: contenders }, () => body(Math.ceil(n / contenders)))),
+  };
+}
+
+export function coMutexGroup(env, contenders) {
+  const aio = env.aio;
+  const { CoMutex, Coroutine } = aio;
+  const m = new CoMutex();
+  const m2 = new CoMutex();
+  const asyncBody = async (k) => {
+    for (let i = 0; i < k; i++) {
+      await m.lock();
+      if (contenders > 1) await null;
+      m.unlock();
+    }
+  };
+  const entries = [
+    {
+      name: 'aio CoMutex from async functions (await m.lock(); m.unlock())',
+      kind: 'ours',
+      run: contenders === 1 ? (n) => asyncBody(n) : (n) => Promise.all(Array.from({ length: contenders }, () => asyncBody(Math.ceil(n / contenders)))),
+    },
+  ];
+  if (contenders === 1) {
+    entries.push({
+      name: 'aio CoMutex in a coroutine (yield* m.lock(); m.unlock())',
+      kind: 'ours',
+      run(n) {
+        Coroutine.create(function* () {
+          for (let i = 0; i < n; i++) {
+            yield* m2.lock();
+            m2.unlock();
+          }
+        }).enter();
+      },
+    });
+  } else {
+    let ctx;
+    entries.push({
+      name: `aio CoMutex, ${contenders} coroutines (yield once inside via ctx.coSchedule, driven by poll(false))`,
+      kind: 'ours',
+      startup: false,
+      setup() {
+        ctx = new aio.AioContext({ name: 'comutex-bench' });
+      },
+      run(n) {
+        const k = Math.ceil(n / contenders);
+        let done = 0;
+        const body = function* () {
+          for (let i = 0; i < k; i++) {
+            yield* m2.lock();
+            ctx.coSchedule(Coroutine.self());
+            yield;
+            m2.unlock();
+          }
+          done++;
+        };
+        for (let c = 0; c < contenders; c++) ctx.coEnter(Coroutine.create(body));
+        while (done < contenders) ctx.poll(false);
+      },
+      teardown: () => ctx.close(),
+    });
+  }
+  entries.push(asyncMutexPeer('async-mutex', contenders), asyncMutexPeer('@esfx/async-mutex', contenders));
+  return {
+    id: contenders === 1 ? 'comutex-uncontended' : `comutex-${contenders}`,
+    title:
+      contenders === 1
+        ? 'Coroutine mutex lock + unlock, uncontended'
+        : `Coroutine mutex, ${contenders} contenders (lock; yield once inside; unlock)`,
+    metric: 'latency',
+    opName: 'lock+unlock',
+    entries,
+  };
+}
+
+// Plain functions kept out of line as far as JS allows: called through an array so the
+// call site stays polymorphic.
+const fns = [(x) => x + 1, (x) => x + 2];
+
+export function coroutinePerfGroups(env) {
+  const { Coroutine } = env.aio;
+  const empty = function* () {};
+  const forever = function* () {
+    for (;;) yield;
+  };
+  let co, gen;
+  const functionCall = {
+    name: 'plain function call (/perf/function-call)',
+    kind: 'floor',
+    run(n) {
+      let x = 0;
+      for (let i = 0; i < n; i++) x = fns[i & 1](x);
+      if (x === -1) throw new Error('unreachable');
+    },
+  };
+  return [
+    {
+      id: 'co-lifecycle',
+      title: 'Coroutine lifecycle: create + enter to completion (/perf/lifecycle)',
+      metric: 'latency',
+      opName: 'create+enter',
+      entries: [
+        {
+          name: 'aio Coroutine.create(fn).enter()',
+          kind: 'ours',
+          run(n) {
+            for (let i = 0; i < n; i++) Coroutine.create(empty).enter();
+          },
+        },
+        {
+          name: 'raw generator: create + next()',
+          kind: 'floor',
+          ref: true,
+          run(n) {
+            for (let i = 0; i < n; i++) empty().next();
+          },
+        },
+        functionCall,
+      ],
+    },
+    {
+      id: 'co-yield',
+      title: 'Coroutine enter/yield round trip (/perf/yield)',
+      metric: 'latency',
+      opName: 'enter+yield',
+      entries: [
+        {
+          name: 'aio co.enter() of a coroutine that yields in a loop',
+          kind: 'ours',
+          startup: false,
+          setup: () => void (co = Coroutine.create(forever)),
+          run(n) {
+            for (let i = 0; i < n; i++) co.enter();
+          },
+        },
+        {
+          name: 'raw generator next()',
+          kind: 'floor',
+          ref: true,
+          startup: false,
+          setup: () => void (gen = forever()),
+          run(n) {
+            for (let i = 0; i < n; i++) gen.next();
+          },
+        },
+        { ...functionCall },
+      ],
+    },
+  ];
+}
