@@ -42,9 +42,13 @@ describe('lifecycle', () => {
     const exec = proc.process!.execPath;
     const args = runtime === 'deno' ? ['run', '-A', '--node-modules-dir=manual', fileURLToPath(script)] : [fileURLToPath(script)];
     const r = spawnSync(exec, args, { encoding: 'utf8', timeout: 30_000, cwd: proc.process!.cwd() });
+    const exitedAt = Date.now();
     expect(r.error).toBeUndefined();
     expect(r.stderr).not.toMatch(/Error/);
-    expect(r.stdout.trim()).toBe('done');
+    const [word, doneAt] = r.stdout.trim().split(' ');
+    expect(word).toBe('done');
     expect(r.status).toBe(0);
+    // Teardown takes milliseconds; a leftover host timer (stop()'s 5 s grace) would show here.
+    expect(exitedAt - Number(doneAt)).toBeLessThan(3000);
   }, 60_000);
 });

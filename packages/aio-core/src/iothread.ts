@@ -80,6 +80,9 @@ export type IOThreadMessage =
 
 let threadCount = 0;
 
+/** How long stop() lets the loop end by itself before it terminates the thread. */
+const STOP_GRACE_MS = 5000;
+
 /** What `IOThread.stats()` reports (piscina-style observability). Times are nanoseconds. */
 export interface IOThreadStats {
   /** Calls that completed (with a result or an error). */
@@ -316,8 +319,12 @@ export class IOThread {
       } catch {
         // The context is already gone: the thread is ending anyway.
       }
-      const timer = new Promise<void>((r) => setTimeout(r, 5000));
+      // A loop that does not end within 5 s (a function stuck in a busy loop) is
+      // terminated. The timer is cleared at once otherwise: it must not hold the process.
+      let timeout: ReturnType<typeof setTimeout> | undefined;
+      const timer = new Promise<void>((r) => (timeout = setTimeout(r, STOP_GRACE_MS)));
       await Promise.race([this.#exit, timer]);
+      clearTimeout(timeout);
     }
     await this.#thread.terminate();
     await this.#exit;

@@ -1,6 +1,7 @@
 // Run in a child process by the process-exit tests: uses an IOThread, the thread pool and
 // an attached main context, stops everything, and then must exit by itself (no explicit
-// process.exit), printing "done".
+// process.exit), printing "done" and the time it did, so the parent can check that the
+// exit came promptly (nothing left holding the process, such as a stop() timeout).
 const runtime = globalThis.Bun ? 'bun' : globalThis.Deno ? 'deno' : 'node';
 const { AioContext, IOThread } = await import(`aio-${runtime}`);
 
@@ -15,4 +16,4 @@ timer.mod(performance.now() + 5);
 await main.waitWhileAsync(() => timer.pending());
 await t.stop();
 await integrated.stop();
-console.log(sum === 42 ? 'done' : `wrong sum ${sum}`);
+console.log(sum === 42 ? `done ${Date.now()}` : `wrong sum ${sum}`);
