@@ -36,6 +36,7 @@ import {
   wordReady,
 } from './handler.js';
 import { assertCanBlock, getHost } from './host.js';
+import { yieldToHost } from './host-yield.js';
 import { EventNotifier } from './notifier.js';
 import { type MessageSourceLike, type ReadableStreamLike, setMessageHandler, setStreamHandler } from './message-source.js';
 import { notifySlot } from './notify.js';
@@ -945,7 +946,7 @@ export class AioContext implements BhOwner {
       }
       if (busy >= ATTACHED_BUSY_PASSES) {
         busy = 0;
-        await new Promise<void>((r) => setTimeout(r, 0));
+        await yieldToHost();
       }
     }
   }

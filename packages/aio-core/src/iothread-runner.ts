@@ -10,6 +10,7 @@ import { asyncCallsRunning } from './calls.js';
 import { markNotMainThread } from './context-lock.js';
 import { AioContext } from './context.js';
 import { type ThreadChannel, getHost } from './host.js';
+import { yieldToHost } from './host-yield.js';
 import type { IOThreadInit, IOThreadMessage } from './iothread.js';
 import { setThreadId, threadId } from './locks/thread-id.js';
 import { RESULT, type ResultRecord, errorData, jsonSafe } from './messages.js';
@@ -18,14 +19,6 @@ import { adoptWakeTable } from './shared-memory.js';
 
 /** How often a dedicated loop lets the host run while async calls are unfinished. */
 const ASYNC_TICK_NS = 1_000_000;
-
-const setImmediateLike = (globalThis as { setImmediate?: (cb: () => void) => unknown }).setImmediate;
-
-/** Resolves after one host task: every queued microtask has run by then. */
-function yieldToHost(): Promise<void> {
-  // setImmediate (Node, Bun, Deno) runs after pending I/O without the 1 ms timer clamp.
-  return new Promise<void>((r) => (setImmediateLike ? setImmediateLike(r) : setTimeout(r, 0)));
-}
 
 type ThreadModule = { setup?: (ctx: AioContext) => unknown; teardown?: (ctx: AioContext) => unknown };
 

@@ -20,6 +20,9 @@ export function setup(ctx) {
     return { v, ms };
   });
   registerFunction('bytes', (n) => new Uint8Array(n));
+  let releaseHeld = null;
+  registerFunction('hold', () => new Promise((resolve) => (releaseHeld = resolve)));
+  registerFunction('unhold', () => releaseHeld?.('released'));
   registerFunction('hit', () => ++hits);
   registerFunction('hits', () => hits);
   registerFunction('timerIn', (ms) => new Promise((resolve) => {

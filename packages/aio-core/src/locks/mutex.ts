@@ -154,7 +154,14 @@ export class Mutex {
    */
   lock(): void {
     const me = threadId();
-    if (mutexTryLock(this._f, this._b, me)) return;
+    // The uncontended path of mutexLock() written on the words directly: the same
+    // compareExchange (pairs with the exchange in mutexRelease()) and owner store, without
+    // the FutexOps indirection that the model checker needs and the hot path does not.
+    const mem = this._f.mem;
+    if (Atomics.compareExchange(mem, this._b, FREE, LOCKED) === FREE) {
+      mem[this._b + OWNER] = me;
+      return;
+    }
     // Bounded waits, so a dead owner is noticed (robust.ts).
     for (;;) {
       if (runTimed(ROBUST_CHECK_MS, 'Mutex.lock()', () => mutexLock(this._f, this._b, me, false, true))) return;
@@ -189,7 +196,13 @@ export class Mutex {
    * if the calling thread does not hold it. Any thread (the holder).
    */
   unlock(): void {
-    mutexUnlock(this._f, this._b, threadId(), 'Mutex.unlock()');
+    // mutexUnlock() on the words directly (see lock()).
+    const mem = this._f.mem;
+    const b = this._b;
+    if (mem[b + OWNER] !== threadId()) throw notOwnerError('Mutex.unlock()');
+    mem[b + OWNER] = 0;
+    // Pairs with the acquirers' compareExchange/exchange and their wait on CONTENDED.
+    if (Atomics.exchange(mem, b, FREE) === CONTENDED) Atomics.notify(mem, b, 1);
   }
 
   /**
