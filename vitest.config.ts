@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
+import { CHROMIUM, CHROMIUM_ARGS } from './scripts/headless-chromium.mjs';
 
 const g = globalThis as { Bun?: unknown; Deno?: unknown };
 const serverRuntime = g.Bun ? 'bun' : g.Deno ? 'deno' : 'node';
@@ -53,17 +54,8 @@ export default defineConfig({
             provider: playwright({
               persistentContext: mkdtempSync(join(tmpdir(), 'aio-chromium-')),
               launchOptions: {
-                executablePath: '/usr/bin/chromium',
-                args: [
-                  '--headless',
-                  '--no-sandbox',
-                  '--disable-gpu',
-                  '--disable-quic',
-                  '--no-first-run',
-                  '--disable-background-networking',
-                  '--disable-component-update',
-                  '--disable-sync',
-                ],
+                executablePath: CHROMIUM,
+                args: CHROMIUM_ARGS,
               },
             }),
             instances: [{ browser: 'chromium' }],

@@ -4,25 +4,16 @@
 //   node bench/browser/run-browser.mjs [--quick] [--only ids] [--entry re] [--out file]
 //
 // Module resolution in the browser: the page gets an import map; workers have none, so
-// the server also rewrites the same bare specifiers in the JavaScript it serves.
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
-import { extname, join, normalize, sep } from 'node:path';
+// the server (scripts/isolated-server.mjs) also rewrites the same bare specifiers in the
+// JavaScript it serves.
+import { statSync, writeFileSync } from 'node:fs';
+import { join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CHROMIUM as DEFAULT_CHROMIUM, launchChromium } from '../../scripts/headless-chromium.mjs';
+import { buildImportMap, startIsolatedServer } from '../../scripts/isolated-server.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CHROMIUM = process.env.AIO_BENCH_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const CHROMIUM = process.env.AIO_BENCH_CHROMIUM ?? DEFAULT_CHROMIUM;
 
 /** Packages the browser pass imports by bare name, and the packages they import. */
 const BARE = [
@@ -37,122 +28,33 @@ const BARE = [
   '@esfx/disposable',
   'multithreading',
 ];
-const CONDITIONS = ['browser', 'import', 'module', 'default'];
 
-function pickTarget(t) {
-  if (typeof t === 'string') return t;
-  if (t && typeof t === 'object') {
-    for (const c of CONDITIONS) if (c in t) return pickTarget(t[c]);
-  }
-  return null;
-}
-
-/** Finds a package's directory the way Node would from the repository root. */
-function packageDir(name) {
-  for (const base of [join(ROOT, 'node_modules'), join(ROOT, 'bench', 'node_modules')]) {
-    try {
-      const dir = join(base, name);
-      statSync(join(dir, 'package.json'));
-      return dir;
-    } catch {}
-  }
-  throw new Error(`package ${name} is not installed (run npm install)`);
-}
-
-/** The import map: bare name (and exported subpaths) -> URL path under ROOT. */
-export function buildImportMap() {
-  const map = {};
-  for (const name of BARE) {
-    const dir = packageDir(name);
-    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-    const urlOf = (rel) => `/${normalize(join(dir, rel)).slice(ROOT.length).split(sep).join('/')}`;
-    const exp = pkg.exports;
-    if (exp && typeof exp === 'object' && Object.keys(exp).some((k) => k.startsWith('.'))) {
-      for (const [key, value] of Object.entries(exp)) {
-        if (key.includes('*') || key === './package.json') continue;
-        const target = pickTarget(value);
-        if (target) map[key === '.' ? name : `${name}/${key.slice(2)}`] = urlOf(target);
-      }
-    } else {
-      const target = pickTarget(exp) ?? pkg.module ?? pkg.main ?? 'index.js';
-      map[name] = urlOf(target);
-    }
-  }
-  return map;
-}
-
-const TYPES = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.json': 'application/json',
-  '.map': 'application/json',
-};
-
-function rewriteBare(source, map) {
-  return source.replace(/(\bimport\s*\(\s*|\bfrom\s*|\bimport\s+)(['"])([^'"\s]+)\2/g, (all, head, q, spec) =>
-    Object.hasOwn(map, spec) ? `${head}${q}${map[spec]}${q}` : all,
-  );
-}
-
-/** Starts the static server; resolves with { port, close }. */
-export function serve(map) {
-  const html =
-    '<!doctype html><html><head><meta charset="utf-8"><title>aio bench</title>' +
-    `<script type="importmap">${JSON.stringify({ imports: map })}</script>` +
-    '<script type="module" src="/bench/browser/page.mjs"></script></head><body><pre id="log"></pre></body></html>';
-  const server = createServer((req, res) => {
-    const headers = {
-      'Cross-Origin-Opener-Policy': 'same-origin',
-      'Cross-Origin-Embedder-Policy': 'require-corp',
-      'Cross-Origin-Resource-Policy': 'same-origin',
-      'Cache-Control': 'no-store',
-    };
-    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    let body;
-    let type;
-    if (path === '/bench/browser/index.html' || path === '/') {
-      body = html;
-      type = TYPES['.html'];
-    } else if (path === '/bench/browser/import-map.mjs') {
-      body = `export default ${JSON.stringify(map)};\n`;
-      type = TYPES['.js'];
-    } else if (path === '/favicon.ico') {
-      res.writeHead(204, headers).end();
-      return;
-    } else {
-      const file = normalize(join(ROOT, path));
-      if (!file.startsWith(ROOT)) {
-        res.writeHead(403, headers).end();
-        return;
-      }
-      try {
-        body = readFileSync(file);
-      } catch {
-        res.writeHead(404, headers).end(`not found: ${path}`);
-        return;
-      }
-      type = TYPES[extname(file)] ?? 'application/octet-stream';
-      if (type.startsWith('text/javascript')) body = rewriteBare(body.toString('utf8'), map);
-    }
-    res.writeHead(200, { ...headers, 'Content-Type': type }).end(body);
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => resolve({ port: server.address().port, close: () => new Promise((r) => server.close(r)) }));
+/** Serves the repository plus the generated bench page; resolves with { port, url, close }. */
+function serve(importMap) {
+  const page = {
+    type: 'text/html; charset=utf-8',
+    body:
+      '<!doctype html><html><head><meta charset="utf-8"><title>aio bench</title>' +
+      '<script type="module" src="/bench/browser/page.mjs"></script></head><body><pre id="log"></pre></body></html>',
+  };
+  // bench/lib/platform.mjs reads the map from here to import packages by name in workers.
+  const mapModule = { type: 'text/javascript; charset=utf-8', body: `export default ${JSON.stringify(importMap)};\n` };
+  return startIsolatedServer({
+    root: ROOT,
+    importMap,
+    routes: { '/': page, '/bench/browser/index.html': page, '/bench/browser/import-map.mjs': mapModule },
   });
 }
 
 /** Runs the browser pass; resolves with the result document. */
 export async function runBrowser({ quick, only, entry, verbose, log, timeoutMs = 600_000, onPartial }) {
-  const { chromium } = await import('playwright-core');
   statSync(CHROMIUM);
-  const map = buildImportMap();
-  const server = await serve(map);
-  const profile = mkdtempSync(join(tmpdir(), 'aio-bench-chromium-'));
-  let context;
+  const lookIn = [join(ROOT, 'node_modules'), join(ROOT, 'bench', 'node_modules')];
+  const server = await serve(buildImportMap({ root: ROOT, bare: BARE, lookIn }));
+  let browser;
   try {
-    context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS });
-    const page = context.pages()[0] ?? (await context.newPage());
+    browser = await launchChromium({ executablePath: CHROMIUM, profilePrefix: 'aio-bench-chromium-' });
+    const { context, page } = browser;
     let done;
     let failed;
     const finished = new Promise((resolve, reject) => {
@@ -183,9 +85,8 @@ export async function runBrowser({ quick, only, entry, verbose, log, timeoutMs =
     doc.runtimeVersion = { ...doc.runtimeVersion, chromium: context.browser()?.version() ?? null, executable: CHROMIUM };
     return doc;
   } finally {
-    await context?.close().catch(() => {});
+    await browser?.close();
     await server.close();
-    rmSync(profile, { recursive: true, force: true });
   }
 }
 
