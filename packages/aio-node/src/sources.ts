@@ -28,8 +28,10 @@ declare module 'aio-core' {
   interface AioContext {
     /**
      * Runs `onRead` while `fd` has data to read and `onWrite` while it can be written
-     * (aio_set_fd_handler); both null removes the handlers (the fd stays open: it is the
-     * caller's). Home thread. Added by aio-node.
+     * (aio_set_fd_handler); both null removes the handlers. The fd is wrapped in the
+     * `net.Socket` the handlers are given, which owns it from then on: removing the
+     * handlers leaves it open; `stream.destroy()` closes it (and the number may then be
+     * registered again for a new file). Home thread. Added by aio-node.
      */
     setFdHandler(fd: number, onRead: FdHandler | null, onWrite?: FdHandler | null, options?: EventNotifierOptions): void;
   }
@@ -37,10 +39,15 @@ declare module 'aio-core' {
 
 function streamFor(fd: number): Socket {
   let s = streams.get(fd);
-  if (!s) {
-    s = new Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
-    s.pause();
-    streams.set(fd, s);
+  if (!s || s.destroyed) {
+    const stream = new Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
+    stream.pause();
+    // Destroying the stream closes the fd, and the number may then name a new file.
+    stream.once('close', () => {
+      if (streams.get(fd) === stream) streams.delete(fd);
+    });
+    streams.set(fd, stream);
+    s = stream;
   }
   return s;
 }

@@ -73,6 +73,32 @@ describe('setFdHandler', () => {
     expect(writes).toBe(3);
   });
 
+  it('serves a new file that reuses the number of an fd it closed', async () => {
+    let stream: import('node:net').Socket | null = null;
+    ctx.setFdHandler(readFd, (_fd, s) => {
+      stream = s;
+      s.read();
+    });
+    writeSync(writeFd, 'first');
+    while (!stream) await ctx.pollAsync();
+    ctx.setFdHandler(readFd, null, null);
+    const closed = new Promise((r) => stream!.once('close', r));
+    stream!.destroy();
+    await closed;
+    // The lowest free number is the one just closed.
+    const fifo = join(dir, 'fifo');
+    const again = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+    expect(again).toBe(readFd);
+    const got: string[] = [];
+    ctx.setFdHandler(again, (_fd, s) => {
+      const chunk = s.read() as Buffer | null;
+      if (chunk) got.push(chunk.toString());
+    });
+    writeSync(writeFd, 'second');
+    while (got.length < 1) await ctx.pollAsync();
+    expect(got).toEqual(['second']);
+  });
+
   it('rejects bad arguments', () => {
     expect(() => ctx.setFdHandler(-1, () => {})).toThrow(/"fd"/);
     expect(() => ctx.setFdHandler(readFd, 'x' as never)).toThrow(/"onRead"/);
