@@ -1,22 +1,24 @@
 // The worker behind the floors and the lock-contention runs. Its first message says what
 // it is for:
 //   { mode: 'futex', sab }    answers futex pings (blocking) until stopped
+//   { mode: 'async', sab }    answers futex pings with Atomics.waitAsync (never blocks)
 //   { mode: 'spin', sab }     answers pings by spinning while the ACTIVE word is set
 //   { mode: 'echo' }          echoes every message (the MessagePort floor)
 //   { mode: 'contend', impl, sab, lock }  then { n, round } per sample: takes the lock n
 //                             times, incrementing a shared counter inside, after a barrier
-import { futexLock, futexServer, futexUnlock, spinServer } from './futex.mjs';
+import { futexLock, futexServer, futexUnlock, spinServer, waitAsyncServer } from './futex.mjs';
 import { adapterName, importByName, parentChannel } from './platform.mjs';
 
 const parent = await parentChannel();
 const init = await parent.next();
 
-if (init.mode === 'futex' || init.mode === 'spin') {
+if (init.mode === 'futex' || init.mode === 'spin' || init.mode === 'async') {
   const w = new Int32Array(init.sab);
   const seen = Atomics.load(w, 0);
   parent.post({ ready: true });
   if (init.mode === 'futex') futexServer(w, seen);
-  else spinServer(w, seen);
+  else if (init.mode === 'spin') spinServer(w, seen);
+  else await waitAsyncServer(w, seen);
   parent.post({ stopped: true });
 } else if (init.mode === 'echo') {
   parent.onMessage((m) => parent.post(m));

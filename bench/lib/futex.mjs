@@ -26,6 +26,23 @@ export function futexServer(w, seen) {
   }
 }
 
+/**
+ * Worker side that never blocks: answers pings with Atomics.waitAsync, as a thread that
+ * stays in its host event loop must (see futexServer). Resolves at STOP.
+ */
+export async function waitAsyncServer(w, seen) {
+  for (;;) {
+    const r = Atomics.waitAsync(w, PING, seen);
+    if (r.async) await r.value;
+    const v = Atomics.load(w, PING);
+    if (v === seen) continue;
+    if (v === STOP) return;
+    seen = v;
+    Atomics.store(w, PONG, v);
+    Atomics.notify(w, PONG);
+  }
+}
+
 /** Worker side, spinning while ACTIVE is set, sleeping while it is clear (see futexServer). */
 export function spinServer(w, seen) {
   for (;;) {

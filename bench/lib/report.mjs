@@ -6,6 +6,8 @@
 // exists): ref median time / entry median time, so 2.00× = twice as fast as the
 // reference, 0.50× = half as fast.
 
+import { checkTargets } from './targets.mjs';
+
 export const RUNTIME_ORDER = ['node', 'bun', 'deno', 'chromium'];
 const COLORS = { node: '#3c873a', bun: '#d4a017', deno: '#1f2937', chromium: '#4285f4' };
 
@@ -143,6 +145,22 @@ export function markdown(docs, machine) {
         return `${e.kind === 'ours' && r?.median ? `**${c}**` : c}${where} | ${r?.median ? fmtRatio(ratio(g, e, rt)) : ''}`;
       });
       L.push(`| ${label(e)} | ${cols.join(' | ')} |`);
+    }
+  }
+  // The issues' targets, computed from this run.
+  const verdicts = checkTargets(groups, runtimes);
+  if (verdicts.length) {
+    L.push('');
+    L.push('## Targets (from the issues; speed of ours ÷ speed of the other, same run)');
+    L.push('');
+    L.push(`| target | ${runtimes.join(' | ')} |`);
+    L.push(`|---|${runtimes.map(() => '---:').join('|')}|`);
+    for (const text of new Set(verdicts.map((v) => v.text))) {
+      const cols = runtimes.map((rt) => {
+        const v = verdicts.find((x) => x.text === text && x.runtime === rt);
+        return v ? `${fmtRatio(v.ratio)} ${v.holds ? 'yes' : '**no**'}` : '–';
+      });
+      L.push(`| ${text} | ${cols.join(' | ')} |`);
     }
   }
   // Start-up, measured apart.

@@ -181,9 +181,56 @@ export function roundtripGroup(env) {
       run: (n) => waitAsyncPing(floors.wa.w, n),
       teardown: () => stopFloor(floors.wa),
     },
+    {
+      name: 'Atomics.waitAsync ↔ waitAsync (neither side blocks)',
+      kind: 'floor',
+      async setup() {
+        floors.wa2 = await floorWorker('async');
+        await waitAsyncPing(floors.wa2.w, 1);
+      },
+      run: (n) => waitAsyncPing(floors.wa2.w, n),
+      teardown: () => stopFloor(floors.wa2),
+    },
     aioEntry(env, 'aio dedicated, pollMaxNs 0 (main poll(true))', { mode: 'dedicated', pollMaxNs: 0, wait: 'poll' }),
     aioEntry(env, 'aio dedicated, adaptive polling 32768 ns (main poll(true))', { mode: 'dedicated', pollMaxNs: aio.IOTHREAD_POLL_MAX_NS_DEFAULT ?? 32768, wait: 'poll' }),
     aioEntry(env, "aio integrated (thread mode 'integrated', main pollAsync)", { mode: 'integrated', pollMaxNs: 0, wait: 'async' }),
+    (() => {
+      let t;
+      return {
+        name: 'aio IOThread.call (await each call; default polling)',
+        kind: 'ours',
+        async setup() {
+          t = await aio.IOThread.create({ name: 'rt-call', module: lib('roundtrip-module.mjs') });
+          await t.call('echo', 0);
+        },
+        async run(n) {
+          for (let i = 0; i < n; i++) await t.call('echo', i);
+        },
+        teardown: () => t?.stop(),
+      };
+    })(),
+    (() => {
+      let t;
+      const main = aio.AioContext.main();
+      return {
+        name: 'aio IOThread.call (await each call; caller polls too: main context pollMaxNs 32768)',
+        kind: 'ours',
+        async setup() {
+          t = await aio.IOThread.create({ name: 'rt-call-polling', module: lib('roundtrip-module.mjs') });
+          await t.call('echo', 0);
+        },
+        // The reply lands in the main context; only this entry lets it busy-poll.
+        async run(n) {
+          main.setPollParams({ maxNs: aio.IOTHREAD_POLL_MAX_NS_DEFAULT ?? 32768 });
+          try {
+            for (let i = 0; i < n; i++) await t.call('echo', i);
+          } finally {
+            main.setPollParams({ maxNs: 0 });
+          }
+        },
+        teardown: () => t?.stop(),
+      };
+    })(),
     (() => {
       let worker;
       return {

@@ -75,13 +75,22 @@ export class KeepAlive {
 
   /** Adds one reference. Home thread only. */
   ref(): void {
-    if (this.#count++ === 0) this.#timer = setInterval(() => {}, 0x3fffffff);
+    if (this.#count++ > 0) return;
+    // Where timers can be unreferenced (Node, Bun), one interval lives on and is only
+    // switched: pollAsync refs and unrefs around every wait, and a new timer each time
+    // costs more than the wait's own bookkeeping.
+    const t = this.#timer as { ref?(): void } | undefined;
+    if (t?.ref) t.ref();
+    else this.#timer = setInterval(() => {}, 0x3fffffff);
   }
 
   /** Drops one reference; at zero the process may exit. Home thread only. */
   unref(): void {
     if (this.#count === 0) throw new AioError('ERR_AIO_UNBALANCED', 'KeepAlive.unref() without a matching ref()');
-    if (--this.#count === 0) {
+    if (--this.#count > 0) return;
+    const t = this.#timer as { unref?(): void } | undefined;
+    if (t?.unref) t.unref();
+    else {
       clearInterval(this.#timer);
       this.#timer = undefined;
     }

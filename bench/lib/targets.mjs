@@ -1,0 +1,53 @@
+// The targets the project's issues set for the benchmarks, checked against the figures of
+// one run: each compares two entries of the same group on the same runtime, so both were
+// measured side by side. Nothing here is a figure; every verdict is computed.
+//
+// A target holds when speed(ours) / speed(other) >= `atLeast` (speed = 1 / median time),
+// or > `above` where the target says "below" / "faster than".
+
+/** [text, group id, ours (entry name prefix), other (entry name prefix), { atLeast | above }] */
+export const TARGETS = [
+  ['adaptive polling below the raw futex ping-pong', 'roundtrip', 'aio dedicated, adaptive polling', 'Atomics.wait/notify ping-pong', { above: 1 }],
+  ['polling off at most 1.3x the raw futex ping-pong', 'roundtrip', 'aio dedicated, pollMaxNs 0', 'Atomics.wait/notify ping-pong', { atLeast: 1 / 1.3 }],
+  ['integrated at most 1.3x the raw waitAsync ping-pong', 'roundtrip', 'aio integrated', 'Atomics.waitAsync ↔ waitAsync', { atLeast: 1 / 1.3 }],
+  ['call() at least 3x faster than a piscina task round trip', 'roundtrip', 'aio IOThread.call (await each call; default', 'piscina (1 thread', { atLeast: 3 }],
+  ['call() with the caller polling, at least 3x faster than piscina', 'roundtrip', 'aio IOThread.call (await each call; caller polls', 'piscina (1 thread', { atLeast: 3 }],
+  ['call throughput at least 5x piscina', 'throughput', 'aio IOThread.call', 'piscina', { atLeast: 5 }],
+  ['call throughput at least 3x poolifier', 'throughput', 'aio IOThread.call', 'poolifier', { atLeast: 3 }],
+  ['bottom halves at least 0.5x queueMicrotask', 'bh', 'aio BH', 'queueMicrotask chain', { atLeast: 0.5 }],
+  ['timer arm + cancel at least 3x setTimeout + clearTimeout', 'timer-arm', 'aio timer', 'setTimeout + clearTimeout', { atLeast: 3 }],
+  ['Mutex at least 0.8x the inline futex lock, uncontended', 'mutex-uncontended', 'aio Mutex', 'inline futex lock', { atLeast: 0.8 }],
+  ['Mutex at least 10x multithreading, uncontended', 'mutex-uncontended', 'aio Mutex', 'multithreading Mutex', { atLeast: 10 }],
+  ['Mutex at least 0.8x the inline futex lock, 2 threads', 'mutex-contended', 'aio Mutex', 'inline futex lock', { atLeast: 0.8 }],
+  ['Mutex at least 10x multithreading, 2 threads', 'mutex-contended', 'aio Mutex', 'multithreading Mutex', { atLeast: 10 }],
+  ['CoMutex at least 2x @esfx/async-mutex, uncontended', 'comutex-uncontended', 'aio CoMutex from async functions', '@esfx/async-mutex', { atLeast: 2 }],
+  ['CoMutex at least 10x async-mutex, uncontended', 'comutex-uncontended', 'aio CoMutex from async functions', 'async-mutex', { atLeast: 10 }],
+  ['CoMutex at least 2x @esfx/async-mutex, 8 contenders', 'comutex-8', 'aio CoMutex from async functions', '@esfx/async-mutex', { atLeast: 2 }],
+  ['CoMutex at least 10x async-mutex, 8 contenders', 'comutex-8', 'aio CoMutex from async functions', 'async-mutex', { atLeast: 10 }],
+];
+
+function find(group, prefix) {
+  for (const e of group.entries.values()) if (e.name.startsWith(prefix)) return e;
+  return null;
+}
+
+/**
+ * Verdicts for every target on every runtime that ran both entries:
+ * [{ text, runtime, ratio, holds }]. `groups` is report.collate()'s result.
+ */
+export function checkTargets(groups, runtimes) {
+  const out = [];
+  for (const [text, id, oursName, otherName, want] of TARGETS) {
+    const g = groups.get(id);
+    const ours = g && find(g, oursName);
+    const other = g && find(g, otherName);
+    for (const rt of runtimes) {
+      const a = ours?.perRuntime[rt]?.median;
+      const b = other?.perRuntime[rt]?.median;
+      if (!a || !b) continue;
+      const ratio = b / a;
+      out.push({ text, runtime: rt, ratio, holds: want.above !== undefined ? ratio > want.above : ratio >= want.atLeast });
+    }
+  }
+  return out;
+}
