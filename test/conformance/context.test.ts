@@ -312,6 +312,26 @@ describe('waiting', () => {
     bh.delete();
   });
 
+  it('a BH scheduled while the context dispatches keeps the next blocking poll awake', async () => {
+    // Scheduling during a dispatch skips the wake-up (the next poll looks at its BHs
+    // before it sleeps); a guard timer shows whether that poll slept instead.
+    let guardFired = false;
+    const guard = ctx.timer(Clock.Realtime, SCALE_MS, () => (guardFired = true));
+    guard.mod(clockNs(Clock.Realtime) / SCALE_MS + 2000);
+    let second = false;
+    const later = ctx.bh(() => (second = true));
+    const first = ctx.bh(() => later.schedule());
+    first.schedule();
+    expect(ctx.poll(false)).toBe(true);
+    expect(second).toBe(false);
+    expect(await blockingPoll(ctx)).toBe(true);
+    expect(second).toBe(true);
+    expect(guardFired).toBe(false);
+    guard.del();
+    first.delete();
+    later.delete();
+  });
+
   it('waitWhileAsync waits for work that arrives from a host task', async () => {
     let done = false;
     const bh = ctx.bh(() => {

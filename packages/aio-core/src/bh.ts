@@ -107,7 +107,7 @@ export class BottomHalf {
     if (old & BH_DELETED) throw new AioError('ERR_AIO_BH_DELETED', `${what}: bottom half '${this.name}' was deleted`);
     this.#owner.assertOpen(what);
     if (!(this._fetchOr(BH_PENDING | bits) & BH_PENDING)) this.#owner._enqueueLocal(this);
-    this.#owner.notify();
+    else this.#owner.notify();
   }
 
   /** Runs the callback once in the context's next poll (qemu_bh_schedule). Home thread. */

@@ -146,12 +146,15 @@ export class AioContext implements BhOwner {
 
   #closed = false;
   #localBhs: BottomHalf[] = [];
+  #spareSlice: BottomHalf[] | null = null;
   readonly #slices: BottomHalf[][] = [];
   readonly #bhs = new Set<BottomHalf>();
   readonly #sharedBhs = new Map<number, BottomHalf>();
   #nextSharedId = 1;
 
   readonly #timers: Record<ClockType, TimerList>;
+  /** The same lists in the order a poll runs them (CLOCK_ORDER). */
+  readonly #timerLists: readonly TimerList[];
   readonly #unsubscribeVirtual: () => void;
 
   /** Handlers, copied on write so a walk survives changes made by callbacks. */
@@ -161,6 +164,8 @@ export class AioContext implements BhOwner {
   readonly #poll: PollParams = { maxNs: 0, grow: 0, shrink: 0 };
 
   #externalDisabled = 0;
+  /** Dispatch passes of this context under way in this thread (nested polls count). */
+  #dispatchDepth = 0;
   #attached = false;
   #handle: ContextHandle | null = null;
   #pendingReplies = 0;
@@ -202,6 +207,7 @@ export class AioContext implements BhOwner {
       virtual: new TimerList(this, 'virtual'),
       host: new TimerList(this, 'host'),
     };
+    this.#timerLists = CLOCK_ORDER.map((clock) => this.#timers[clock]);
     this.#unsubscribeVirtual = onVirtualClockEnabled(() => this.notify());
     // The context's own notifier: ready when a notify woke (or would wake) a sleeper.
     this.#handlers = [
@@ -344,9 +350,11 @@ export class AioContext implements BhOwner {
 
   /** Turns inbox records into oneshot BHs of the current slice. */
   #takeRecords(into: BottomHalf[]): void {
-    const records = this.#delivered.length > 0 ? this.#delivered : [];
-    if (records.length > 0) this.#delivered = [];
-    if (inboxPending(this.#table, this.#slot)) drain(this.#table, this.#slot, records);
+    const pending = inboxPending(this.#table, this.#slot);
+    if (this.#delivered.length === 0 && !pending) return;
+    const records = this.#delivered;
+    this.#delivered = [];
+    if (pending) drain(this.#table, this.#slot, records);
     // The slice is popped from its end: push in reverse so records run in arrival order.
     for (let i = records.length - 1; i >= 0; i--) {
       const record = records[i]!;
@@ -430,6 +438,10 @@ export class AioContext implements BhOwner {
   /** @internal */
   _enqueueLocal(bh: BottomHalf): void {
     this.#localBhs.push(bh);
+    // A BH scheduled while this context dispatches needs no wake-up: every poll looks at
+    // the local list before it could sleep (#computeTimeout). Otherwise, as aio_notify,
+    // wake a wait in progress (a pollAsync of this thread sleeps in the host loop).
+    if (this.#dispatchDepth === 0) this.notify();
   }
 
   /** @internal */
@@ -457,7 +469,9 @@ export class AioContext implements BhOwner {
    */
   #bhPoll(): boolean {
     const slice = this.#localBhs;
-    this.#localBhs = [];
+    // A slice is empty once it leaves #slices: the last one becomes the next local list.
+    this.#localBhs = this.#spareSlice ?? [];
+    this.#spareSlice = null;
     this.#takeRemoteBhs(slice);
     this.#takeRecords(slice);
     this.#slices.push(slice);
@@ -466,7 +480,7 @@ export class AioContext implements BhOwner {
       const s = this.#slices[0]!;
       const bh = s.pop();
       if (!bh) {
-        this.#slices.shift();
+        this.#spareSlice = this.#slices.shift()!;
         continue;
       }
       const flags = bh._fetchAnd(~(BH_PENDING | BH_SCHEDULED | BH_IDLE));
@@ -520,7 +534,7 @@ export class AioContext implements BhOwner {
 
   #runTimers(): boolean {
     let fired = 0;
-    for (const clock of CLOCK_ORDER) fired += this.#timers[clock].run();
+    for (const list of this.#timerLists) fired += list.run();
     this.#stats.timersFired += fired;
     return fired > 0;
   }
@@ -791,13 +805,15 @@ export class AioContext implements BhOwner {
 
   #dispatch(pass: PollPass): boolean {
     if (pass.announced) Atomics.sub(this.#w, this.#iNotifyMe, 2);
-    // aio_notify_accept: clear before looking at BHs, so a later notify is not lost.
-    Atomics.store(this.#w, this.#iNotified, 0);
+    // aio_notify_accept: clear before looking at BHs, so a later notify is not lost. The
+    // load first spares the costlier sequentially consistent store when nothing notified.
+    if (Atomics.load(this.#w, this.#iNotified) !== 0) Atomics.store(this.#w, this.#iNotified, 0);
     const blockNs = pass.start > 0 ? getHost().nowNs() - pass.start : 0;
     if (outboxPending()) flushOutbox();
     this.#stats.polls++;
     const t0 = this.#timing ? getHost().nowNs() : 0;
     dispatching.push(this);
+    this.#dispatchDepth++;
     try {
       let progress = pass.progress;
       if (this.#bhPoll()) progress = true;
@@ -805,6 +821,7 @@ export class AioContext implements BhOwner {
       if (this.#runTimers()) progress = true;
       return progress;
     } finally {
+      this.#dispatchDepth--;
       dispatching.pop();
       if (this.#timing) this.#addTime('dispatchingNs', getHost().nowNs() - t0);
     }

@@ -130,12 +130,15 @@ export class Mutex {
   readonly _f: AtomicsOps;
   /** @internal */
   readonly _b: number;
+  /** The lock's words (`_f.mem`), held directly for the fast paths. */
+  readonly #mem: Int32Array;
 
   /** Creates a free mutex in new shared memory. Any thread. */
   constructor() {
     const w = takeWords(MutexWord.Size);
     this._f = new AtomicsOps(w.mem);
     this._b = w.base;
+    this.#mem = w.mem;
     this.handle = makeHandle('aio.Mutex', w);
   }
 
@@ -153,15 +156,16 @@ export class Mutex {
    * would have to wait in a thread that may not block (use `lockAsync` there). Any thread.
    */
   lock(): void {
-    const me = threadId();
     // The uncontended path of mutexLock() written on the words directly: the same
     // compareExchange (pairs with the exchange in mutexRelease()) and owner store, without
     // the FutexOps indirection that the model checker needs and the hot path does not.
-    const mem = this._f.mem;
-    if (Atomics.compareExchange(mem, this._b, FREE, LOCKED) === FREE) {
-      mem[this._b + OWNER] = me;
+    const mem = this.#mem;
+    const b = this._b;
+    if (Atomics.compareExchange(mem, b, FREE, LOCKED) === FREE) {
+      mem[b + OWNER] = threadId();
       return;
     }
+    const me = threadId();
     // Bounded waits, so a dead owner is noticed (robust.ts).
     for (;;) {
       if (runTimed(ROBUST_CHECK_MS, 'Mutex.lock()', () => mutexLock(this._f, this._b, me, false, true))) return;
@@ -197,7 +201,7 @@ export class Mutex {
    */
   unlock(): void {
     // mutexUnlock() on the words directly (see lock()).
-    const mem = this._f.mem;
+    const mem = this.#mem;
     const b = this._b;
     if (mem[b + OWNER] !== threadId()) throw notOwnerError('Mutex.unlock()');
     mem[b + OWNER] = 0;
