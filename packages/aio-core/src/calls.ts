@@ -45,7 +45,17 @@ interface PendingCall {
   replyTo: AioContext;
   /** The context the call went to; null for replies awaited from a thread that is starting. */
   target: Target | null;
-  what: string;
+  /** The called function's name, or (target null) what the reply is for. */
+  label: string;
+}
+
+/** What a pending call is, for error messages; built only when one is needed. */
+function whatOf(call: PendingCall): string {
+  return call.target ? callWhat(call.label, call.target) : call.label;
+}
+
+function callWhat(name: string, target: Target): string {
+  return `call('${name}') on '${target.name}'`;
 }
 
 const pending = new Map<number, PendingCall>();
@@ -59,9 +69,9 @@ export function asyncCallsRunning(): number {
 /** Header word of the wake table holding the last call id. */
 const CALL_ID_WORD = 3;
 
-function checkAlive(target: Target, what: string): void {
+function checkAlive(target: Target, what: () => string): void {
   if (target.table.generation(target.slot) !== target.generation) {
-    throw new AioError('ERR_AIO_CLOSED', `${what}: AioContext '${target.name}' is closed`);
+    throw new AioError('ERR_AIO_CLOSED', `${what()}: AioContext '${target.name}' is closed`);
   }
 }
 
@@ -69,23 +79,25 @@ function checkAlive(target: Target, what: string): void {
 export function sendOneshot(target: Target, name: string, args: unknown[]): void {
   checkString('name', name);
   const what = `scheduleOneshot('${name}')`;
-  checkAlive(target, what);
+  checkAlive(target, () => what);
   sendRecord(target.table, target.slot, target.generation, [ONESHOT, name, args], jsonSafe(args), target.fallback, what);
 }
 
 /**
  * Registers a reply the current context will receive as a RESULT record with the returned
- * id, and calls `done` when it arrives, inside that context's poll. Any thread.
+ * id, and calls `done` when it arrives, inside that context's poll. `label`: the called
+ * function's name when `target` is given, else what the reply is for. Any thread.
  * @internal
  */
-export function expectReply(table: WakeTable, target: Target | null, what: string, done: CallCallback): { id: number; replyTo: AioContext } {
+export function expectReply(table: WakeTable, target: Target | null, label: string, done: CallCallback): { id: number; replyTo: AioContext } {
   const replyTo = AioContext.current();
   if (replyTo._table.id !== table.id) {
+    const what = target ? callWhat(label, target) : label;
     throw new AioError('ERR_AIO_FOREIGN_MEMORY', `${what}: the caller's context '${replyTo.name}' is in another thread group's shared memory`);
   }
   let id = Atomics.add(table.words, CALL_ID_WORD, 1) + 1;
   if (id <= 0) id = Atomics.add(table.words, CALL_ID_WORD, 1) + 1;
-  pending.set(id, { done, replyTo, target, what });
+  pending.set(id, { done, replyTo, target, label });
   replyTo._expectReplies(1);
   return { id, replyTo };
 }
@@ -104,9 +116,10 @@ export function forgetReply(id: number): void {
  */
 export function sendCallWith(target: Target, name: string, args: unknown[], done: CallCallback): void {
   checkString('name', name);
-  const what = `call('${name}') on '${target.name}'`;
+  // Messages are built only for errors: a call is hot.
+  const what = () => callWhat(name, target);
   checkAlive(target, what);
-  const { id, replyTo } = expectReply(target.table, target, what, done);
+  const { id, replyTo } = expectReply(target.table, target, name, done);
   const record: CallRecord = [CALL, id, name, args, replyTo._slot, threadId()];
   try {
     sendRecord(target.table, target.slot, target.generation, record, jsonSafe(args), target.fallback, what);
@@ -146,7 +159,7 @@ export function failCallsReplyingTo(ctx: AioContext): void {
   for (const [id, call] of pending) {
     if (call.replyTo === ctx) {
       pending.delete(id);
-      call.done(new AioError('ERR_AIO_CLOSED', `${call.what}: the caller's context '${ctx.name}' was closed before the reply`));
+      call.done(new AioError('ERR_AIO_CLOSED', `${whatOf(call)}: the caller's context '${ctx.name}' was closed before the reply`));
     }
   }
 }
@@ -156,7 +169,7 @@ function settle(record: ResultRecord): void {
   if (!call) return;
   pending.delete(record[1]);
   call.replyTo._expectReplies(-1);
-  if (record[2] === 0) call.done(errorFrom(record[3] as never, call.what), undefined, record[4]);
+  if (record[2] === 0) call.done(errorFrom(record[3] as never, whatOf(call)), undefined, record[4]);
   else call.done(null, record[2] === 1 ? record[3] : undefined, record[4]);
 }
 

@@ -11,6 +11,7 @@ declare function queueMicrotask(cb: () => void): void;
 declare const performance: { now(): number };
 declare class TextEncoder {
   encode(input?: string): Uint8Array;
+  encodeInto(source: string, destination: Uint8Array): { read: number; written: number };
 }
 declare class TextDecoder {
   decode(input?: Uint8Array): string;

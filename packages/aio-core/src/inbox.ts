@@ -44,9 +44,9 @@ function unlock(w: Int32Array, i: number): void {
   if (Atomics.exchange(w, i, 0) === 2) Atomics.notify(w, i, 1);
 }
 
-/** Encodes a message for an inbox. Any thread. */
-export function encodeRecord(message: unknown): Uint8Array {
-  return encoder.encode(JSON.stringify(message));
+/** Encodes a message for an inbox (`json`: its JSON text, when already made). Any thread. */
+export function encodeRecord(message: unknown, json: string = JSON.stringify(message)): Uint8Array {
+  return encoder.encode(json);
 }
 
 /**
@@ -54,29 +54,62 @@ export function encodeRecord(message: unknown): Uint8Array {
  * the ring has no room now. Any thread.
  */
 export function tryAppend(table: WakeTable, slot: number, payload: Uint8Array): boolean {
+  return append(table, slot, payload.length, (dest) => {
+    dest.set(payload);
+    return payload.length;
+  });
+}
+
+/** Whether TextEncoder may write into shared memory here (WebIDL [AllowShared]; checked once). */
+let encodeIntoShared: boolean | undefined;
+
+/**
+ * Appends the record whose JSON text is `json`, encoding it straight into the ring (no
+ * intermediate bytes), and wakes the context. Returns false when the ring has no room
+ * for the text's largest UTF-8 form now. Any thread.
+ */
+export function tryAppendJson(table: WakeTable, slot: number, json: string): boolean {
+  if (encodeIntoShared === undefined) {
+    try {
+      encoder.encodeInto('', table.bytes.subarray(0, 0));
+      encodeIntoShared = true;
+    } catch {
+      encodeIntoShared = false;
+    }
+  }
+  if (!encodeIntoShared) return tryAppend(table, slot, encoder.encode(json));
+  // Three bytes per UTF-16 unit is the most UTF-8 can take (a surrogate pair: 4 for 2).
+  return append(table, slot, json.length * 3, (dest) => encoder.encodeInto(json, dest).written);
+}
+
+/**
+ * Reserves room for a record of at most `maxLength` bytes, lets `write` fill it (returning
+ * the bytes written), and publishes it.
+ */
+function append(table: WakeTable, slot: number, maxLength: number, write: (dest: Uint8Array) => number): boolean {
   const w = table.words;
   const b = table.base(slot);
-  const need = 4 + ((payload.length + 3) & ~3);
+  const need = 4 + ((maxLength + 3) & ~3);
   lock(w, b + Slot.InboxLock);
   try {
-    const write = Atomics.load(w, b + Slot.InboxWrite) >>> 0;
+    const pos = Atomics.load(w, b + Slot.InboxWrite) >>> 0;
     const read = Atomics.load(w, b + Slot.InboxRead) >>> 0;
-    const used = (write - read) >>> 0;
-    let at = write & MASK;
+    const used = (pos - read) >>> 0;
+    let at = pos & MASK;
     const tail = INBOX_BYTES - at;
     const wraps = tail < need;
     if (used + need + (wraps ? tail : 0) > INBOX_BYTES) return false;
     const base = table.inboxOffset(slot);
-    let next = write;
+    let next = pos;
     if (wraps) {
       table.view.setInt32(base + at, WRAP, true);
       next = (next + tail) >>> 0;
       at = 0;
     }
-    table.view.setInt32(base + at, payload.length, true);
-    table.bytes.set(payload, base + at + 4);
+    const length = write(table.bytes.subarray(base + at + 4, base + at + 4 + maxLength));
+    table.view.setInt32(base + at, length, true);
     // Publishes the bytes above; pairs with the load in drain().
-    Atomics.store(w, b + Slot.InboxWrite, (next + need) | 0);
+    Atomics.store(w, b + Slot.InboxWrite, (next + 4 + ((length + 3) & ~3)) | 0);
   } finally {
     unlock(w, b + Slot.InboxLock);
   }

@@ -8,7 +8,7 @@
  * Per thread; any code in this thread may send.
  */
 import { AioError } from './errors.js';
-import { MAX_RECORD_BYTES, encodeRecord, tryAppend } from './inbox.js';
+import { MAX_RECORD_BYTES, encodeRecord, tryAppend, tryAppendJson } from './inbox.js';
 import type { InboxRecord } from './messages.js';
 import type { WakeTable } from './shared-memory.js';
 
@@ -54,7 +54,8 @@ export function flushOutbox(): boolean {
 }
 
 /**
- * Sends `record` to the context in `slot`. `what` names the operation for errors.
+ * Sends `record` to the context in `slot`. `what` names the operation for errors (a
+ * function: built only when one is thrown).
  * Throws ERR_AIO_NOT_SERIALIZABLE when JSON cannot carry the record and there is no
  * fallback channel.
  */
@@ -65,22 +66,23 @@ export function sendRecord(
   record: InboxRecord,
   safe: boolean,
   fallback: FallbackChannel | null,
-  what: string,
+  what: string | (() => string),
 ): void {
-  let payload: Uint8Array | null = null;
-  if (safe) {
-    payload = encodeRecord(record);
-    if (payload.length > MAX_RECORD_BYTES) payload = null;
-  }
+  const k = key(table, slot);
+  const q = queues.get(k);
+  // The common case: JSON that surely fits, nothing queued before it, room in the ring:
+  // encoded straight into the target's inbox.
+  const json = safe ? JSON.stringify(record) : null;
+  if (json !== null && !q && json.length * 3 <= MAX_RECORD_BYTES && tryAppendJson(table, slot, json)) return;
+  let payload: Uint8Array | null = json === null ? null : encodeRecord(record, json);
+  if (payload && payload.length > MAX_RECORD_BYTES) payload = null;
   if (!payload) {
     if (fallback) return fallback(record);
     throw new AioError(
       'ERR_AIO_NOT_SERIALIZABLE',
-      `${what}: the arguments or result cannot go through shared memory (JSON values up to ${MAX_RECORD_BYTES} bytes) and the target has no message channel`,
+      `${typeof what === 'function' ? what() : what}: the arguments or result cannot go through shared memory (JSON values up to ${MAX_RECORD_BYTES} bytes) and the target has no message channel`,
     );
   }
-  const k = key(table, slot);
-  const q = queues.get(k);
   if (q) {
     q.records.push(payload);
     flushOutbox();
