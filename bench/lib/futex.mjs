@@ -15,15 +15,20 @@ export const STOP = -1;
  * telling the pinging side you are ready, or its first ping may be taken for the old value.
  */
 export function futexServer(w, seen) {
-  for (;;) {
+  while (seen !== null) {
     Atomics.wait(w, PING, seen);
-    const v = Atomics.load(w, PING);
-    if (v === seen) continue;
-    if (v === STOP) return;
-    seen = v;
-    Atomics.store(w, PONG, v);
-    Atomics.notify(w, PONG);
+    seen = answer(w, seen);
   }
+}
+
+/** Answers the ping if it is new (pong, wake the pinger); returns what was seen, null at STOP. */
+function answer(w, seen) {
+  const v = Atomics.load(w, PING);
+  if (v === seen) return seen;
+  if (v === STOP) return null;
+  Atomics.store(w, PONG, v);
+  Atomics.notify(w, PONG);
+  return v;
 }
 
 /**
@@ -31,15 +36,10 @@ export function futexServer(w, seen) {
  * stays in its host event loop must (see futexServer). Resolves at STOP.
  */
 export async function waitAsyncServer(w, seen) {
-  for (;;) {
+  while (seen !== null) {
     const r = Atomics.waitAsync(w, PING, seen);
     if (r.async) await r.value;
-    const v = Atomics.load(w, PING);
-    if (v === seen) continue;
-    if (v === STOP) return;
-    seen = v;
-    Atomics.store(w, PONG, v);
-    Atomics.notify(w, PONG);
+    seen = answer(w, seen);
   }
 }
 

@@ -62,6 +62,49 @@ function aioEntry(env, name, { mode, pollMaxNs, wait }) {
   };
 }
 
+/** Floor: the main thread waits with Atomics.waitAsync; the worker answers in `mode`. */
+function waitAsyncFloor(name, mode) {
+  let f;
+  return {
+    name,
+    kind: 'floor',
+    async setup() {
+      f = await floorWorker(mode);
+      await waitAsyncPing(f.w, 1);
+    },
+    run: (n) => waitAsyncPing(f.w, n),
+    teardown: () => stopFloor(f),
+  };
+}
+
+/**
+ * aio: `await IOThread.call()` one at a time. The reply lands in the main context; with
+ * `callerPolls` it busy-polls for it as the IOThread does (only during this entry's runs).
+ */
+function callEntry(env, name, { callerPolls }) {
+  const aio = env.aio;
+  const main = aio.AioContext.main();
+  const pollMaxNs = aio.IOTHREAD_POLL_MAX_NS_DEFAULT ?? 32768;
+  let t;
+  return {
+    name,
+    kind: 'ours',
+    async setup() {
+      t = await aio.IOThread.create({ name: `rt-call-${callerPolls ? 'polling' : 'default'}`, module: lib('roundtrip-module.mjs') });
+      await t.call('echo', 0);
+    },
+    async run(n) {
+      if (callerPolls) main.setPollParams({ maxNs: pollMaxNs });
+      try {
+        for (let i = 0; i < n; i++) await t.call('echo', i);
+      } finally {
+        if (callerPolls) main.setPollParams({ maxNs: 0 });
+      }
+    },
+    teardown: () => t?.stop(),
+  };
+}
+
 /** Pool libraries that could not start in this process, and why (not retried in later groups). */
 const poolFailures = new Map();
 
@@ -171,66 +214,13 @@ export function roundtripGroup(env) {
       run: (n) => futexPing(floors.futex.w, n),
       teardown: () => stopFloor(floors.futex),
     },
-    {
-      name: 'Atomics.waitAsync (main) ↔ wait (worker)',
-      kind: 'floor',
-      async setup() {
-        floors.wa = await floorWorker('futex');
-        await waitAsyncPing(floors.wa.w, 1);
-      },
-      run: (n) => waitAsyncPing(floors.wa.w, n),
-      teardown: () => stopFloor(floors.wa),
-    },
-    {
-      name: 'Atomics.waitAsync ↔ waitAsync (neither side blocks)',
-      kind: 'floor',
-      async setup() {
-        floors.wa2 = await floorWorker('async');
-        await waitAsyncPing(floors.wa2.w, 1);
-      },
-      run: (n) => waitAsyncPing(floors.wa2.w, n),
-      teardown: () => stopFloor(floors.wa2),
-    },
+    waitAsyncFloor('Atomics.waitAsync (main) ↔ wait (worker)', 'futex'),
+    waitAsyncFloor('Atomics.waitAsync ↔ waitAsync (neither side blocks)', 'async'),
     aioEntry(env, 'aio dedicated, pollMaxNs 0 (main poll(true))', { mode: 'dedicated', pollMaxNs: 0, wait: 'poll' }),
     aioEntry(env, 'aio dedicated, adaptive polling 32768 ns (main poll(true))', { mode: 'dedicated', pollMaxNs: aio.IOTHREAD_POLL_MAX_NS_DEFAULT ?? 32768, wait: 'poll' }),
     aioEntry(env, "aio integrated (thread mode 'integrated', main pollAsync)", { mode: 'integrated', pollMaxNs: 0, wait: 'async' }),
-    (() => {
-      let t;
-      return {
-        name: 'aio IOThread.call (await each call; default polling)',
-        kind: 'ours',
-        async setup() {
-          t = await aio.IOThread.create({ name: 'rt-call', module: lib('roundtrip-module.mjs') });
-          await t.call('echo', 0);
-        },
-        async run(n) {
-          for (let i = 0; i < n; i++) await t.call('echo', i);
-        },
-        teardown: () => t?.stop(),
-      };
-    })(),
-    (() => {
-      let t;
-      const main = aio.AioContext.main();
-      return {
-        name: 'aio IOThread.call (await each call; caller polls too: main context pollMaxNs 32768)',
-        kind: 'ours',
-        async setup() {
-          t = await aio.IOThread.create({ name: 'rt-call-polling', module: lib('roundtrip-module.mjs') });
-          await t.call('echo', 0);
-        },
-        // The reply lands in the main context; only this entry lets it busy-poll.
-        async run(n) {
-          main.setPollParams({ maxNs: aio.IOTHREAD_POLL_MAX_NS_DEFAULT ?? 32768 });
-          try {
-            for (let i = 0; i < n; i++) await t.call('echo', i);
-          } finally {
-            main.setPollParams({ maxNs: 0 });
-          }
-        },
-        teardown: () => t?.stop(),
-      };
-    })(),
+    callEntry(env, 'aio IOThread.call (await each call; default polling)', { callerPolls: false }),
+    callEntry(env, 'aio IOThread.call (await each call; caller polls too: main context pollMaxNs 32768)', { callerPolls: true }),
     (() => {
       let worker;
       return {
