@@ -901,8 +901,10 @@ export class AioContext implements BhOwner {
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       const waits: Promise<unknown>[] = [];
-      // Deno's waitAsync timeouts fire late, so a host timer bounds the wait too.
-      if (ms !== Infinity) waits.push(new Promise<void>((r) => (timer = setTimeout(r, Math.ceil(ms)))));
+      // Where waitAsync timeouts fire late (Deno), a host timer bounds the wait too. Not
+      // elsewhere: browsers clamp a host timer armed from a timer task to 4 ms, which
+      // would stretch every short aio timer.
+      if (ms !== Infinity && host.waitAsyncTimeoutsLate) waits.push(new Promise<void>((r) => (timer = setTimeout(r, Math.ceil(ms)))));
       if (typeof Atomics.waitAsync === 'function') {
         const r = Atomics.waitAsync(this.#w, this.#iWake, 0, ms);
         if (!r.async) return;

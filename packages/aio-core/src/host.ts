@@ -51,6 +51,11 @@ export interface Host {
   /** Ends one `ref()`. */
   unref(): void;
   /**
+   * True where `Atomics.waitAsync` timeouts fire late (Deno: 100 ms took about 200 ms), so
+   * an asynchronous wait with a deadline also arms a host timer. Default false.
+   */
+  readonly waitAsyncTimeoutsLate?: boolean;
+  /**
    * Starts a thread running the module at `entry` (absent: this host cannot start
    * threads). `modules` are the user modules the thread will load; hosts that cannot
    * import them dynamically inside the thread load them statically at start.

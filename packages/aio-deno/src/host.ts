@@ -10,6 +10,7 @@ declare const Deno: { cwd(): string };
 export const denoHost: Host = createHost({
   runtime: 'deno',
   canBlock: () => true,
+  waitAsyncTimeoutsLate: true,
   spawnThread: (entry) => spawnWebWorker(entry),
   parentChannel: webWorkerParent,
   iothreadEntry: new URL('./iothread-worker.js', import.meta.url),
