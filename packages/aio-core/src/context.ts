@@ -124,6 +124,9 @@ interface PollPass {
   progress: boolean;
   start: number;
   announced: boolean;
+  /** With timing: when the sleep ended (it is also when dispatching starts) and how long it was. */
+  wokeNs: number;
+  sleptNs: number;
 }
 
 /**
@@ -790,6 +793,8 @@ export class AioContext implements BhOwner {
       progress: false,
       start: this.#poll.maxNs > 0 ? getHost().nowNs() : 0,
       announced: false,
+      wokeNs: 0,
+      sleptNs: 0,
     };
     pass.progress = this.#tryPollMode(pass);
     if (pass.timeout !== 0) {
@@ -811,7 +816,7 @@ export class AioContext implements BhOwner {
     const blockNs = pass.start > 0 ? getHost().nowNs() - pass.start : 0;
     if (outboxPending()) flushOutbox();
     this.#stats.polls++;
-    const t0 = this.#timing ? getHost().nowNs() : 0;
+    const t0 = this.#timing ? pass.wokeNs || getHost().nowNs() : 0;
     dispatching.push(this);
     this.#dispatchDepth++;
     try {
@@ -823,8 +828,16 @@ export class AioContext implements BhOwner {
     } finally {
       this.#dispatchDepth--;
       dispatching.pop();
-      if (this.#timing) this.#addTime('dispatchingNs', getHost().nowNs() - t0);
+      if (this.#timing) {
+        if (pass.sleptNs > 0) this.#addTime('sleepingNs', pass.sleptNs);
+        this.#addTime('dispatchingNs', getHost().nowNs() - t0);
+      }
     }
+  }
+
+  #woke(pass: PollPass, sleptSince: number): void {
+    pass.wokeNs = getHost().nowNs();
+    pass.sleptNs = pass.wokeNs - sleptSince;
   }
 
   /** Adds to a time counter and publishes busy/sleep totals in shared memory (for IOThread utilization). */
@@ -865,7 +878,8 @@ export class AioContext implements BhOwner {
       const depth = this.#lock.drop();
       Atomics.wait(this.#w, this.#iWake, 0, AioContext.#waitMs(pass.timeout));
       this.#lock.retake(depth);
-      if (this.#timing) this.#addTime('sleepingNs', getHost().nowNs() - t0);
+      // Recorded after the dispatch: the woken thread's first job is to answer.
+      if (this.#timing) this.#woke(pass, t0);
       this.#collectReady(pass.ready);
     }
     return this.#dispatch(pass);
@@ -888,7 +902,7 @@ export class AioContext implements BhOwner {
       await this.#sleepAsync(pass.timeout, keepAlive);
       if (this.#closed) return false;
       await this.#lock.retakeAsync(depth);
-      if (this.#timing) this.#addTime('sleepingNs', getHost().nowNs() - t0);
+      if (this.#timing) this.#woke(pass, t0);
       this.#collectReady(pass.ready);
     }
     return this.#dispatch(pass);
