@@ -441,10 +441,11 @@ export class AioContext implements BhOwner {
   /** @internal */
   _enqueueLocal(bh: BottomHalf): void {
     this.#localBhs.push(bh);
-    // A BH scheduled while this context dispatches needs no wake-up: every poll looks at
-    // the local list before it could sleep (#computeTimeout). Otherwise, as aio_notify,
-    // wake a wait in progress (a pollAsync of this thread sleeps in the host loop).
-    if (this.#dispatchDepth === 0) this.notify();
+    // A BH scheduled while this context dispatches needs no wake-up when nobody sleeps on
+    // it (notify_me 0; the dispatching pass withdrew its own): every poll looks at the
+    // local list before it could sleep (#computeTimeout). Otherwise, as aio_notify, wake
+    // the wait in progress (a pollAsync of this thread, asleep in the host loop).
+    if (this.#dispatchDepth === 0 || Atomics.load(this.#w, this.#iNotifyMe) !== 0) this.notify();
   }
 
   /** @internal */
