@@ -121,6 +121,39 @@ describe('test-thread-pool', () => {
     });
   }
 
+  it('a long queue: every request runs exactly once or is cancelled', async () => {
+    // Thousands queued at once (the queue must not turn quadratic), every third one
+    // cancelled while queued; at max workers each worker also holds the next request, so
+    // those few are taken and cannot be cancelled.
+    ctx.threadPool.setParams({ max: 2 });
+    const count = 3000;
+    const n = counters(count);
+    const rets: unknown[] = new Array(count).fill('in progress');
+    let active = count;
+    const reqs = Array.from({ length: count }, (_, i) =>
+      ctx.threadPool.submitAio('worker_cb', [n.buffer, i], (err, value) => {
+        rets[i] = err ? (err as Error & { code?: string }).code : value;
+        active--;
+      }),
+    );
+    let cancelled = 0;
+    for (let i = 0; i < count; i += 3) if (reqs[i]!.cancel()) cancelled++;
+    expect(cancelled).toBeGreaterThan(count / 3 - 10);
+    expect(ctx.threadPool.queued).toBeLessThanOrEqual(count - cancelled);
+    await pollUntil(() => active === 0);
+    expect(ctx.threadPool.queued).toBe(0);
+    let ran = 0;
+    for (let i = 0; i < count; i++) {
+      if (rets[i] === 'ERR_AIO_CANCELLED') expect(Atomics.load(n, i)).toBe(0);
+      else {
+        expect(rets[i]).toBe(0);
+        expect(Atomics.load(n, i)).toBe(1);
+        ran++;
+      }
+    }
+    expect(ran + cancelled).toBe(count);
+  });
+
   it('setParams rejects bad values and leaves the pool unchanged', () => {
     expect(() => ctx.threadPool.setParams({ min: 5, max: 2 })).toThrow(/"p.min"/);
     expect(() => ctx.threadPool.setParams({ max: 0 })).toThrow(/"p.max"/);
