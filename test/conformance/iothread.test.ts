@@ -32,6 +32,18 @@ describe('IOThread', () => {
     });
   }
 
+  it('20,000 calls in flight: the overflow waits in order and every call gets its own answer', async () => {
+    // Far more than the inbox ring holds: most records wait in this thread's outbox (and
+    // the replies in the thread's), which must keep their order through its compaction.
+    await using t = await IOThread.create({ module: moduleUrl });
+    const count = 20_000;
+    const answers = await Promise.all(Array.from({ length: count }, (_, i) => t.call('echo', i)));
+    expect(answers.every((v, i) => v === i)).toBe(true);
+    const order: number[] = [];
+    await Promise.all(Array.from({ length: count }, (_, i) => t.call('hit').then(() => order.push(i))));
+    expect(order.every((v, i) => v === i)).toBe(true);
+  });
+
   it('a dedicated thread with an unfinished async call keeps answering promptly', async () => {
     // While an async function is unfinished the loop yields to its host every pass. That
     // yield must not be a clamped timer (browsers make nested setTimeout(0) wait 4 ms):

@@ -20,6 +20,8 @@ interface Queue {
   slot: number;
   generation: number;
   records: Uint8Array[];
+  /** Index of the oldest record not yet sent (Array#shift copies a large array each time). */
+  head: number;
 }
 
 const queues = new Map<string, Queue>();
@@ -41,8 +43,12 @@ export function flushOutbox(): boolean {
       queues.delete(k); // the target closed: its records have no reader any more
       continue;
     }
-    while (q.records.length > 0 && tryAppend(q.table, q.slot, q.records[0]!)) q.records.shift();
-    if (q.records.length === 0) queues.delete(k);
+    while (q.head < q.records.length && tryAppend(q.table, q.slot, q.records[q.head]!)) q.head++;
+    if (q.head === q.records.length) queues.delete(k);
+    else if (q.head >= 1024 && q.head * 2 >= q.records.length) {
+      q.records = q.records.slice(q.head);
+      q.head = 0;
+    }
   }
   if (queues.size > 0 && retryTimer === undefined) {
     retryTimer = setTimeout(() => {
@@ -89,6 +95,6 @@ export function sendRecord(
     return;
   }
   if (tryAppend(table, slot, payload)) return;
-  queues.set(k, { table, slot, generation, records: [payload] });
+  queues.set(k, { table, slot, generation, records: [payload], head: 0 });
   flushOutbox();
 }
