@@ -78,8 +78,8 @@ function checkAlive(target: Target, what: () => string): void {
 /** Runs registered function `name` in the target context, without a reply. Any thread. */
 export function sendOneshot(target: Target, name: string, args: unknown[]): void {
   checkString('name', name);
-  const what = `scheduleOneshot('${name}')`;
-  checkAlive(target, () => what);
+  const what = () => `scheduleOneshot('${name}')`;
+  checkAlive(target, what);
   sendRecord(target.table, target.slot, target.generation, [ONESHOT, name, args], jsonSafe(args), target.fallback, what);
 }
 

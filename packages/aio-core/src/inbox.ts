@@ -66,7 +66,8 @@ let encodeIntoShared: boolean | undefined;
 /**
  * Appends the record whose JSON text is `json`, encoding it straight into the ring (no
  * intermediate bytes), and wakes the context. Returns false when the ring has no room
- * for the text's largest UTF-8 form now. Any thread.
+ * for the text's largest UTF-8 form now, or where TextEncoder cannot write shared memory
+ * (the caller then sends encoded bytes). Any thread.
  */
 export function tryAppendJson(table: WakeTable, slot: number, json: string): boolean {
   if (encodeIntoShared === undefined) {
@@ -77,7 +78,7 @@ export function tryAppendJson(table: WakeTable, slot: number, json: string): boo
       encodeIntoShared = false;
     }
   }
-  if (!encodeIntoShared) return tryAppend(table, slot, encoder.encode(json));
+  if (!encodeIntoShared) return false;
   // Three bytes per UTF-16 unit is the most UTF-8 can take (a surrogate pair: 4 for 2).
   return append(table, slot, json.length * 3, (dest) => encoder.encodeInto(json, dest).written);
 }

@@ -8,6 +8,7 @@
  * Per thread; any code in this thread may send.
  */
 import { AioError } from './errors.js';
+import { Fifo } from './fifo.js';
 import { MAX_RECORD_BYTES, encodeRecord, tryAppend, tryAppendJson } from './inbox.js';
 import type { InboxRecord } from './messages.js';
 import type { WakeTable } from './shared-memory.js';
@@ -19,9 +20,7 @@ interface Queue {
   table: WakeTable;
   slot: number;
   generation: number;
-  records: Uint8Array[];
-  /** Index of the oldest record not yet sent (Array#shift copies a large array each time). */
-  head: number;
+  records: Fifo<Uint8Array>;
 }
 
 const queues = new Map<string, Queue>();
@@ -43,12 +42,8 @@ export function flushOutbox(): boolean {
       queues.delete(k); // the target closed: its records have no reader any more
       continue;
     }
-    while (q.head < q.records.length && tryAppend(q.table, q.slot, q.records[q.head]!)) q.head++;
-    if (q.head === q.records.length) queues.delete(k);
-    else if (q.head >= 1024 && q.head * 2 >= q.records.length) {
-      q.records = q.records.slice(q.head);
-      q.head = 0;
-    }
+    while (q.records.length > 0 && tryAppend(q.table, q.slot, q.records.peek()!)) q.records.shift();
+    if (q.records.length === 0) queues.delete(k);
   }
   if (queues.size > 0 && retryTimer === undefined) {
     retryTimer = setTimeout(() => {
@@ -95,6 +90,8 @@ export function sendRecord(
     return;
   }
   if (tryAppend(table, slot, payload)) return;
-  queues.set(k, { table, slot, generation, records: [payload], head: 0 });
+  const records = new Fifo<Uint8Array>();
+  records.push(payload);
+  queues.set(k, { table, slot, generation, records });
   flushOutbox();
 }

@@ -14,6 +14,7 @@
  */
 import type { AioContext } from './context.js';
 import { AioError, argRangeError, argTypeError, checkFunction, checkInteger, checkOptions, checkString } from './errors.js';
+import { Fifo } from './fifo.js';
 import { IOThread } from './iothread.js';
 
 /**
@@ -50,13 +51,11 @@ interface Worker {
 }
 
 /**
- * The pool's FIFO of queued requests: an array with a moving head, since Array#shift
- * copies the whole array once it is large (20,000 queued requests made dispatching
- * quadratic). A cancelled request stays in place, no longer 'queued', and is skipped.
+ * The pool's queued requests, oldest first. A cancelled request stays in the FIFO, no
+ * longer 'queued', and is skipped when its turn comes (cancel stays O(1)).
  */
 class RequestQueue {
-  #items: (Request | undefined)[] = [];
-  #head = 0;
+  readonly #fifo = new Fifo<Request>();
   #queued = 0;
 
   /** Requests still queued. */
@@ -65,19 +64,13 @@ class RequestQueue {
   }
 
   push(req: Request): void {
-    this.#items.push(req);
+    this.#fifo.push(req);
     this.#queued++;
   }
 
   /** Takes the oldest request still queued. */
   shift(): Request | undefined {
-    while (this.#head < this.#items.length) {
-      const req = this.#items[this.#head]!;
-      this.#items[this.#head++] = undefined;
-      if (this.#head >= 1024 && this.#head * 2 >= this.#items.length) {
-        this.#items = this.#items.slice(this.#head);
-        this.#head = 0;
-      }
+    for (let req = this.#fifo.shift(); req; req = this.#fifo.shift()) {
       if (req.state === 'queued') {
         this.#queued--;
         return req;

@@ -31,13 +31,16 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** A read handler that appends every chunk it reads to `got`. */
+const collectInto = (got: string[]) => (_fd: number, stream: import('node:net').Socket) => {
+  const chunk = stream.read() as Buffer | null;
+  if (chunk) got.push(chunk.toString());
+};
+
 describe('setFdHandler', () => {
   it('runs the read handler when data arrives, and holds it back while external clients are disabled', async () => {
     const got: string[] = [];
-    ctx.setFdHandler(readFd, (_fd, stream) => {
-      const chunk = stream.read() as Buffer | null;
-      if (chunk) got.push(chunk.toString());
-    });
+    ctx.setFdHandler(readFd, collectInto(got));
     writeSync(writeFd, 'hello');
     while (got.length < 1) await ctx.pollAsync();
     expect(got).toEqual(['hello']);
@@ -90,10 +93,7 @@ describe('setFdHandler', () => {
     const again = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
     expect(again).toBe(readFd);
     const got: string[] = [];
-    ctx.setFdHandler(again, (_fd, s) => {
-      const chunk = s.read() as Buffer | null;
-      if (chunk) got.push(chunk.toString());
-    });
+    ctx.setFdHandler(again, collectInto(got));
     writeSync(writeFd, 'second');
     while (got.length < 1) await ctx.pollAsync();
     expect(got).toEqual(['second']);
