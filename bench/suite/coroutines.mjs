@@ -37,6 +37,56 @@ function asyncMutexPeer(which, contenders) {
   };
 }
 
+/**
+ * What any promise-based FIFO mutex costs at least with `await`: one fresh promise per
+ * contended lock, its resolve function queued, nothing else (no cancellation, no
+ * coroutines, no checks). Not a usable lock; it shows how close the real ones come.
+ */
+function bareHandOffFloor(contenders) {
+  const ready = Promise.resolve();
+  let locked = false;
+  let queue = [];
+  let head = 0;
+  let taken;
+  const take = (resolve) => {
+    taken = resolve;
+  };
+  const lock = () => {
+    if (!locked) {
+      locked = true;
+      return ready;
+    }
+    const p = new Promise(take);
+    queue.push(taken);
+    return p;
+  };
+  const unlock = () => {
+    if (head === queue.length) {
+      locked = false;
+      return;
+    }
+    const resolve = queue[head];
+    queue[head++] = undefined;
+    if (head >= 1024 && head * 2 >= queue.length) {
+      queue = queue.slice(head);
+      head = 0;
+    }
+    resolve();
+  };
+  const body = async (k) => {
+    for (let i = 0; i < k; i++) {
+      await lock();
+      await null;
+      unlock();
+    }
+  };
+  return {
+    name: 'bare promise hand-off (a FIFO of resolve functions, nothing else)',
+    kind: 'floor',
+    run: (n) => Promise.all(Array.from({ length: contenders }, () => body(Math.ceil(n / contenders)))),
+  };
+}
+
 export function coMutexGroup(env, contenders) {
   const aio = env.aio;
   const { CoMutex, Coroutine } = aio;
@@ -96,6 +146,7 @@ export function coMutexGroup(env, contenders) {
       teardown: () => ctx.close(),
     });
   }
+  if (contenders > 1) entries.push(bareHandOffFloor(contenders));
   entries.push(asyncMutexPeer('async-mutex', contenders), asyncMutexPeer('@esfx/async-mutex', contenders));
   return {
     id: contenders === 1 ? 'comutex-uncontended' : `comutex-${contenders}`,

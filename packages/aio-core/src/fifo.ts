@@ -1,6 +1,6 @@
 /**
  * A first-in first-out queue for the queues that can grow long (records waiting for room
- * in an inbox, requests waiting for a pool worker). An array with a moving head:
+ * in an inbox, requests waiting for a pool worker, a CoMutex's waiters). An array with a moving head:
  * Array#shift copies the whole array once it is large, which makes draining a long queue
  * quadratic. The consumed prefix is dropped once it is most of the array.
  *
@@ -37,5 +37,16 @@ export class Fifo<T> {
       this.#head = 0;
     }
     return item;
+  }
+
+  /** Drops every item `keep` rejects, keeping the order of the rest. */
+  retain(keep: (item: T) => boolean): void {
+    const kept: T[] = [];
+    for (let i = this.#head; i < this.#items.length; i++) {
+      const item = this.#items[i] as T;
+      if (keep(item)) kept.push(item);
+    }
+    this.#items = kept;
+    this.#head = 0;
   }
 }

@@ -94,6 +94,126 @@ describe('CoMutex', () => {
     expect(m.locked).toBe(false);
   });
 
+  it('a lock() taken outside a coroutine can be waited for with yield* inside one', async () => {
+    const m = new CoMutex();
+    const log: string[] = [];
+    expect(m.tryLock()).toBe(true);
+    const w = m.lock(); // an async caller's request: a promise
+    const later = m.lock();
+    const co = Coroutine.create(function* () {
+      yield* w;
+      log.push('co has it');
+      m.unlock();
+    });
+    co.enter();
+    expect(co.done).toBe(false);
+    m.unlock();
+    await settle();
+    expect(log).toEqual(['co has it']);
+    expect(co.done).toBe(true);
+    await later; // FIFO: the request after w got the lock from the coroutine
+    expect(m.locked).toBe(true);
+    m.unlock();
+    expect(m.locked).toBe(false);
+  });
+
+  it('a coroutine cancelled while it waits with yield* for an async lock() passes the grant on', async () => {
+    const m = new CoMutex();
+    for (const cancelAfterUnlock of [false, true]) {
+      expect(m.tryLock()).toBe(true);
+      const w = m.lock();
+      let next = false;
+      const later = Promise.resolve(m.lock()).then(() => (next = true));
+      const co = Coroutine.create(function* () {
+        yield* w;
+        throw new Error('unreachable: the coroutine was cancelled');
+      });
+      co.enter();
+      if (cancelAfterUnlock) {
+        m.unlock(); // w is granted; its coroutine has not seen it yet
+        co.cancel();
+      } else {
+        co.cancel();
+        m.unlock();
+      }
+      await settle();
+      expect(next).toBe(true);
+      await later;
+      expect(m.locked).toBe(true);
+      m.unlock();
+      expect(m.locked).toBe(false);
+    }
+  });
+
+  it('a coroutine granted an async lock() while already due to run gives it back when cancelled', async () => {
+    const ctx = new AioContext({ name: 'light-handoff' });
+    try {
+      const m = new CoMutex();
+      expect(m.tryLock()).toBe(true);
+      const w = m.lock();
+      let next = false;
+      const later = Promise.resolve(m.lock()).then(() => (next = true));
+      const co = Coroutine.create(function* () {
+        yield* w;
+        throw new Error('unreachable: the coroutine was cancelled');
+      });
+      ctx.coEnter(co);
+      while (ctx.poll(false)); // co now waits for w
+      expect(co.done).toBe(false);
+      ctx.coSchedule(co); // due to run in ctx: the grant must not enter it a second time
+      m.unlock();
+      await settle();
+      expect(next).toBe(false);
+      co.cancel(); // granted, never ran with it: the lock moves on
+      while (ctx.poll(false));
+      await settle();
+      expect(next).toBe(true);
+      await later;
+      m.unlock();
+      expect(m.locked).toBe(false);
+    } finally {
+      ctx.close();
+    }
+  });
+
+  it('waiters that give up do not stay in the queue: order kept, mutex shareable after', async () => {
+    const m = new CoMutex();
+    expect(m.tryLock()).toBe(true);
+    const order: number[] = [];
+    const live: Promise<void>[] = [];
+    for (let i = 0; i < 1000; i++) {
+      if (i % 100 === 50) {
+        live.push(
+          (async () => {
+            await m.lock();
+            order.push(i);
+            m.unlock();
+          })(),
+        );
+      } else {
+        const ac = new AbortController();
+        const w = Promise.resolve(m.lock(ac.signal));
+        ac.abort('timed out');
+        await expect(w).rejects.toBe('timed out');
+      }
+    }
+    m.unlock();
+    await Promise.all(live);
+    expect(order).toEqual([50, 150, 250, 350, 450, 550, 650, 750, 850, 950]);
+    expect(m.locked).toBe(false);
+    // Every waiter that gave up is gone: the mutex has nobody queued, so it can be shared.
+    expect(m.tryLock()).toBe(true);
+    for (let i = 0; i < 100; i++) {
+      const ac = new AbortController();
+      const w = Promise.resolve(m.lock(ac.signal));
+      ac.abort();
+      await expect(w).rejects.toBeDefined();
+    }
+    expect(() => m.handle).not.toThrow();
+    m.unlock();
+    expect(m.locked).toBe(false);
+  });
+
   it('a woken coroutine runs when the unlocking coroutine yields (wake-at-next-yield)', () => {
     const m = new CoMutex();
     const log: string[] = [];

@@ -4,7 +4,8 @@
  *
  * Owns: the mutex state and its FIFO of waiters, and the hand-off rule. A lock that is
  * free is taken at once (`lock()` returns the shared ready waitable, nothing allocated).
- * A lock that is held queues the caller. `unlock()` with waiters hands the lock straight
+ * A lock that is held queues the caller (an async caller without a signal as a light
+ * waiter: only a promise, see waitable.ts). `unlock()` with waiters hands the lock straight
  * to the oldest one: the mutex never becomes free in between, so a `tryLock()` or a new
  * `lock()` right after the unlock cannot barge in ahead of the queue (QEMU's hand-off,
  * where `locked` never drops to zero while someone waits). A coroutine that receives the
@@ -25,7 +26,8 @@ import {
   sharedTryLock,
   sharedUnlock,
 } from './shared-co-mutex.js';
-import { READY, type Waitable, Waiter, WaiterList, rejected } from './waitable.js';
+import { Coroutine } from './coroutine.js';
+import { type LightIterator, READY, type Waitable, Waiter, WaiterQueue, lightIterator, rejected } from './waitable.js';
 
 /** The structured-cloneable form of a {@link CoMutex}. */
 export interface CoMutexHandle {
@@ -34,21 +36,41 @@ export interface CoMutexHandle {
   readonly table: SharedArrayBuffer;
 }
 
-/** A queued `lock()`. */
+/** A queued `lock()` of a mutex still private to this thread, with a signal or in a coroutine. */
 class MutexWaiter extends Waiter<void> {
   readonly #mutex: CoMutex;
-  /** Set for a cross-thread waiter: how to take it back out of the shared queue. */
+  constructor(mutex: CoMutex, signal: AbortSignalLike | undefined) {
+    super(signal);
+    this.#mutex = mutex;
+  }
+  protected get _what(): string {
+    return 'CoMutex.lock()';
+  }
+  protected _remove(): void {
+    this.#mutex._waiters.remove(this);
+  }
+  protected _release(): void {
+    this.#mutex.unlock();
+  }
+}
+
+/** A queued `lock()` of a shared mutex: it waits in the shared queue, not in `_waiters`. */
+class SharedMutexWaiter extends Waiter<void> {
+  readonly #mutex: CoMutex;
+  /** How to take it back out of the shared queue; null once it was granted at once. */
   ticket: SharedTicket | null = null;
   /** True once it left the queue without being granted. */
   gone = false;
   constructor(mutex: CoMutex, signal: AbortSignalLike | undefined) {
-    super('CoMutex.lock()', signal);
+    super(signal);
     this.#mutex = mutex;
+  }
+  protected get _what(): string {
+    return 'CoMutex.lock()';
   }
   protected _remove(): void {
     this.gone = true;
-    if (this.ticket) this.ticket.withdraw();
-    else this.#mutex._waiters.remove(this);
+    this.ticket?.withdraw();
   }
   protected _release(): void {
     this.#mutex.unlock();
@@ -65,8 +87,10 @@ export class CoMutex {
   // memory (shared-co-mutex.ts) and every thread, this one included, goes through it.
   #locked = false;
   #shared: { words: Int32Array; table: WakeTable; handle: CoMutexHandle } | null = null;
+  /** How a coroutine waits for one of this mutex's light waiters (waitable.ts). */
+  #lightIterator: LightIterator | null = null;
   /** @internal The FIFO of waiters, coroutine and async ones together. */
-  readonly _waiters = new WaiterList<MutexWaiter>();
+  readonly _waiters = new WaiterQueue();
 
   /**
    * Takes the mutex, or queues for it (qemu_co_mutex_lock). The result is a waitable:
@@ -85,6 +109,9 @@ export class CoMutex {
       this.#locked = true;
       return READY;
     }
+    if (signal === undefined && !Coroutine.inCoroutine()) {
+      return this._waiters.pushLight((this.#lightIterator ??= lightIterator(this, 'CoMutex.lock()')));
+    }
     const w = new MutexWaiter(this, signal);
     this._waiters.push(w);
     return w._waitable();
@@ -92,7 +119,7 @@ export class CoMutex {
 
   #lockShared(words: Int32Array, table: WakeTable, signal: AbortSignalLike | undefined): Waitable<void> {
     if (sharedTryLock(words)) return READY;
-    const w = new MutexWaiter(this, signal);
+    const w = new SharedMutexWaiter(this, signal);
     // The grant arrives in this thread's current context's poll; a waiter that left
     // meanwhile passes the mutex on.
     w.ticket = sharedLockOrQueue(words, table, () => (w.gone ? this.unlock() : w._grant(undefined)));
@@ -147,9 +174,7 @@ export class CoMutex {
   unlock(): void {
     if (this.#shared) return sharedUnlock(this.#shared.words, this.#shared.table);
     if (!this.#locked) throw new AioError('ERR_AIO_NOT_OWNER', 'CoMutex.unlock(): the mutex is not locked');
-    const w = this._waiters.shift();
-    if (w === null) this.#locked = false;
-    else w._grant(undefined);
+    if (!this._waiters.grantNext()) this.#locked = false;
   }
 
   /** True while held (by anyone; qemu_co_mutex_assert_locked's question). This thread. */

@@ -22,8 +22,11 @@ import { type CoLockable, Sequel, type Waitable, Waiter, WaiterList, rejected } 
 class QueueWaiter extends Waiter<void> {
   readonly #queue: CoQueue;
   constructor(queue: CoQueue, signal: AbortSignalLike | undefined) {
-    super('CoQueue.wait()', signal);
+    super(signal);
     this.#queue = queue;
+  }
+  protected get _what(): string {
+    return 'CoQueue.wait()';
   }
   protected _remove(): void {
     this.#queue._waiters.remove(this);

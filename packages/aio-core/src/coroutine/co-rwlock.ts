@@ -23,10 +23,15 @@ import { READY, Sequel, type Waitable, Waiter, WaiterList, rejected } from './wa
 class RwTicket extends Waiter<void> {
   readonly #lock: CoRwLock;
   readonly read: boolean;
+  readonly #what: string;
   constructor(lock: CoRwLock, read: boolean, what: string, signal: AbortSignalLike | undefined) {
-    super(what, signal);
+    super(signal);
     this.#lock = lock;
     this.read = read;
+    this.#what = what;
+  }
+  protected get _what(): string {
+    return this.#what;
   }
   protected _remove(): void {
     this.#lock._dropTicket(this);

@@ -3,9 +3,10 @@
  * coroutine and as `await w` in an async function.
  *
  * Owns: the `Waitable` type, the ready and rejected waitables, the waiter record that
- * sits in a lock's FIFO (`Waiter`), that FIFO (`WaiterList`), and `Sequel`, a waitable
- * that waits for another and then for a follow-up (CoQueue's relock, an upgrade's
- * fallback).
+ * sits in a lock's FIFO (`Waiter`), the FIFOs (`WaiterList`, intrusive, for locks that
+ * look at their head; `WaiterQueue`, which also takes light waiters, for CoMutex), and
+ * `Sequel`, a waitable that waits for another and then for a follow-up (CoQueue's
+ * relock, an upgrade's fallback).
  *
  * How one object serves both: a lock decides at call time (`lock()`), so the queue
  * position is taken before the caller waits. Uncontended, it returns READY, a resolved
@@ -23,6 +24,13 @@
  * takes the engine's fast path instead of the slower thenable protocol; `yield*` on it
  * still works.
  *
+ * The light waiter: an async caller of `CoMutex.lock()` without a signal can neither be
+ * cancelled nor woken by anything but the grant, so it gets no Waiter: the queue holds the
+ * promise's resolve function, and the promise carries the lock's iterator for light
+ * waiters. That leaves one promise as the whole cost of a contended `await m.lock()`. A coroutine that
+ * `yield*`s such a promise resumes a microtask after the grant (as after awaitPromise);
+ * if it is cancelled first, the grant is passed on as soon as it arrives.
+ *
  * Cancellation, without losing a hand-off:
  * - an AbortSignal that fires while the waiter is queued removes it and fails the wait
  *   with `signal.reason`; once the lock has been handed over, the signal is too late and
@@ -35,6 +43,7 @@
  */
 import { AioError } from '../errors.js';
 import type { AbortSignalLike } from '../locks/futex.js';
+import { Fifo } from '../fifo.js';
 import { Coroutine, yieldingSelf } from './coroutine.js';
 
 /**
@@ -77,6 +86,30 @@ export function rejected(reason: unknown): Waitable<never> {
 
 function ignore(): void {}
 
+// A promise's resolvers, handed out by one shared executor: no closure per promise.
+let takenResolve: (value: never) => void = ignore;
+let takenReject: (reason: unknown) => void = ignore;
+function takeResolvers(resolve: (value: never) => void, reject: (reason: unknown) => void): void {
+  takenResolve = resolve;
+  takenReject = reject;
+}
+
+/**
+ * Wakes a coroutine that waits for a grant, unless it is already due to run (woken by
+ * someone else, scheduled, or on the stack): it sees the new state when it gets there,
+ * and waking it again would be a double entry.
+ */
+function wakeWaiting(co: Coroutine<unknown>): void {
+  if (!co._queued && co._scheduled === null && !co.entered) co.wake();
+}
+
+/** Where the promise form of a waiter keeps it, for its shared iterator method. */
+const WAITER = Symbol('aio.waiter');
+type WaiterPromise<T> = Promise<T> & Waitable<T> & { [WAITER]: Waiter<T> };
+function waiterPromiseIterator<T>(this: WaiterPromise<T>): Generator<unknown, T, unknown> {
+  return this[WAITER][Symbol.iterator]();
+}
+
 const WAITING = 0;
 const GRANTED = 1;
 const FAILED = 2;
@@ -100,11 +133,10 @@ export abstract class Waiter<T> implements Waitable<T> {
   #signal: AbortSignalLike | undefined;
   #onAbort: (() => void) | null = null;
 
-  /** `what` names the operation in errors, e.g. 'CoMutex.lock()'. */
-  constructor(
-    private readonly _what: string,
-    signal: AbortSignalLike | undefined,
-  ) {
+  /** Names the operation in errors, e.g. 'CoMutex.lock()'. */
+  protected abstract get _what(): string;
+
+  constructor(signal: AbortSignalLike | undefined) {
     if (signal !== undefined) {
       this.#signal = signal;
       this.#onAbort = () => this.#abort();
@@ -138,13 +170,15 @@ export abstract class Waiter<T> implements Waitable<T> {
       this.#signal!.removeEventListener('abort', this.#onAbort);
       this.#onAbort = null;
     }
-    const co = this.#co;
-    // A coroutine already due to run (woken by someone else, scheduled, or on the stack)
-    // sees the new state when it gets there; waking it again would be a double entry.
-    if (co !== null && !co._queued && co._scheduled === null && !co.entered) co.wake();
+    if (this.#co !== null) wakeWaiting(this.#co);
     if (this.#state === GRANTED) this.#resolve?.(this.#outcome as T);
     else this.#reject?.(this.#outcome);
     this.#resolve = this.#reject = null;
+  }
+
+  /** True while queued: neither granted nor gone. @internal */
+  get _waiting(): boolean {
+    return this.#state === WAITING;
   }
 
   /** Takes a still queued waiter back, failing it with `reason`. @internal */
@@ -178,10 +212,10 @@ export abstract class Waiter<T> implements Waitable<T> {
   #promiseOf(): Promise<T> {
     if (this.#promise === null) {
       if (this.#state === WAITING) {
-        this.#promise = new Promise<T>((resolve, reject) => {
-          this.#resolve = resolve;
-          this.#reject = reject;
-        });
+        this.#promise = new Promise<T>(takeResolvers);
+        this.#resolve = takenResolve as (v: T) => void;
+        this.#reject = takenReject;
+        takenResolve = takenReject = ignore;
       } else if (this.#state === GRANTED) {
         this.#promise = Promise.resolve(this.#outcome as T);
       } else {
@@ -197,8 +231,9 @@ export abstract class Waiter<T> implements Waitable<T> {
    */
   _waitable(): Waitable<T> {
     if (Coroutine.inCoroutine()) return this;
-    const p = this.#promiseOf() as Promise<T> & Waitable<T>;
-    p[Symbol.iterator] = () => this.#wait();
+    const p = this.#promiseOf() as WaiterPromise<T>;
+    p[WAITER] = this;
+    p[Symbol.iterator] = waiterPromiseIterator;
     // An abandoned request that its signal cancelled is not an error to report.
     if (this.#signal !== undefined) p.then(undefined, ignore);
     return p;
@@ -278,6 +313,100 @@ export class WaiterList<W extends Waiter<void>> {
     for (const w of all) w._prev = w._next = null;
     this.head = this.tail = null;
     return all;
+  }
+}
+
+/** What a lock's light waiters give back an unused grant to. @internal */
+export interface Unlockable {
+  unlock(): void;
+}
+
+/** The iterator a light waiter's promise carries. @internal */
+export type LightIterator = (this: Promise<void>) => Generator<unknown, void, unknown>;
+
+/**
+ * The iterator of `lock`'s light waiters' promises (`what` names the operation): waits
+ * for the grant (the promise) and hands an unused one back. One per lock, made on its
+ * first contention, so a light waiter costs its promise and one property. @internal
+ */
+export function lightIterator(lock: Unlockable, what: string): LightIterator {
+  return function* waitLight(this: Promise<void>): Generator<unknown, void, unknown> {
+    const co = yieldingSelf(what);
+    let granted = false;
+    let waiting = true;
+    this.then(() => {
+      granted = true;
+      if (waiting) wakeWaiting(co);
+    });
+    let finished = false;
+    try {
+      // A stray enter() finds it still waiting and yields again.
+      do yield;
+      while (!granted);
+      finished = true;
+    } finally {
+      waiting = false;
+      if (!finished) {
+        if (granted) lock.unlock();
+        else this.then(() => lock.unlock());
+      }
+    }
+  };
+}
+
+type Queued = Waiter<void> | ((value: void) => void);
+
+/**
+ * A FIFO of Waiters and light waiters (CoMutex's). A waiter that leaves is only marked
+ * (its state) and skipped when it reaches the head; once such waiters are most of the
+ * queue, they are dropped, so a queue of waiters that keep timing out does not grow.
+ * @internal
+ */
+export class WaiterQueue {
+  readonly #fifo = new Fifo<Queued>();
+  /** Waiters that left and still sit in #fifo. */
+  #left = 0;
+
+  get empty(): boolean {
+    return this.#fifo.length === this.#left;
+  }
+
+  push(w: Waiter<void>): void {
+    this.#fifo.push(w);
+  }
+
+  /** Queues a light waiter and returns its promise (see the file comment). */
+  pushLight(iterator: LightIterator): Waitable<void> {
+    const p = new Promise<void>(takeResolvers) as Promise<void> & Waitable<void>;
+    this.#fifo.push(takenResolve as (value: void) => void);
+    takenResolve = takenReject = ignore;
+    p[Symbol.iterator] = iterator;
+    return p;
+  }
+
+  /** `w`, still in the queue, is leaving it (from its `_remove()`). */
+  remove(w: Waiter<void>): void {
+    if (++this.#left >= 32 && this.#left * 2 >= this.#fifo.length) {
+      this.#fifo.retain((q) => typeof q === 'function' || (q !== w && q._waiting));
+      this.#left = 0;
+    }
+  }
+
+  /** Grants the oldest waiter still queued; false when there is none. */
+  grantNext(): boolean {
+    for (;;) {
+      const q = this.#fifo.shift();
+      if (q === undefined) return false;
+      if (typeof q === 'function') {
+        q();
+        return true;
+      }
+      if (q._waiting) {
+        q._grant(undefined);
+        return true;
+      }
+      this.#left--;
+    }
   }
 }
 
