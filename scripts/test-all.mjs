@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * `npm test`: the conformance suite on node, bun, deno and Chromium, then the packaging
- * test, each example's test.mjs and the API reference build. Prints one summary table and
+ * `npm test`: the conformance suite on node, bun, deno and Chromium, then the suite's type
+ * check, each example's test.mjs, the packaging test and the API reference build. Prints one summary table and
  * fails if any run fails or if the runtimes did not run the same number of conformance tests.
  *
  * Chromium may be skipped only where /usr/bin/chromium is absent and AIO_REQUIRE_BROWSER
@@ -82,6 +82,9 @@ const exampleSteps = readdirSync(join(root, 'examples'))
   .map((dir) => ({ name: `example ${dir}`, args: [join(root, 'examples', dir, 'test.mjs')] }));
 
 for (const step of [
+  // The packages are type-checked by their declaration build; this checks the suite's
+  // use of the public API against the shipped types (DOM and Node typings included).
+  { name: 'types (npm run typecheck)', args: [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'test', 'tsconfig.json')] },
   ...exampleSteps,
   { name: 'packaging (npm pack, install, run)', args: [join(root, 'scripts', 'pack-test.mjs')] },
   { name: 'API reference (npm run docs)', args: [join(root, 'node_modules', 'typedoc', 'bin', 'typedoc'), '--treatWarningsAsErrors'] },

@@ -16,7 +16,7 @@ interface PortLike {
 }
 type ChannelConstructor = new () => { port1: PortLike; port2: PortLike };
 
-const g = globalThis as { setImmediate?: (cb: () => void) => unknown; MessageChannel?: ChannelConstructor };
+const g = globalThis as unknown as { setImmediate?: (cb: () => void) => unknown; MessageChannel?: ChannelConstructor };
 
 let waiting: (() => void)[] = [];
 let channel: { port1: PortLike; port2: PortLike } | null = null;

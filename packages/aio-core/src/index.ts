@@ -6,7 +6,7 @@
  */
 export { AioContext, aioWaitKick, type AioContextOptions, type AioContextStats, type EventNotifierOptions } from './context.js';
 export { Histogram, type HistogramSummary } from './histogram.js';
-export type { MessageSourceLike, ReadableStreamLike } from './message-source.js';
+export type { MessageSourceLike, ReadableStreamLike, ReadableStreamReaderLike } from './message-source.js';
 export { BottomHalf, RemoteBottomHalf, type BottomHalfHandle } from './bh.js';
 export { Clock, type ClockType, SCALE_NS, SCALE_US, SCALE_MS, clockNs, virtualClock } from './clock.js';
 export { Timer } from './timer.js';

@@ -72,9 +72,23 @@ export function setMessageHandler(
   map.set(source, { listener, notifier });
 }
 
-/** What `setStreamHandler` reads: a web ReadableStream (Deno conns, fetch bodies, ...). */
+/** The default reader of a {@link ReadableStreamLike}. */
+export interface ReadableStreamReaderLike<T> {
+  read(): Promise<{ done: boolean; value?: T }>;
+  releaseLock(): void;
+  cancel(reason?: unknown): Promise<void>;
+}
+
+/**
+ * What `setStreamHandler` reads: a web ReadableStream (Deno conns, fetch bodies, ...), or
+ * any object with a `getReader()` giving a default reader. The overloads are
+ * ReadableStream's own (byob, default, with options), so that with DOM or Node typings
+ * the chunk type is inferred from the default reader rather than from the byob one.
+ */
 export interface ReadableStreamLike<T> {
-  getReader(): { read(): Promise<{ done: boolean; value?: T }>; releaseLock(): void; cancel(reason?: unknown): Promise<void> };
+  getReader(options: { mode: 'byob' }): unknown;
+  getReader(): ReadableStreamReaderLike<T>;
+  getReader(options?: unknown): unknown;
 }
 
 const streamRegistrations = new WeakMap<AioContext, Map<ReadableStreamLike<unknown>, () => void>>();
