@@ -21,9 +21,9 @@ export const TARGETS = [
   ['Mutex at least 0.8x the inline futex lock, 2 threads', 'mutex-contended', 'aio Mutex', 'inline futex lock', { atLeast: 0.8 }],
   ['Mutex at least 10x multithreading, 2 threads', 'mutex-contended', 'aio Mutex', 'multithreading Mutex', { atLeast: 10 }],
   ['CoMutex at least 2x @esfx/async-mutex, uncontended', 'comutex-uncontended', 'aio CoMutex from async functions', '@esfx/async-mutex', { atLeast: 2 }],
-  ['CoMutex at least 10x async-mutex, uncontended', 'comutex-uncontended', 'aio CoMutex from async functions', 'async-mutex', { atLeast: 10 }],
+  ['CoMutex at least 10x async-mutex, uncontended', 'comutex-uncontended', 'aio CoMutex from async functions', 'async-mutex Mutex (', { atLeast: 10 }],
   ['CoMutex at least 2x @esfx/async-mutex, 8 contenders', 'comutex-8', 'aio CoMutex from async functions', '@esfx/async-mutex', { atLeast: 2 }],
-  ['CoMutex at least 10x async-mutex, 8 contenders', 'comutex-8', 'aio CoMutex from async functions', 'async-mutex', { atLeast: 10 }],
+  ['CoMutex at least 10x async-mutex, 8 contenders', 'comutex-8', 'aio CoMutex from async functions', 'async-mutex Mutex (', { atLeast: 10 }],
 ];
 
 function find(group, prefix) {

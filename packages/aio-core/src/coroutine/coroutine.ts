@@ -255,29 +255,42 @@ export class Coroutine<T> {
     const from = current;
     first.#step(ctx, from, mode);
     if (first._wakeup === null || first._wakeup.length === 0) return;
-    const pending: Coroutine<unknown>[] = [];
+    // One pending stack for the thread: an enter() from inside a woken coroutine runs a
+    // nested loop above this one's `base`, so each loop only pops its own entries.
+    const pending = Coroutine.#pending;
+    const base = pending.length;
     Coroutine.#takeWakeups(first, pending);
     let failure: AioError | null = null;
-    while (pending.length > 0) {
-      const to = pending.pop()!;
-      if (!to._queued) continue;
-      to._queued = false;
-      const err = to.#enterError('Coroutine.enter() of a woken co-routine');
-      if (err !== null) {
-        failure ??= err;
-        continue;
+    try {
+      while (pending.length > base) {
+        const to = pending.pop()!;
+        if (!to._queued) continue;
+        to._queued = false;
+        const err = to.#enterError('Coroutine.enter() of a woken co-routine');
+        if (err !== null) {
+          failure ??= err;
+          continue;
+        }
+        to.#step(ctx, from, RESUME_NEXT);
+        if (to._wakeup !== null && to._wakeup.length > 0) Coroutine.#takeWakeups(to, pending);
       }
-      to.#step(ctx, from, RESUME_NEXT);
-      if (to._wakeup !== null && to._wakeup.length > 0) Coroutine.#takeWakeups(to, pending);
+    } finally {
+      // Only reached with entries left if something internal threw: drop them here.
+      if (pending.length > base) pending.length = base;
     }
     if (failure !== null) throw failure;
   }
 
-  /** Moves `co`'s wake-up queue onto the pending stack, in front of what is there. */
+  /** Woken coroutines still to enter, in reverse run order (see #run). */
+  static readonly #pending: Coroutine<unknown>[] = [];
+
+  /**
+   * Moves `co`'s wake-up queue onto the pending stack, in front of what is there: popping
+   * the queue from its end pushes its last entry first, so its first is popped first.
+   */
   static #takeWakeups(co: Coroutine<unknown>, pending: Coroutine<unknown>[]): void {
     const w = co._wakeup!;
-    for (let i = w.length - 1; i >= 0; i--) pending.push(w[i]!);
-    w.length = 0;
+    while (w.length > 0) pending.push(w.pop()!);
   }
 
   /** Runs the body from its current suspension point to the next yield or its end. */
