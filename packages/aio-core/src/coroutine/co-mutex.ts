@@ -104,7 +104,7 @@ export class CoMutex {
       if (signal.aborted) return rejected(signal.reason);
     }
     const shared = this.#shared;
-    if (shared) return this.#lockShared(shared.words, shared.table, signal);
+    if (shared !== null) return this.#lockShared(shared.words, shared.table, signal);
     if (!this.#locked) {
       this.#locked = true;
       return READY;

@@ -362,23 +362,18 @@ type Queued = Waiter<void> | ((value: void) => void);
  * queue, they are dropped, so a queue of waiters that keep timing out does not grow.
  * @internal
  */
-export class WaiterQueue {
-  readonly #fifo = new Fifo<Queued>();
-  /** Waiters that left and still sit in #fifo. */
+export class WaiterQueue extends Fifo<Queued> {
+  /** Waiters that left and still sit in the queue. */
   #left = 0;
 
   get empty(): boolean {
-    return this.#fifo.length === this.#left;
-  }
-
-  push(w: Waiter<void>): void {
-    this.#fifo.push(w);
+    return this.length === this.#left;
   }
 
   /** Queues a light waiter and returns its promise (see the file comment). */
   pushLight(iterator: LightIterator): Waitable<void> {
     const p = new Promise<void>(takeResolvers) as Promise<void> & Waitable<void>;
-    this.#fifo.push(takenResolve as (value: void) => void);
+    this.push(takenResolve as (value: void) => void);
     takenResolve = takenReject = ignore;
     p[Symbol.iterator] = iterator;
     return p;
@@ -386,8 +381,8 @@ export class WaiterQueue {
 
   /** `w`, still in the queue, is leaving it (from its `_remove()`). */
   remove(w: Waiter<void>): void {
-    if (++this.#left >= 32 && this.#left * 2 >= this.#fifo.length) {
-      this.#fifo.retain((q) => typeof q === 'function' || (q !== w && q._waiting));
+    if (++this.#left >= 32 && this.#left * 2 >= this.length) {
+      this.retain((q) => typeof q === 'function' || (q !== w && q._waiting));
       this.#left = 0;
     }
   }
@@ -395,7 +390,7 @@ export class WaiterQueue {
   /** Grants the oldest waiter still queued; false when there is none. */
   grantNext(): boolean {
     for (;;) {
-      const q = this.#fifo.shift();
+      const q = this.shift();
       if (q === undefined) return false;
       if (typeof q === 'function') {
         q();
