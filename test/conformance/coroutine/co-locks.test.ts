@@ -14,6 +14,24 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 10; i++) await Promise.resolve();
 }
 
+/**
+ * Locks `m` and queues two async lock() requests; a coroutine (not yet entered) waits
+ * for the first with yield*, and `nextHasIt()` tells whether the second was granted.
+ */
+function lightWaiterInCoroutine(m: CoMutex) {
+  expect(m.tryLock()).toBe(true);
+  const w = m.lock();
+  let next = false;
+  const later = Promise.resolve(m.lock()).then(() => {
+    next = true;
+  });
+  const co = Coroutine.create(function* () {
+    yield* w;
+    throw new Error('unreachable: the coroutine was cancelled');
+  });
+  return { co, later, nextHasIt: () => next };
+}
+
 describe('CoMutex', () => {
   it('uncontended lock works with await and with yield*', async () => {
     const m = new CoMutex();
@@ -120,14 +138,7 @@ describe('CoMutex', () => {
   it('a coroutine cancelled while it waits with yield* for an async lock() passes the grant on', async () => {
     const m = new CoMutex();
     for (const cancelAfterUnlock of [false, true]) {
-      expect(m.tryLock()).toBe(true);
-      const w = m.lock();
-      let next = false;
-      const later = Promise.resolve(m.lock()).then(() => (next = true));
-      const co = Coroutine.create(function* () {
-        yield* w;
-        throw new Error('unreachable: the coroutine was cancelled');
-      });
+      const { co, later, nextHasIt } = lightWaiterInCoroutine(m);
       co.enter();
       if (cancelAfterUnlock) {
         m.unlock(); // w is granted; its coroutine has not seen it yet
@@ -137,7 +148,7 @@ describe('CoMutex', () => {
         m.unlock();
       }
       await settle();
-      expect(next).toBe(true);
+      expect(nextHasIt()).toBe(true);
       await later;
       expect(m.locked).toBe(true);
       m.unlock();
@@ -149,25 +160,18 @@ describe('CoMutex', () => {
     const ctx = new AioContext({ name: 'light-handoff' });
     try {
       const m = new CoMutex();
-      expect(m.tryLock()).toBe(true);
-      const w = m.lock();
-      let next = false;
-      const later = Promise.resolve(m.lock()).then(() => (next = true));
-      const co = Coroutine.create(function* () {
-        yield* w;
-        throw new Error('unreachable: the coroutine was cancelled');
-      });
+      const { co, later, nextHasIt } = lightWaiterInCoroutine(m);
       ctx.coEnter(co);
       while (ctx.poll(false)); // co now waits for w
       expect(co.done).toBe(false);
       ctx.coSchedule(co); // due to run in ctx: the grant must not enter it a second time
       m.unlock();
       await settle();
-      expect(next).toBe(false);
+      expect(nextHasIt()).toBe(false);
       co.cancel(); // granted, never ran with it: the lock moves on
       while (ctx.poll(false));
       await settle();
-      expect(next).toBe(true);
+      expect(nextHasIt()).toBe(true);
       await later;
       m.unlock();
       expect(m.locked).toBe(false);

@@ -55,25 +55,14 @@ class MutexWaiter extends Waiter<void> {
 }
 
 /** A queued `lock()` of a shared mutex: it waits in the shared queue, not in `_waiters`. */
-class SharedMutexWaiter extends Waiter<void> {
-  readonly #mutex: CoMutex;
+class SharedMutexWaiter extends MutexWaiter {
   /** How to take it back out of the shared queue; null once it was granted at once. */
   ticket: SharedTicket | null = null;
   /** True once it left the queue without being granted. */
   gone = false;
-  constructor(mutex: CoMutex, signal: AbortSignalLike | undefined) {
-    super(signal);
-    this.#mutex = mutex;
-  }
-  protected get _what(): string {
-    return 'CoMutex.lock()';
-  }
-  protected _remove(): void {
+  protected override _remove(): void {
     this.gone = true;
     this.ticket?.withdraw();
-  }
-  protected _release(): void {
-    this.#mutex.unlock();
   }
 }
 
