@@ -180,6 +180,52 @@ describe('CoMutex', () => {
     }
   });
 
+  it('a second coroutine waiting for the same async lock() fails; the first gets the lock', async () => {
+    const m = new CoMutex();
+    expect(m.tryLock()).toBe(true);
+    const w = m.lock();
+    const log: string[] = [];
+    const a = Coroutine.create(function* () {
+      yield* w;
+      log.push('a has it');
+    });
+    const b = Coroutine.create(function* () {
+      try {
+        yield* w;
+        log.push('b has it');
+      } catch (e) {
+        log.push((e as { code?: string }).code ?? String(e));
+      }
+    });
+    a.enter();
+    b.enter();
+    m.unlock();
+    await settle();
+    expect(log).toEqual(['ERR_AIO_COROUTINE', 'a has it']);
+    expect(m.locked).toBe(true);
+    m.unlock();
+  });
+
+  it('a coroutine whose context closed while it waited for an async lock() is cancelled; the lock moves on', async () => {
+    const ctx = new AioContext({ name: 'closes-while-waiting' });
+    const m = new CoMutex();
+    const { co, later, nextHasIt } = lightWaiterInCoroutine(m);
+    ctx.coEnter(co);
+    while (ctx.poll(false));
+    ctx.close();
+    const failed = co.promise.then(
+      () => 'resolved',
+      (e: { code?: string }) => e.code,
+    );
+    m.unlock(); // the grant cannot enter co in its closed context
+    await settle();
+    expect(await failed).toBe('ERR_AIO_CLOSED');
+    expect(nextHasIt()).toBe(true);
+    await later;
+    m.unlock();
+    expect(m.locked).toBe(false);
+  });
+
   it('waiters that give up do not stay in the queue: order kept, mutex shareable after', async () => {
     const m = new CoMutex();
     expect(m.tryLock()).toBe(true);

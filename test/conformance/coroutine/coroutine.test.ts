@@ -165,6 +165,22 @@ describe('coSchedule', () => {
     expect(log).toEqual(['first', 'late']);
   });
 
+  it('a scheduled coroutine may run a nested poll that drains the list', () => {
+    const log: string[] = [];
+    const other = Coroutine.create(function* () {
+      log.push('other');
+    });
+    const first = Coroutine.create(function* () {
+      ctx.coSchedule(other);
+      ctx.poll(false); // runs co_schedule_bh again, inside its own run
+      log.push('first after nested poll');
+    });
+    ctx.coSchedule(first);
+    expect(() => flush(ctx)).not.toThrow();
+    expect(log).toEqual(['other', 'first after nested poll']);
+    expect(ctx.poll(false)).toBe(false);
+  });
+
   it('a coroutine may schedule itself and yield', () => {
     let n = 0;
     const co = Coroutine.create(function* () {

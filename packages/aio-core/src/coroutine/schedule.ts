@@ -78,8 +78,9 @@ function runScheduled(ctx: AioContext, l: ScheduledList): void {
   }
   q.length = 0;
   l.spare = q;
-  if (!l.armed && l.queue.length === 0) {
-    l.bh!.delete();
+  // (A nested run may have deleted the BH already.)
+  if (!l.armed && l.queue.length === 0 && l.bh !== null) {
+    l.bh.delete();
     l.bh = null;
   }
   if (failure !== null) throw failure;

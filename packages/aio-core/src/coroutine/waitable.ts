@@ -11,12 +11,12 @@
  * How one object serves both: a lock decides at call time (`lock()`), so the queue
  * position is taken before the caller waits. Uncontended, it returns READY, a resolved
  * native promise (so `await` takes its fast path) whose iterator is already finished
- * (so `yield*` returns at once): nothing is allocated. Contended, it queues a Waiter at
- * once. Whoever consumes the waiter sets how it is woken: `yield*` records the running
- * coroutine and yields until the waiter is granted (the grant wakes it with aio_co_wake,
- * so the wake-at-next-yield rule applies); `then()` (what `await` calls) gets a promise
- * the grant resolves (a microtask later). Both kinds wait in the same FIFO, so they are
- * served strictly in arrival order.
+ * (so `yield*` returns at once): nothing is allocated. Contended, it queues a request at
+ * once, a Waiter or (CoMutex) a light waiter. Whoever consumes a Waiter sets how it is
+ * woken: `yield*` records the running coroutine and yields until the waiter is granted
+ * (the grant wakes it with aio_co_wake, so the wake-at-next-yield rule applies); `then()`
+ * (what `await` calls) gets a promise the grant resolves (a microtask later). All kinds
+ * wait in the same FIFO, so they are served strictly in arrival order.
  *
  * Which object the caller gets: inside a coroutine, the Waiter itself (`yield*` is the
  * likely use; no promise is made unless `then()` is called). Outside coroutines, where
@@ -25,21 +25,28 @@
  * still works.
  *
  * The light waiter: an async caller of `CoMutex.lock()` without a signal can neither be
- * cancelled nor woken by anything but the grant, so it gets no Waiter: the queue holds the
- * promise's resolve function, and the promise carries the lock's iterator for light
- * waiters. That leaves one promise as the whole cost of a contended `await m.lock()`. A coroutine that
- * `yield*`s such a promise resumes a microtask after the grant (as after awaitPromise);
- * if it is cancelled first, the grant is passed on as soon as it arrives.
+ * cancelled nor woken by anything but the grant, so it gets no Waiter: the queue holds
+ * the promise's resolve function, and the promise carries the lock's iterator for light
+ * waiters. That leaves one promise as the whole cost of a contended `await m.lock()`.
+ * A coroutine that `yield*`s such a promise waits like awaitPromise: it resumes a
+ * microtask after the grant, even one made before (entered in its context, or through a
+ * poll of it when that is not the current one), not by the wake-at-next-yield rule; if
+ * it is cancelled, the grant is passed on as soon as it arrives (the request stays
+ * queued until then).
  *
  * Cancellation, without losing a hand-off:
  * - an AbortSignal that fires while the waiter is queued removes it and fails the wait
  *   with `signal.reason`; once the lock has been handed over, the signal is too late and
  *   the waiter holds the lock (it must unlock, as after any successful wait);
- * - a coroutine cancelled (`return()`ed) while waiting leaves the queue; one cancelled
- *   after it was granted the lock but before it ran again gives the lock back at once,
- *   which hands it to the next waiter.
+ * - a coroutine cancelled (`return()`ed) while waiting leaves the queue (a light waiter
+ *   passes its grant on instead); one cancelled after it was granted the lock but before
+ *   it ran again gives the lock back at once, which hands it to the next waiter.
  *
- * A waitable is meant to be consumed once, by one waiter. This thread only.
+ * A waitable is meant to be consumed once, by one waiter: a second coroutine that
+ * `yield*`s it fails with ERR_AIO_COROUTINE. (Awaiting a light waiter's promise as well
+ * as `yield*`ing it cannot be told apart from one use; a cancelled coroutine's grant is
+ * then passed on while the await goes on, so the lock has two holders. Don't.) This
+ * thread only.
  */
 import { AioError } from '../errors.js';
 import type { AbortSignalLike } from '../locks/futex.js';
@@ -330,13 +337,21 @@ export type LightIterator = (this: Promise<void>) => Generator<unknown, void, un
  * first contention, so a light waiter costs its promise and one property. @internal
  */
 export function lightIterator(lock: Unlockable, what: string): LightIterator {
-  return function* waitLight(this: Promise<void>): Generator<unknown, void, unknown> {
+  return function* waitLight(this: Promise<void> & { [LIGHT_CONSUMER]?: true }): Generator<unknown, void, unknown> {
     const co = yieldingSelf(what);
+    if (this[LIGHT_CONSUMER]) throw new AioError('ERR_AIO_COROUTINE', `${what}: this waitable already has a waiting co-routine`);
+    this[LIGHT_CONSUMER] = true;
     let granted = false;
     let waiting = true;
     this.then(() => {
       granted = true;
-      if (waiting) wakeWaiting(co);
+      if (!waiting) return;
+      try {
+        wakeWaiting(co);
+      } catch (e) {
+        // It cannot run (its context is closed): cancel it, which passes the grant on.
+        co.cancel(e);
+      }
     });
     let finished = false;
     try {
@@ -353,6 +368,9 @@ export function lightIterator(lock: Unlockable, what: string): LightIterator {
     }
   };
 }
+
+/** Set on a light waiter's promise once a coroutine waits for it with `yield*`. */
+const LIGHT_CONSUMER = Symbol('aio.lightConsumer');
 
 type Queued = Waiter<void> | ((value: void) => void);
 
@@ -381,7 +399,10 @@ export class WaiterQueue extends Fifo<Queued> {
 
   /** `w`, still in the queue, is leaving it (from its `_remove()`). */
   remove(w: Waiter<void>): void {
-    if (++this.#left >= 32 && this.#left * 2 >= this.length) {
+    ++this.#left;
+    // Drop the departed once nobody else is left (so none stays referenced by an idle or
+    // shared mutex), or once they are most of a long queue.
+    if (this.#left === this.length || (this.#left >= 32 && this.#left * 2 >= this.length)) {
       this.retain((q) => typeof q === 'function' || (q !== w && q._waiting));
       this.#left = 0;
     }
