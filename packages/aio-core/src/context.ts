@@ -240,7 +240,11 @@ export class AioContext implements BhOwner {
    * IOThread's); else `main()` (qemu_get_current_aio_context). Any code in this thread.
    */
   static current(): AioContext {
-    return dispatching[dispatching.length - 1] ?? homeContext ?? AioContext.main();
+    // Not dispatching[length - 1] on an empty stack: an out-of-bounds read is a slow
+    // lookup of the property "-1" through the prototype chain.
+    const depth = dispatching.length;
+    if (depth > 0) return dispatching[depth - 1]!;
+    return homeContext ?? AioContext.main();
   }
 
   /** This thread's main-loop context, created on first use (qemu_get_aio_context). */
