@@ -109,6 +109,7 @@ export function coMutexGroup(env, contenders) {
   const { CoMutex, Coroutine } = aio;
   const m = new CoMutex();
   const m2 = new CoMutex();
+  const m3 = new CoMutex();
   const asyncBody = async (k) => {
     for (let i = 0; i < k; i++) {
       await m.lock();
@@ -137,6 +138,26 @@ export function coMutexGroup(env, contenders) {
       },
     });
   } else {
+    entries.push({
+      name: `aio CoMutex, ${contenders} coroutines (yield once inside; the holder re-entered directly, as QEMU's /locking/co-mutex)`,
+      kind: 'ours',
+      run(n) {
+        const k = Math.ceil(n / contenders);
+        let done = 0;
+        let holder = null;
+        const body = function* () {
+          for (let i = 0; i < k; i++) {
+            yield* m3.lock();
+            holder = Coroutine.self();
+            yield;
+            m3.unlock();
+          }
+          done++;
+        };
+        for (let c = 0; c < contenders; c++) Coroutine.create(body).enter();
+        while (done < contenders) holder.enter();
+      },
+    });
     let ctx;
     entries.push({
       name: `aio CoMutex, ${contenders} coroutines (yield once inside via ctx.coSchedule, driven by poll(false))`,

@@ -348,6 +348,11 @@ export class Coroutine<T> {
   }
 }
 
+/** The running coroutine, or null outside coroutines (Coroutine.self()). This thread. @internal */
+export function currentCoroutine(): Coroutine<unknown> | null {
+  return current;
+}
+
 /**
  * The running coroutine, for helpers about to yield; throws ERR_AIO_COROUTINE naming
  * `what` outside coroutines (QEMU: "Co-routine is yielding to no one"). This thread.

@@ -51,7 +51,7 @@
 import { AioError } from '../errors.js';
 import type { AbortSignalLike } from '../locks/futex.js';
 import { Fifo } from '../fifo.js';
-import { Coroutine, yieldingSelf } from './coroutine.js';
+import { Coroutine, currentCoroutine, yieldingSelf } from './coroutine.js';
 
 /**
  * The result of a coroutine-lock operation: `await` it in an async function, or
@@ -254,31 +254,61 @@ export abstract class Waiter<T> implements Waitable<T> {
     return this.#promiseOf().then(onFulfilled, onRejected);
   }
 
-  /** Coroutine side: what `yield*` calls. This thread. */
+  /**
+   * Coroutine side: what `yield*` calls. The waiter is its own iterator (no generator
+   * per wait): `next()` yields while it waits, then returns the outcome; `return()` and
+   * `throw()` (the coroutine cancelled or thrown into while it waits) give up the wait.
+   * This thread.
+   */
   [Symbol.iterator](): Generator<unknown, T, unknown> {
-    return this.#wait();
+    // All that `yield*` uses of a generator (next, return, throw).
+    return this as unknown as Generator<unknown, T, unknown>;
   }
 
-  *#wait(): Generator<unknown, T, unknown> {
-    if (this.#state === WAITING) {
-      const co = yieldingSelf(this._what);
-      if (this.#co !== null) throw new AioError('ERR_AIO_COROUTINE', `${this._what}: this waitable already has a waiting co-routine`);
-      this.#co = co;
-      let finished = false;
-      try {
-        // A stray enter() finds it still waiting and yields again.
-        do yield;
-        while (this.#state === WAITING);
-        finished = true;
-      } finally {
-        this.#co = null;
-        if (!finished) this.#abandon();
-      }
+  /** @internal The iterator protocol, for `yield*`. */
+  next(): IteratorResult<unknown, T> {
+    const co = this.#co;
+    if (co === null) {
+      if (this.#state !== WAITING) return this.#outcomeResult();
+      this.#co = yieldingSelf(this._what);
+      return STILL_WAITING;
     }
-    if (this.#state !== GRANTED) throw this.#outcome;
-    return this.#outcome as T;
+    if (co !== currentCoroutine()) {
+      throw new AioError('ERR_AIO_COROUTINE', `${this._what}: this waitable already has a waiting co-routine`);
+    }
+    // A stray enter() finds it still waiting and yields again.
+    if (this.#state === WAITING) return STILL_WAITING;
+    this.#co = null;
+    return this.#outcomeResult();
   }
+
+  /** @internal The iterator protocol: the waiting coroutine is being cancelled. */
+  return(value?: unknown): IteratorResult<unknown, T> {
+    if (this.#co !== null) {
+      this.#co = null;
+      this.#abandon();
+    }
+    return { done: true, value: value as T };
+  }
+
+  /** @internal The iterator protocol: an error was thrown into the waiting coroutine. */
+  throw(e: unknown): IteratorResult<unknown, T> {
+    if (this.#co !== null) {
+      this.#co = null;
+      this.#abandon();
+    }
+    throw e;
+  }
+
+  #outcomeResult(): IteratorResult<unknown, T> {
+    if (this.#state !== GRANTED) throw this.#outcome;
+    return { done: true, value: this.#outcome as T };
+  }
+
 }
+
+/** What a waiter's `next()` answers while it waits: the coroutine yields. */
+const STILL_WAITING: IteratorResult<unknown, never> = Object.freeze({ done: false, value: undefined });
 
 /** An intrusive FIFO of waiters: O(1) push, shift and remove. @internal */
 export class WaiterList<W extends Waiter<void>> {
