@@ -17,9 +17,9 @@
 import { argTypeError } from '../errors.js';
 import type { AbortSignalLike } from '../locks/futex.js';
 import { checkSignal } from '../locks/handle.js';
-import { type CoLockable, Sequel, type Waitable, Waiter, WaiterList, rejected } from './waitable.js';
+import { type CoLockable, Sequel, type Waitable, ListedWaiter, WaiterList, rejected } from './waitable.js';
 
-class QueueWaiter extends Waiter<void> {
+class QueueWaiter extends ListedWaiter<void> {
   readonly #queue: CoQueue;
   constructor(queue: CoQueue, signal: AbortSignalLike | undefined) {
     super(signal);

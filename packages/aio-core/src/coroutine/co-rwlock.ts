@@ -17,10 +17,10 @@
 import { AioError } from '../errors.js';
 import type { AbortSignalLike } from '../locks/futex.js';
 import { checkSignal } from '../locks/handle.js';
-import { READY, Sequel, type Waitable, Waiter, WaiterList, rejected } from './waitable.js';
+import { READY, Sequel, type Waitable, ListedWaiter, WaiterList, rejected } from './waitable.js';
 
 /** A ticket (CoRwTicket): a queued read or write request. */
-class RwTicket extends Waiter<void> {
+class RwTicket extends ListedWaiter<void> {
   readonly #lock: CoRwLock;
   readonly read: boolean;
   readonly #what: string;

@@ -127,27 +127,23 @@ const FAILED = 2;
  * will use (`_release`). @internal
  */
 export abstract class Waiter<T> implements Waitable<T> {
-  /** @internal FIFO links, owned by the WaiterList the waiter is on. */
-  _prev: Waiter<T> | null = null;
-  /** @internal */
-  _next: Waiter<T> | null = null;
   #state = WAITING;
   #outcome: unknown = undefined;
   #co: Coroutine<unknown> | null = null;
   #promise: Promise<T> | null = null;
   #resolve: ((v: T) => void) | null = null;
   #reject: ((e: unknown) => void) | null = null;
-  #signal: AbortSignalLike | undefined;
-  #onAbort: (() => void) | null = null;
+  /** The signal and the listener on it, while one is attached. */
+  #abortHook: { readonly signal: AbortSignalLike; readonly listener: () => void } | null = null;
 
   /** Names the operation in errors, e.g. 'CoMutex.lock()'. */
   protected abstract get _what(): string;
 
   constructor(signal: AbortSignalLike | undefined) {
     if (signal !== undefined) {
-      this.#signal = signal;
-      this.#onAbort = () => this.#abort();
-      signal.addEventListener('abort', this.#onAbort, { once: true });
+      const listener = () => this.#abort(signal.reason);
+      this.#abortHook = { signal, listener };
+      signal.addEventListener('abort', listener, { once: true });
     }
   }
 
@@ -173,9 +169,10 @@ export abstract class Waiter<T> implements Waitable<T> {
   }
 
   #settle(): void {
-    if (this.#onAbort !== null) {
-      this.#signal!.removeEventListener('abort', this.#onAbort);
-      this.#onAbort = null;
+    const hook = this.#abortHook;
+    if (hook !== null) {
+      hook.signal.removeEventListener('abort', hook.listener);
+      this.#abortHook = null;
     }
     if (this.#co !== null) wakeWaiting(this.#co);
     if (this.#state === GRANTED) this.#resolve?.(this.#outcome as T);
@@ -195,10 +192,10 @@ export abstract class Waiter<T> implements Waitable<T> {
     this.#fail(reason);
   }
 
-  #abort(): void {
+  #abort(reason: unknown): void {
     if (this.#state !== WAITING) return;
     this._remove();
-    this.#fail(this.#signal!.reason);
+    this.#fail(reason);
   }
 
   /** Leaving without having used the outcome: dequeue, or pass a grant on. */
@@ -242,7 +239,7 @@ export abstract class Waiter<T> implements Waitable<T> {
     p[WAITER] = this;
     p[Symbol.iterator] = waiterPromiseIterator;
     // An abandoned request that its signal cancelled is not an error to report.
-    if (this.#signal !== undefined) p.then(undefined, ignore);
+    if (this.#abortHook !== null) p.then(undefined, ignore);
     return p;
   }
 
@@ -310,8 +307,16 @@ export abstract class Waiter<T> implements Waitable<T> {
 /** What a waiter's `next()` answers while it waits: the coroutine yields. */
 const STILL_WAITING: IteratorResult<unknown, never> = Object.freeze({ done: false, value: undefined });
 
+/** A waiter that can sit on a {@link WaiterList}. @internal */
+export abstract class ListedWaiter<T> extends Waiter<T> {
+  /** @internal FIFO links, owned by the WaiterList the waiter is on. */
+  _prev: ListedWaiter<T> | null = null;
+  /** @internal */
+  _next: ListedWaiter<T> | null = null;
+}
+
 /** An intrusive FIFO of waiters: O(1) push, shift and remove. @internal */
-export class WaiterList<W extends Waiter<void>> {
+export class WaiterList<W extends ListedWaiter<void>> {
   head: W | null = null;
   tail: W | null = null;
 
