@@ -427,6 +427,82 @@ describe('cancel', () => {
     await expect(co.promise).rejects.toSatisfy(coroutineError(/cancelled/));
   });
 
+  it('cancelOn(signal): an abort cancels a waiting coroutine, its finally blocks run, the lock moves on', async () => {
+    const m = new CoMutex();
+    expect(m.tryLock()).toBe(true);
+    const ac = new AbortController();
+    const log: string[] = [];
+    const co = Coroutine.create(function* () {
+      try {
+        yield* m.lock();
+        log.push('not reached');
+      } finally {
+        log.push('finally');
+      }
+    }).cancelOn(ac.signal);
+    enterIn(ctx, co);
+    const next = Promise.resolve(m.lock());
+    const reason = new Error('user pressed stop');
+    ac.abort(reason);
+    expect(log).toEqual(['finally']);
+    expect(co.done).toBe(true);
+    await expect(co.promise).rejects.toBe(reason);
+    m.unlock();
+    await next; // co left the queue: the next request gets the lock
+    expect(m.locked).toBe(true);
+    m.unlock();
+  });
+
+  it('cancelOn(signal) with an aborted signal cancels at once; aborting from inside stops at the next yield', async () => {
+    let ran = false;
+    const early = Coroutine.create(function* () {
+      ran = true;
+    }).cancelOn(AbortSignal.abort('early'));
+    expect(early.done).toBe(true);
+    expect(ran).toBe(false);
+    await expect(early.promise).rejects.toBe('early');
+
+    const ac = new AbortController();
+    const log: string[] = [];
+    const co = Coroutine.create(function* () {
+      try {
+        ac.abort('from inside');
+        log.push('still running');
+        yield;
+        log.push('not reached');
+      } finally {
+        log.push('finally');
+      }
+    }).cancelOn(ac.signal);
+    co.enter();
+    expect(log).toEqual(['still running', 'finally']);
+    await expect(co.promise).rejects.toBe('from inside');
+  });
+
+  it('cancelOn(signal) lets go of its signals when the coroutine ends', async () => {
+    const listening = new Set<() => void>();
+    const signal = {
+      aborted: false,
+      reason: undefined,
+      addEventListener: (_type: 'abort', l: () => void) => void listening.add(l),
+      removeEventListener: (_type: 'abort', l: () => void) => void listening.delete(l),
+    };
+    const co = Coroutine.create(function* () {
+      yield;
+      return 7;
+    })
+      .cancelOn(signal)
+      .cancelOn(signal);
+    co.enter();
+    expect(listening.size).toBe(2);
+    co.enter();
+    expect(listening.size).toBe(0);
+    await expect(co.promise).resolves.toBe(7);
+    // Ended: a late cancelOn() attaches nothing.
+    co.cancelOn(signal);
+    expect(listening.size).toBe(0);
+  });
+
   it('cancel of a never-entered coroutine does not run its body', async () => {
     let ran = false;
     const co = Coroutine.create(function* () {
@@ -449,6 +525,9 @@ describe('bad input', () => {
     expect(() => sleep(Clock.Virtual, -1)).toThrow(/"ns"/);
     expect(() => sleep(Clock.Virtual, Number.NaN)).toThrow(/"ns"/);
     expect(() => awaitPromise(5 as never)).toThrow(/"p"/);
+    expect(() => co.cancelOn(undefined as never)).toThrow(/"signal"/);
+    expect(() => co.cancelOn({} as never)).toThrow(/"signal"/);
+    expect(co.done).toBe(false);
     const m = new CoMutex();
     expect(() => m.lock('x' as never)).toThrow(/"signal"/);
     expect(m.locked).toBe(false);

@@ -23,6 +23,8 @@
  */
 import { AioContext } from '../context.js';
 import { AioError, argTypeError, checkFunction } from '../errors.js';
+import type { AbortSignalLike } from '../locks/futex.js';
+import { checkSignal } from '../locks/handle.js';
 import { coEnter } from './schedule.js';
 
 /** How the enter loop resumes the generator. */
@@ -71,6 +73,8 @@ export class Coroutine<T> {
   // Typed without T, so that a Coroutine<T> is a Coroutine<unknown>.
   #resolve: ((v: unknown) => void) | null = null;
   #reject: ((e: unknown) => void) | null = null;
+  /** Signals that cancel it (cancelOn), with their listeners, until it ends. */
+  #abortHooks: { readonly signal: AbortSignalLike; readonly listener: () => void }[] | null = null;
 
   /** @internal The context it last ran in (co->ctx). */
   _ctx: AioContext | null = null;
@@ -175,6 +179,26 @@ export class Coroutine<T> {
       throw coroutineError('Coroutine.wake(): the co-routine has never run, so it has no context to wake in; use enter() or coEnter(ctx, co)');
     }
     coEnter(ctx, this);
+  }
+
+  /**
+   * Cancels the coroutine (as `cancel(signal.reason)`) when `signal` aborts, so its
+   * `finally` blocks run; an already aborted signal cancels it now. Several signals may
+   * be given; their listeners are removed when the coroutine ends. Returns the coroutine,
+   * for `ctx.coEnter(Coroutine.create(fn).cancelOn(signal))`. This thread.
+   */
+  cancelOn(signal: AbortSignalLike): this {
+    if (signal === undefined) throw argTypeError('signal', 'an AbortSignal', signal);
+    checkSignal('signal', signal);
+    if (this.#done) return this;
+    if (signal.aborted) {
+      this.cancel(signal.reason);
+      return this;
+    }
+    const listener = (): void => this.cancel(signal.reason);
+    signal.addEventListener('abort', listener, { once: true });
+    (this.#abortHooks ??= []).push({ signal, listener });
+    return this;
   }
 
   /**
@@ -331,6 +355,10 @@ export class Coroutine<T> {
 
   #finish(returned: boolean, value: unknown): void {
     this.#done = true;
+    if (this.#abortHooks !== null) {
+      for (const { signal, listener } of this.#abortHooks) signal.removeEventListener('abort', listener);
+      this.#abortHooks = null;
+    }
     if (returned && !this.#cancelling) {
       this.#ok = true;
       this.#result = value;
