@@ -124,6 +124,31 @@ describe('IOThread', () => {
     expect(err.code).toBe('ERR_AIO_THREAD_STOPPED');
   });
 
+  it('a call the thread answered just before it stopped resolves: the reply in the inbox counts', async () => {
+    const t = await IOThread.create({ module: moduleUrl });
+    const caller = new AioContext({ name: 'caller-not-polled' });
+    try {
+      let answer: Promise<unknown> | undefined;
+      // Called from `caller`, which nobody polls until the thread has stopped: the
+      // thread runs the call before the stop (its inbox is in order) and its reply
+      // waits in caller's inbox.
+      const bh = caller.bh(() => {
+        answer = t.call('add', 2, 3).then(
+          (v) => v,
+          (e: { code?: string }) => e.code,
+        );
+      });
+      bh.schedule();
+      caller.poll(false);
+      bh.delete();
+      await t.stop();
+      while (caller.poll(false));
+      expect(await answer).toBe(5);
+    } finally {
+      caller.close();
+    }
+  });
+
   it('stop() rejects naming bottom halves the thread leaked', async () => {
     const t = await IOThread.create({ module: moduleUrl });
     await t.call('leak');

@@ -134,13 +134,20 @@ export function sendCall(target: Target, name: string, args: unknown[]): Promise
   return new Promise((resolve, reject) => sendCallWith(target, name, args, (err, value) => (err ? reject(err) : resolve(value))));
 }
 
-/** Rejects every pending call to the context in `slot` (its thread died or stopped). This thread. */
+/**
+ * Rejects every pending call to the context in `slot` (its thread died or stopped) whose
+ * reply did not come: in the caller's next poll, after the records already in its inbox
+ * have run, since the thread may have replied just before it ended. This thread.
+ */
 export function failCallsTo(table: WakeTable, slot: number, err: () => Error): void {
   for (const [id, call] of pending) {
     if (call.target && call.target.table.id === table.id && call.target.slot === slot) {
-      pending.delete(id);
-      call.replyTo._expectReplies(-1);
-      call.done(err());
+      call.replyTo._afterRecords(() => {
+        if (pending.get(id) !== call) return; // the reply was in the inbox
+        pending.delete(id);
+        call.replyTo._expectReplies(-1);
+        call.done(err());
+      });
     }
   }
 }

@@ -178,6 +178,8 @@ export class AioContext implements BhOwner {
   #poolModules: (string | URL)[] = [];
   /** Records that arrived through a fallback channel instead of the inbox ring. */
   #delivered: InboxRecord[] = [];
+  /** Work for the end of the next BH phase, once the inbox records taken in it have run. */
+  #afterRecords: (() => void)[] | null = null;
   /** What the thread runner adds to record handling (CONTROL records, replies to its parent). */
   #hooks: RecordHooks = {};
 
@@ -348,6 +350,17 @@ export class AioContext implements BhOwner {
     if (this.#pendingReplies === 0 && this.#attached) this.notify(); // re-evaluate keep-alive
   }
 
+  /**
+   * Runs `fn` at the end of this context's next BH phase, after the inbox records that
+   * phase takes (what a thread sent before it ended is there by then). Wakes the
+   * context. Dropped if the context closes first. This thread. @internal
+   */
+  _afterRecords(fn: () => void): void {
+    if (this.#closed) return;
+    (this.#afterRecords ??= []).push(fn);
+    this.notify();
+  }
+
   /** Queues a record that arrived by structured clone; it runs like an inbox record. Any code in this thread. */
   _deliver(record: InboxRecord): void {
     if (this.#closed) return;
@@ -498,6 +511,12 @@ export class AioContext implements BhOwner {
         this.#stats.bhRuns++;
         bh._cb();
       }
+    }
+    if (this.#afterRecords !== null) {
+      const after = this.#afterRecords;
+      this.#afterRecords = null;
+      for (const fn of after) fn();
+      progress = true;
     }
     return progress;
   }
@@ -1059,6 +1078,7 @@ export class AioContext implements BhOwner {
     if (this.#pool) void this.#pool.shutdown();
     discard(this.#table, this.#slot);
     this.#delivered = [];
+    this.#afterRecords = null;
     failCallsReplyingTo(this);
     for (const h of this.#handlers) if (h.notifier) h.notifier._link(0);
     this.#handlers = [];
