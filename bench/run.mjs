@@ -8,7 +8,7 @@
 // 127.0.0.1 with COOP/COEP), then writes bench/results/<date>-<runtime>.json (machine,
 // runtime versions, every sample), bench/results/latest.md and bench/results/latest.svg,
 // and prints a table. The packages must be built first (`npx turbo run build`).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -65,7 +65,17 @@ const machine = {
   memoryBytes: os.totalmem(),
   os: `${os.type()} ${os.release()} ${os.arch()}`,
   hostname: os.hostname(),
+  source: sourceRevision(),
 };
+
+/** The commit measured, with '+changes' when the work tree differs from it; null outside git. */
+function sourceRevision() {
+  const git = (...a) => spawnSync('git', a, { cwd: ROOT, encoding: 'utf8' });
+  const head = git('rev-parse', '--short=12', 'HEAD');
+  if (head.status !== 0) return null;
+  const changed = git('status', '--porcelain', '--untracked-files=no', '--', 'packages', 'bench').stdout.trim() !== '';
+  return `${head.stdout.trim()}${changed ? '+changes' : ''}`;
+}
 
 function runPass(runtime, outFile) {
   const [cmd, cmdArgs] = COMMANDS[runtime]();

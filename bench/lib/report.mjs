@@ -110,7 +110,7 @@ export function markdown(docs, machine) {
   const quick = docs.some((d) => d.quick);
   L.push(`# aio benchmark results${quick ? ' (quick pass)' : ''}`);
   L.push('');
-  L.push(`Run ${docs[0]?.startedAt ?? ''} by \`${docs[0]?.command ?? 'node bench/run.mjs'}\`. Machine: ${machine.cpu}, ${machine.cores} cores, ${(machine.memoryBytes / 2 ** 30).toFixed(1)} GiB, ${machine.os}.`);
+  L.push(`Run ${docs[0]?.startedAt ?? ''} by \`${docs[0]?.command ?? 'node bench/run.mjs'}\`. Machine: ${machine.cpu}, ${machine.cores} cores, ${(machine.memoryBytes / 2 ** 30).toFixed(1)} GiB, ${machine.os}.${machine.source ? ` Source: commit ${machine.source}.` : ''}`);
   L.push('');
   L.push('| runtime | version | samples × target | pass took |');
   L.push('|---|---|---|---|');
