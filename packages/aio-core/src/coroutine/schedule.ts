@@ -35,8 +35,6 @@ interface ScheduledList {
    * coroutines. This local list stays as it is.
    */
   queue: (Coroutine<unknown> | number)[];
-  /** The previous run's queue, emptied, to take `queue`'s place at the next run (null while a run has it). */
-  spare: (Coroutine<unknown> | number)[] | null;
   /** The BH that drains `queue`, or null while nothing is scheduled. */
   bh: BottomHalf | null;
   /** True while `bh` is scheduled. */
@@ -50,7 +48,7 @@ const lists = new WeakMap<AioContext, ScheduledList>();
 function listOf(ctx: AioContext): ScheduledList {
   let l = lists.get(ctx);
   if (l === undefined) {
-    const created: ScheduledList = { queue: [], spare: [], bh: null, armed: false, run: () => runScheduled(ctx, created) };
+    const created: ScheduledList = { queue: [], bh: null, armed: false, run: () => runScheduled(ctx, created) };
     l = created;
     lists.set(ctx, l);
   }
@@ -61,9 +59,7 @@ function listOf(ctx: AioContext): ScheduledList {
 function runScheduled(ctx: AioContext, l: ScheduledList): void {
   l.armed = false;
   const q = l.queue;
-  // A nested poll may run this again before the loop ends; it then gets a new array.
-  l.queue = l.spare ?? [];
-  l.spare = null;
+  l.queue = [];
   // (Cross-thread: drain the shared-memory list of remotely scheduled coroutines here.)
   let failure: unknown = null;
   for (let i = 0; i < q.length; i += 2) {
@@ -76,8 +72,6 @@ function runScheduled(ctx: AioContext, l: ScheduledList): void {
       failure ??= e;
     }
   }
-  q.length = 0;
-  l.spare = q;
   // (A nested run may have deleted the BH already.)
   if (!l.armed && l.queue.length === 0 && l.bh !== null) {
     l.bh.delete();

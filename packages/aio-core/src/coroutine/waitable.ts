@@ -51,7 +51,7 @@
 import { AioError } from '../errors.js';
 import type { AbortSignalLike } from '../locks/futex.js';
 import { Fifo } from '../fifo.js';
-import { Coroutine, currentCoroutine, yieldingSelf } from './coroutine.js';
+import { Coroutine, yieldingSelf } from './coroutine.js';
 
 /**
  * The result of a coroutine-lock operation: `await` it in an async function, or
@@ -270,9 +270,7 @@ export abstract class Waiter<T> implements Waitable<T> {
       this.#co = yieldingSelf(this._what);
       return STILL_WAITING;
     }
-    if (co !== currentCoroutine()) {
-      throw new AioError('ERR_AIO_COROUTINE', `${this._what}: this waitable already has a waiting co-routine`);
-    }
+    if (co !== Coroutine.self()) throw secondWaiter(this._what);
     // A stray enter() finds it still waiting and yields again.
     if (this.#state === WAITING) return STILL_WAITING;
     this.#co = null;
@@ -301,7 +299,11 @@ export abstract class Waiter<T> implements Waitable<T> {
     if (this.#state !== GRANTED) throw this.#outcome;
     return { done: true, value: this.#outcome as T };
   }
+}
 
+/** A second coroutine tried to wait for a waitable that already has one. */
+function secondWaiter(what: string): AioError {
+  return new AioError('ERR_AIO_COROUTINE', `${what}: this waitable already has a waiting co-routine`);
 }
 
 /** What a waiter's `next()` answers while it waits: the coroutine yields. */
@@ -374,7 +376,7 @@ export type LightIterator = (this: Promise<void>) => Generator<unknown, void, un
 export function lightIterator(lock: Unlockable, what: string): LightIterator {
   return function* waitLight(this: Promise<void> & { [LIGHT_CONSUMER]?: true }): Generator<unknown, void, unknown> {
     const co = yieldingSelf(what);
-    if (this[LIGHT_CONSUMER]) throw new AioError('ERR_AIO_COROUTINE', `${what}: this waitable already has a waiting co-routine`);
+    if (this[LIGHT_CONSUMER]) throw secondWaiter(what);
     this[LIGHT_CONSUMER] = true;
     let granted = false;
     let waiting = true;
