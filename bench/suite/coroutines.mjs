@@ -104,6 +104,59 @@ function bareHandOffFloor(contenders) {
   };
 }
 
+/**
+ * The same for coroutines: 8 bare generators handing a lock word over through a
+ * hand-made scheduler (a ring of waiters, the holder re-entered directly, the woken one
+ * resumed right after), no Coroutine, no waiter objects, no checks. What any
+ * generator-based lock costs at least; not a usable lock.
+ */
+function bareGeneratorFloor(contenders) {
+  const RING = 64; // more than the contenders: a waiter queues at most once
+  return {
+    name: 'bare generator hand-off (hand-made scheduler, no Coroutine)',
+    kind: 'floor',
+    run(n) {
+      const k = Math.ceil(n / contenders);
+      const ring = new Array(RING);
+      let head = 0;
+      let tail = 0;
+      let locked = false;
+      let done = 0;
+      let running = null;
+      let holder = null;
+      let woken = null;
+      function* body() {
+        for (let i = 0; i < k; i++) {
+          if (locked) {
+            ring[tail++ % RING] = running;
+            yield;
+          } else {
+            locked = true;
+          }
+          holder = running;
+          yield;
+          if (head === tail) locked = false;
+          else woken = ring[head++ % RING];
+        }
+        done++;
+      }
+      for (let c = 0; c < contenders; c++) {
+        running = body();
+        running.next();
+      }
+      while (done < contenders) {
+        running = holder;
+        running.next();
+        while (woken !== null) {
+          running = woken;
+          woken = null;
+          running.next();
+        }
+      }
+    },
+  };
+}
+
 export function coMutexGroup(env, contenders) {
   const aio = env.aio;
   const { CoMutex, Coroutine } = aio;
@@ -184,7 +237,7 @@ export function coMutexGroup(env, contenders) {
       teardown: () => ctx.close(),
     });
   }
-  if (contenders > 1) entries.push(bareHandOffFloor(contenders));
+  if (contenders > 1) entries.push(bareHandOffFloor(contenders), bareGeneratorFloor(contenders));
   entries.push(
     asyncMutexPeer('async-mutex', contenders),
     asyncMutexPeer('async-mutex-cjs', contenders),
