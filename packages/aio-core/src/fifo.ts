@@ -1,8 +1,8 @@
 /**
  * A first-in first-out queue for the queues that can grow long (records waiting for room
- * in an inbox, requests waiting for a pool worker, a CoMutex's waiters). An array with a moving head:
- * Array#shift copies the whole array once it is large, which makes draining a long queue
- * quadratic. The consumed prefix is dropped once it is most of the array.
+ * in an inbox, requests waiting for a pool worker, a CoMutex's waiters). An array with a
+ * moving head: Array#shift copies the whole array once it is large, which makes draining
+ * a long queue quadratic. The consumed prefix is dropped once it is most of the array.
  *
  * Not shared between threads; any code of the thread that owns it.
  */
