@@ -37,7 +37,9 @@ describe('CoMutex across threads', () => {
     const words = new Int32Array(new SharedArrayBuffer(8));
     await m.lock();
     const remote = threads[0]!.call('asyncHammer', m.handle, words.buffer, 50);
-    await new Promise((r) => setTimeout(r, 30));
+    // Wait for the waiter itself: the shared waiter ring's tail (word 3) passes its head (word 2).
+    const ring = new Int32Array(m.handle.sab);
+    await expect.poll(() => Atomics.load(ring, 3) - Atomics.load(ring, 2), { timeout: 20_000 }).toBeGreaterThan(0);
     expect(words[1]).toBe(0); // waiting for us
     m.unlock();
     expect(m.tryLock()).toBe(false); // handed over, not free

@@ -12,11 +12,14 @@ import { AioContext } from './context.js';
 import { AioError, checkString } from './errors.js';
 import { lookupFunction } from './functions.js';
 import { getHost } from './host.js';
+import { expectHostEvent } from './host-yield.js';
 import { threadId } from './locks/thread-id.js';
 import {
   CALL,
   CONTROL,
+  FAULT,
   type CallRecord,
+  type OneshotRecord,
   type InboxRecord,
   ONESHOT,
   RESULT,
@@ -59,20 +62,55 @@ function callWhat(name: string, target: Target): string {
 }
 
 const pending = new Map<number, PendingCall>();
-let asyncRunning = 0;
-
-/** Calls this thread is serving whose function returned a promise not yet settled. */
-export function asyncCallsRunning(): number {
-  return asyncRunning;
-}
 
 /** Header word of the wake table holding the last call id. */
 const CALL_ID_WORD = 3;
 
+/**
+ * Why `target` can take no more records: ERR_AIO_THREAD_DIED with the cause its epitaph
+ * records when its thread died, else ERR_AIO_CLOSED. Any thread.
+ */
+export function endedError(target: Target, what: string): AioError {
+  const cause = target.table.epitaph(target.slot, target.generation);
+  return cause === null
+    ? new AioError('ERR_AIO_CLOSED', `${what}: AioContext '${target.name}' is closed`)
+    : new AioError('ERR_AIO_THREAD_DIED', `${what}: the thread of AioContext '${target.name}' died: ${cause}`);
+}
+
 function checkAlive(target: Target, what: () => string): void {
-  if (target.table.generation(target.slot) !== target.generation) {
-    throw new AioError('ERR_AIO_CLOSED', `${what()}: AioContext '${target.name}' is closed`);
+  if (target.table.generation(target.slot) !== target.generation) throw endedError(target, what());
+}
+
+/** The table's reclaim count when this thread last looked for calls to dead contexts. */
+let reclaimsSeen = 0;
+
+/**
+ * Fails the calls this thread waits on whose target context was reclaimed from a dead
+ * thread, once the table says a reclaim happened; cheap otherwise. Called by every poll
+ * pass. This thread.
+ */
+export function failCallsToReclaimed(table: WakeTable): void {
+  const count = table.reclaimedCount();
+  if (count === reclaimsSeen) return;
+  reclaimsSeen = count;
+  for (const [id, call] of pending) {
+    const t = call.target;
+    if (!t || t.table.generation(t.slot) === t.generation) continue;
+    failAfterRecords(id, call, () => endedError(t, whatOf(call)));
   }
+}
+
+/**
+ * Fails a pending call in its reply context's next poll, after the records already in
+ * that context's inbox: the target may have replied just before it ended.
+ */
+function failAfterRecords(id: number, call: PendingCall, err: () => Error): void {
+  call.replyTo._afterRecords(() => {
+    if (pending.get(id) !== call) return; // the reply was in the inbox
+    pending.delete(id);
+    call.replyTo._expectReplies(-1);
+    call.done(err());
+  });
 }
 
 /** Runs registered function `name` in the target context, without a reply. Any thread. */
@@ -80,7 +118,10 @@ export function sendOneshot(target: Target, name: string, args: unknown[]): void
   checkString('name', name);
   const what = () => `scheduleOneshot('${name}')`;
   checkAlive(target, what);
-  sendRecord(target.table, target.slot, target.generation, [ONESHOT, name, args], jsonSafe(args), target.fallback, what);
+  const sender = AioContext.current();
+  const from = sender._table.id === target.table.id ? sender._slot : -1;
+  const record: OneshotRecord = [ONESHOT, name, args, from, from < 0 ? 0 : target.table.generation(from)];
+  sendRecord(target.table, target.slot, target.generation, record, jsonSafe(args), target.fallback, what);
 }
 
 /**
@@ -141,14 +182,7 @@ export function sendCall(target: Target, name: string, args: unknown[]): Promise
  */
 export function failCallsTo(table: WakeTable, slot: number, err: () => Error): void {
   for (const [id, call] of pending) {
-    if (call.target && call.target.table.id === table.id && call.target.slot === slot) {
-      call.replyTo._afterRecords(() => {
-        if (pending.get(id) !== call) return; // the reply was in the inbox
-        pending.delete(id);
-        call.replyTo._expectReplies(-1);
-        call.done(err());
-      });
-    }
+    if (call.target && call.target.table.id === table.id && call.target.slot === slot) failAfterRecords(id, call, err);
   }
 }
 
@@ -169,6 +203,20 @@ export function failCallsReplyingTo(ctx: AioContext): void {
       call.done(new AioError('ERR_AIO_CLOSED', `${whatOf(call)}: the caller's context '${ctx.name}' was closed before the reply`));
     }
   }
+}
+
+/**
+ * Answers a record its context will never run because it is closing: a call fails with
+ * ERR_AIO_CLOSED, without having run. Home thread of `ctx`.
+ */
+export function refuseRecord(ctx: AioContext, record: InboxRecord): void {
+  if (record[0] !== CALL) return;
+  const [, id, name, , replySlot] = record;
+  const table = ctx._table;
+  const generation = table.generation(replySlot);
+  if (generation === 0) return; // the caller's context is gone too
+  const error = errorData(new AioError('ERR_AIO_CLOSED', `call('${name}'): AioContext '${ctx.name}' was closed before running it`));
+  sendRecord(table, replySlot, generation, [RESULT, id, 0, error], true, null, `reply to call('${name}')`);
 }
 
 function settle(record: ResultRecord): void {
@@ -196,8 +244,7 @@ export interface RecordHooks {
 export function runRecord(ctx: AioContext, record: InboxRecord, hooks: RecordHooks): void {
   switch (record[0]) {
     case ONESHOT:
-      lookupFunction(record[1], `the thread of '${ctx.name}'`)(...record[2]);
-      return;
+      return runOneshot(ctx, record);
     case CALL:
       return runCall(ctx, record, hooks);
     case RESULT:
@@ -205,7 +252,46 @@ export function runRecord(ctx: AioContext, record: InboxRecord, hooks: RecordHoo
     case CONTROL:
       hooks.control?.(record[1]);
       return;
+    case FAULT: {
+      const error = new AioError('ERR_AIO_REQUEST_FAILED', record[1].message);
+      if (record[1].stack) (error as { remoteStack?: string }).remoteStack = record[1].stack;
+      ctx._fault(error);
+      return;
+    }
   }
+}
+
+/**
+ * Runs a oneshot. Its failure (no such function, or it threw) is the request's, not the
+ * thread's: it goes back to the sending context as a FAULT record, or is reported here
+ * when the sender cannot be reached.
+ */
+function runOneshot(ctx: AioContext, record: OneshotRecord): void {
+  const [, name, args, senderSlot, senderGen] = record;
+  let result: unknown;
+  try {
+    result = lookupFunction(name, `the thread of '${ctx.name}'`)(...args);
+  } catch (err) {
+    return oneshotFailed(ctx, name, senderSlot, senderGen, err);
+  }
+  if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+    (result as PromiseLike<unknown>).then(undefined, (err) => oneshotFailed(ctx, name, senderSlot, senderGen, err));
+  }
+}
+
+function oneshotFailed(ctx: AioContext, name: string, senderSlot: number, senderGen: number, err: unknown): void {
+  const data = errorData(err);
+  const what = `scheduleOneshot('${name}') on '${ctx.name}' failed: ${data.message}`;
+  const table = ctx._table;
+  if (senderSlot >= 0 && table.generation(senderSlot) === senderGen && senderGen !== 0) {
+    try {
+      sendRecord(table, senderSlot, senderGen, [FAULT, { ...data, message: what }], true, null, `report of ${what}`);
+      return;
+    } catch {
+      // Fall through: report it here.
+    }
+  }
+  ctx._fault(new AioError('ERR_AIO_REQUEST_FAILED', what));
 }
 
 function runCall(ctx: AioContext, record: CallRecord, hooks: RecordHooks): void {
@@ -233,14 +319,14 @@ function runCall(ctx: AioContext, record: CallRecord, hooks: RecordHooks): void 
     return;
   }
   if (value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function') {
-    asyncRunning++;
+    const settled = expectHostEvent();
     (value as PromiseLike<unknown>).then(
       (v) => {
-        asyncRunning--;
+        settled();
         reply(1, v);
       },
       (err) => {
-        asyncRunning--;
+        settled();
         reply(0, errorData(err));
       },
     );

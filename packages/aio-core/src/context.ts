@@ -37,11 +37,13 @@ import {
 } from './handler.js';
 import { assertCanBlock, getHost } from './host.js';
 import { yieldToHost } from './host-yield.js';
+import { type FaultHandler, reportFault } from './faults.js';
 import { EventNotifier } from './notifier.js';
 import { type MessageSourceLike, type ReadableStreamLike, setMessageHandler, setStreamHandler } from './message-source.js';
 import { notifySlot } from './notify.js';
-import { type RecordHooks, failCallsReplyingTo, runRecord } from './calls.js';
+import { type RecordHooks, failCallsReplyingTo, failCallsToReclaimed, refuseRecord, runRecord } from './calls.js';
 import { ContextLock } from './context-lock.js';
+import { threadId } from './locks/thread-id.js';
 import type { AbortSignalLike } from './locks/futex.js';
 import { discard, drain, inboxPending } from './inbox.js';
 import type { InboxRecord } from './messages.js';
@@ -170,6 +172,7 @@ export class AioContext implements BhOwner {
   /** Dispatch passes of this context under way in this thread (nested polls count). */
   #dispatchDepth = 0;
   #attached = false;
+  #sleepGate: (() => boolean) | null = null;
   #handle: ContextHandle | null = null;
   #pendingReplies = 0;
   readonly #timing: boolean;
@@ -197,7 +200,7 @@ export class AioContext implements BhOwner {
     this.#timing = options?.timing ?? false;
     this.name = name;
     this.#table = wakeTable();
-    [this.#slot, this.#generation] = this.#table.claim();
+    [this.#slot, this.#generation] = this.#table.claim(threadId());
     this.#w = this.#table.words;
     const b = this.#table.base(this.#slot);
     this.#iNotifyMe = b + Slot.NotifyMe;
@@ -334,9 +337,35 @@ export class AioContext implements BhOwner {
     }
   }
 
+  /**
+   * Receives this context's faults: a oneshot it sent that failed in the target thread (no
+   * such function, or it threw), and input from other threads this context dropped as
+   * malformed. Null (default): each code is logged to the console once per thread. A
+   * fault never ends the thread. Home thread.
+   */
+  onFault: FaultHandler | null = null;
+
+  /** Reports a fault of this context (see onFault). @internal */
+  _fault(error: AioError): void {
+    reportFault(this.onFault, this.name, error);
+  }
+
   /** Installs the thread runner's record hooks. @internal */
   _setHooks(hooks: RecordHooks): void {
     this.#hooks = hooks;
+  }
+
+  /**
+   * Installs what a blocking poll asks before it sleeps: false makes it return at once
+   * instead (the thread runner gives its host loop a turn first). @internal
+   */
+  _setSleepGate(maySleep: (() => boolean) | null): void {
+    this.#sleepGate = maySleep;
+  }
+
+  /** True while the context has work that should hold the process: timers, handlers, replies awaited. @internal */
+  _hasLiveWork(): boolean {
+    return this.#hasLiveWork();
   }
 
   /**
@@ -839,6 +868,7 @@ export class AioContext implements BhOwner {
     if (Atomics.load(this.#w, this.#iNotified) !== 0) Atomics.store(this.#w, this.#iNotified, 0);
     const blockNs = pass.start > 0 ? getHost().nowNs() - pass.start : 0;
     if (outboxPending()) flushOutbox();
+    failCallsToReclaimed(this.#table);
     this.#stats.polls++;
     const t0 = this.#timing ? pass.wokeNs || getHost().nowNs() : 0;
     dispatching.push(this);
@@ -896,6 +926,7 @@ export class AioContext implements BhOwner {
     this.assertOpen('AioContext.poll()');
     if (blocking) assertCanBlock('AioContext.poll(true)');
     const pass = this.#prepare(blocking);
+    if (pass.timeout !== 0 && this.#sleepGate !== null && !this.#sleepGate()) pass.timeout = 0;
     if (pass.timeout !== 0) {
       const t0 = this.#timing ? getHost().nowNs() : 0;
       // Others may take the context while it sleeps (the seed's release around the wait).
@@ -918,7 +949,8 @@ export class AioContext implements BhOwner {
     return this.#pollAsync(true);
   }
 
-  async #pollAsync(keepAlive: boolean): Promise<boolean> {
+  /** `forAttach`: the attached loop's poll, which must not dispatch once detach() was called. */
+  async #pollAsync(keepAlive: boolean, forAttach = false): Promise<boolean> {
     const pass = this.#prepare(true);
     if (pass.timeout !== 0) {
       const t0 = this.#timing ? getHost().nowNs() : 0;
@@ -926,6 +958,11 @@ export class AioContext implements BhOwner {
       await this.#sleepAsync(pass.timeout, keepAlive);
       if (this.#closed) return false;
       await this.#lock.retakeAsync(depth);
+      if (forAttach && !this.#attached) {
+        // Detached while asleep: withdraw the announced sleep, leave the work to the next poller.
+        if (pass.announced) Atomics.sub(this.#w, this.#iNotifyMe, 2);
+        return false;
+      }
       if (this.#timing) this.#woke(pass, t0);
       this.#collectReady(pass.ready);
     }
@@ -993,7 +1030,7 @@ export class AioContext implements BhOwner {
     let busy = 0;
     while (this.#attached && !this.#closed) {
       try {
-        const progress = await this.#pollAsync(this.#hasLiveWork());
+        const progress = await this.#pollAsync(this.#hasLiveWork(), true);
         busy = progress ? busy + 1 : 0;
       } catch (err) {
         // Like an exception in a host timer callback: report it, keep the loop running.
@@ -1076,8 +1113,15 @@ export class AioContext implements BhOwner {
     }
     this.#attached = false;
     if (this.#pool) void this.#pool.shutdown();
-    discard(this.#table, this.#slot);
+    // Calls that reached the inbox but will never run fail now, rather than never.
+    const unrun: InboxRecord[] = this.#delivered;
     this.#delivered = [];
+    try {
+      drain(this.#table, this.#slot, unrun);
+    } catch {
+      discard(this.#table, this.#slot);
+    }
+    for (const record of unrun) refuseRecord(this, record);
     this.#afterRecords = null;
     failCallsReplyingTo(this);
     for (const h of this.#handlers) if (h.notifier) h.notifier._link(0);

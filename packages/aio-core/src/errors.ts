@@ -30,6 +30,8 @@ export type AioErrorCode =
   | 'ERR_AIO_REMOTE'
   | 'ERR_AIO_THREAD_STOPPED'
   | 'ERR_AIO_CANCELLED'
+  | 'ERR_AIO_TIMEOUT'
+  | 'ERR_AIO_REQUEST_FAILED'
   | 'ERR_AIO_BUSY';
 
 /** Base class of aio's own errors. Any thread. */

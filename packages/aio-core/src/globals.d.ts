@@ -9,6 +9,11 @@ declare function setInterval(cb: () => void, ms?: number): unknown;
 declare function clearInterval(id: unknown): void;
 declare function queueMicrotask(cb: () => void): void;
 declare const performance: { now(): number };
+declare class AbortController {
+  readonly signal: { readonly aborted: boolean; readonly reason: unknown; addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void; removeEventListener(type: 'abort', listener: () => void): void };
+  abort(reason?: unknown): void;
+}
+declare const console: { error(...data: unknown[]): void };
 declare class TextEncoder {
   encode(input?: string): Uint8Array;
   encodeInto(source: string, destination: Uint8Array): { read: number; written: number };

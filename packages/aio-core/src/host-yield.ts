@@ -7,6 +7,11 @@
  * setTimeout(0) to 4 ms, so there a MessageChannel message carries the wake-up (one channel
  * per thread, its port unreferenced so it never holds a process alive). setTimeout(0) is
  * the last resort. Per thread; any code in this thread.
+ *
+ * Also owns the count of things this thread waits on that only the host loop can finish
+ * (an async function a call started, a promise a coroutine awaits, a worker starting): a
+ * dedicated IOThread loop, which otherwise sleeps in Atomics.wait, gives the host a turn
+ * every millisecond while it is nonzero.
  */
 
 interface PortLike {
@@ -42,4 +47,26 @@ export function yieldToHost(): Promise<void> {
     else if (g.MessageChannel) viaChannel(resolve);
     else setTimeout(resolve, 0);
   });
+}
+
+let hostWaits = 0;
+
+/**
+ * Counts one wait that needs the host loop to turn; returns the function that ends it
+ * (calling that again does nothing). Any code in this thread.
+ */
+export function expectHostEvent(): () => void {
+  hostWaits++;
+  let open = true;
+  return () => {
+    if (open) {
+      open = false;
+      hostWaits--;
+    }
+  };
+}
+
+/** How many waits this thread has that need the host loop. Any code in this thread. */
+export function hostEventsExpected(): number {
+  return hostWaits;
 }

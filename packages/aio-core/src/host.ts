@@ -1,8 +1,8 @@
 /**
  * The adapter interface. aio-core holds every semantic rule; what differs between
  * runtimes (whether this thread may block, how to keep the process alive while an
- * asynchronous wait is pending, the clock, and later how to start threads) is asked of
- * the installed `Host`. Without an adapter, a neutral host built only from what every
+ * asynchronous wait is pending, the clock, how to start threads and see them end) is
+ * asked of the installed `Host`. Without an adapter, a neutral host built only from what every
  * runtime has (`Atomics`, `performance.now`, `setInterval`) is used, so a context works
  * with aio-core alone.
  *
@@ -19,14 +19,28 @@ export interface ThreadChannel {
   onMessage(receiver: (message: unknown) => void): void;
 }
 
+/**
+ * How a thread ended, as far as its runtime tells. Every field is optional: a thread whose
+ * end was only seen through its lifetime token (a Web Lock it held) reports none.
+ */
+export interface ThreadExit {
+  /** The uncaught error that ended it. */
+  error?: Error;
+  /** Its exit code (process.exit, Deno.exit), where the runtime reports one. */
+  code?: number;
+  /** It called close() on its own global scope. */
+  closed?: boolean;
+  /** The parent's terminate() ended it. */
+  terminated?: boolean;
+}
+
 /** A thread started by the host, seen from its parent. */
 export interface SpawnedThread extends ThreadChannel {
   /**
-   * Sets the receiver told once when the thread ends: with null when it exited, with the
-   * error when it crashed. Runtimes that cannot observe a clean exit report it through
-   * the runner's own last message instead.
+   * Sets the receiver told exactly once when the thread ends, however it ends (exit,
+   * close(), uncaught error, terminate(), a hard kill), with what the runtime said of it.
    */
-  onExit(receiver: (error: Error | null) => void): void;
+  onExit(receiver: (exit: ThreadExit) => void): void;
   /** Stops the thread and resolves when it is gone (join). */
   terminate(): Promise<void>;
   /** Lets the process exit while this thread still runs (where the runtime can). */

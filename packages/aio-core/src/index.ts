@@ -5,6 +5,7 @@
  * @module aio-core
  */
 export { AioContext, aioWaitKick, type AioContextOptions, type AioContextStats, type EventNotifierOptions } from './context.js';
+export type { FaultHandler } from './faults.js';
 export { Histogram, type HistogramSummary } from './histogram.js';
 export type { MessageSourceLike, ReadableStreamLike, ReadableStreamReaderLike } from './message-source.js';
 export { BottomHalf, RemoteBottomHalf, type BottomHalfHandle } from './bh.js';
@@ -16,6 +17,7 @@ export { AioError, BhLeakedError, OwnerDiedError, type AioErrorCode } from './er
 export {
   type Host,
   type SpawnedThread,
+  type ThreadExit,
   type ThreadChannel,
   KeepAlive,
   createHost,
@@ -23,11 +25,12 @@ export {
   setHost,
   probeCanBlock,
 } from './host.js';
-export { IOThread, type IOThreadOptions, type IOThreadStats, IOTHREAD_POLL_MAX_NS_DEFAULT } from './iothread.js';
+export { IOThread, type IOThreadOptions, type IOThreadStats, IOTHREAD_POLL_MAX_NS_DEFAULT, IOTHREAD_SETUP_TIMEOUT_MS } from './iothread.js';
 export { runIOThread } from './iothread-runner.js';
 export { registerFunction, unregisterFunction } from './functions.js';
 export { ThreadPool, type ThreadPoolRequest, POOL_IDLE_TIMEOUT_MS } from './thread-pool.js';
 export { spawnWebWorker, webWorkerParent } from './web-worker.js';
+export { spawnWorkerThread, workerThreadParent, type NodeStyleWorker, type NodeStylePort } from './worker-threads.js';
 export {
   Coroutine,
   awaitPromise,

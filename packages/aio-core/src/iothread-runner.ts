@@ -4,21 +4,29 @@
  * `setup(ctx)`, reports ready, and runs the loop until a stop record arrives. Adapters call
  * `runIOThread` from their worker entry with the channel to the parent.
  *
+ * Promises in a dedicated loop: the loop sleeps in Atomics.wait, where no microtask or
+ * host task runs. So after every poll pass that dispatched something it lets the
+ * reactions that pass queued run, before it would sleep it gives the host loop a turn
+ * (every microtask runs, then pending host events), and while something waits on a host
+ * event (an async function a call started, a promise a coroutine awaits, a worker
+ * starting) it wakes every millisecond to give the host a turn.
+ *
  * Runs in the IOThread.
  */
-import { asyncCallsRunning } from './calls.js';
 import { markNotMainThread } from './context-lock.js';
 import { AioContext } from './context.js';
 import { type ThreadChannel, getHost } from './host.js';
-import { yieldToHost } from './host-yield.js';
+import { hostEventsExpected, yieldToHost } from './host-yield.js';
 import type { IOThreadInit, IOThreadMessage } from './iothread.js';
-import { setThreadId, threadId } from './locks/thread-id.js';
+import { setThreadId } from './locks/thread-id.js';
 import { RESULT, type ResultRecord, errorData, jsonSafe } from './messages.js';
-import { sendRecord } from './outbox.js';
+import { flushOutbox, outboxPending, sendRecord } from './outbox.js';
 import { adoptWakeTable } from './shared-memory.js';
 
-/** How often a dedicated loop lets the host run while async calls are unfinished. */
-const ASYNC_TICK_NS = 1_000_000;
+/** How often a dedicated loop lets the host run while something waits on a host event. */
+const HOST_TICK_NS = 1_000_000;
+/** How long the end of a stopping loop waits between tries to deliver replies still waiting for room. */
+const FLUSH_RETRY_MS = 1;
 
 type ThreadModule = { setup?: (ctx: AioContext) => unknown; teardown?: (ctx: AioContext) => unknown };
 
@@ -31,11 +39,11 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
   const send = (m: IOThreadMessage) => channel.post(m);
   const table = adoptWakeTable(init.table);
   markNotMainThread();
+  setThreadId(init.thread);
   const ready = (record: ResultRecord) => {
     const slot = init.ready[1];
     sendRecord(table, slot, table.generation(slot), record, jsonSafe(record), null, 'IOThread ready');
   };
-  if (threadId() === init.parentThread) setThreadId(init.parentThread === 0x7fffffff ? 1 : init.parentThread + 1);
   const ctx = new AioContext({ name: init.name, pollMaxNs: init.pollMaxNs, pollGrow: init.pollGrow, pollShrink: init.pollShrink, timing: true });
   AioContext.setHome(ctx);
   ctx._setPoolModules(init.modules);
@@ -58,6 +66,9 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
       ctx._deliver(msg.record);
     }
   });
+  // Whether the loop holds the process: told to the parent on every change.
+  const holds = () => init.keepAlive || ctx._hasLiveWork() || hostEventsExpected() > 0;
+  let held = false;
   const mods: ThreadModule[] = [];
   try {
     for (const [i, url] of init.modules.entries()) {
@@ -67,34 +78,23 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
     }
   } catch (err) {
     AioContext.setHome(null);
+    try {
+      ctx.close();
+    } catch {
+      // Setup left bottom halves or timers behind: the parent gives the slot back when the thread ends.
+    }
     ready([RESULT, init.ready[0], 0, errorData(err)]);
     return;
   }
-  ready([RESULT, init.ready[0], 1, { name: ctx.name, slot: ctx._slot, generation: ctx.handle.generation, thread: threadId() }]);
+  held = holds();
+  ready([RESULT, init.ready[0], 1, { name: ctx.name, slot: ctx._slot, generation: ctx.handle.generation, hold: held }]);
+  const reportHold = () => {
+    const now = holds();
+    if (now !== held) send({ kind: 'aio.hold', hold: (held = now) });
+  };
   try {
-    if (init.mode === 'dedicated') {
-      // While an async function called here is unfinished, the loop wakes every
-      // millisecond and gives the host loop a turn, so its promise chain (and any host
-      // timer it awaits) can finish; otherwise the host loop runs only when a message
-      // waits on the port.
-      const tick = ctx.timer('realtime', 1, () => {});
-      while (running) {
-        // The loop holds its context's lock while it dispatches; poll drops it to sleep.
-        ctx.acquire();
-        try {
-          ctx.poll(true);
-        } finally {
-          ctx.release();
-        }
-        // Let the host loop deliver every announced port message before sleeping again.
-        while (portReceived < portAnnounced) await yieldToHost();
-        if (asyncCallsRunning() > 0) {
-          await yieldToHost();
-          if (asyncCallsRunning() > 0 && !tick.pending()) tick.modNs(getHost().nowNs() + ASYNC_TICK_NS);
-        }
-      }
-      tick.del();
-    } else {
+    if (init.mode === 'dedicated') await runDedicated();
+    else {
       while (running) {
         await ctx.acquireAsync();
         try {
@@ -102,11 +102,24 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
         } finally {
           ctx.release();
         }
+        reportHold();
       }
     }
+    // Finish what was started before the stop: async functions still running (their
+    // replies), and replies still waiting for room in a full inbox.
+    while (hostEventsExpected() > 0 || outboxPending()) {
+      ctx.acquire();
+      try {
+        ctx.poll(false);
+      } finally {
+        ctx.release();
+      }
+      if (!flushOutbox() || hostEventsExpected() > 0) await new Promise<void>((r) => setTimeout(r, FLUSH_RETRY_MS));
+    }
   } catch (err) {
-    // An exception out of a callback ends the thread, like an uncaught exception; the
-    // parent rejects pending calls with ERR_AIO_THREAD_DIED and locks report owner death.
+    // An exception out of a callback (a BH, a timer, a handler) ends the thread, like an
+    // uncaught exception; the parent rejects pending calls with ERR_AIO_THREAD_DIED and
+    // locks report owner death.
     AioContext.setHome(null);
     send({ kind: 'aio.crashed', error: errorData(err) });
     return;
@@ -119,5 +132,42 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
     send({ kind: 'aio.exited' });
   } catch (err) {
     send({ kind: 'aio.exited', error: errorData(err) });
+  }
+
+  async function runDedicated(): Promise<void> {
+    const tick = ctx.timer('realtime', 1, () => {});
+    // Something ran since the host loop last had a turn: give it one before sleeping.
+    let hostTurnDue = false;
+    ctx._setSleepGate(() => !hostTurnDue);
+    try {
+      while (running) {
+        // The loop holds its context's lock while it dispatches; poll drops it to sleep.
+        ctx.acquire();
+        let progress: boolean;
+        try {
+          progress = ctx.poll(true);
+        } finally {
+          ctx.release();
+        }
+        if (progress) {
+          hostTurnDue = true;
+          // The promise reactions this pass queued run here.
+          await null;
+        } else if (hostTurnDue) {
+          hostTurnDue = false;
+          await yieldToHost();
+        }
+        // Let the host loop deliver every announced port message before sleeping again.
+        while (portReceived < portAnnounced) await yieldToHost();
+        if (hostEventsExpected() > 0) {
+          await yieldToHost();
+          if (hostEventsExpected() > 0 && !tick.pending()) tick.modNs(getHost().nowNs() + HOST_TICK_NS);
+        }
+        reportHold();
+      }
+    } finally {
+      ctx._setSleepGate(null);
+      tick.del();
+    }
   }
 }

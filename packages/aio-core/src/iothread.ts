@@ -5,14 +5,28 @@
  * reaches the thread's context through shared memory. `stop()` asks the loop to end with a
  * oneshot, as iothread_stop does, then joins the thread.
  *
+ * Ends: however the thread ends (stop, exit, close, an uncaught error, terminate, a hard
+ * kill), the host tells its parent once. The parent then records the thread as dead for
+ * robust locks, gives back every context slot the thread still held with the cause as its
+ * epitaph (so any handle of those contexts fails at once with it), and fails the calls
+ * still waiting on it, after the replies the thread sent before it ended.
+ *
+ * Process lifetime: the thread holds the process open only while its loop has work that
+ * should (it says so on every change: calls of its own in flight, armed timers, handlers,
+ * async functions running) or `keepAlive` is set. The parent's own calls in flight hold
+ * the process through the parent's context.
+ *
  * An IOThread object belongs to the thread that created it: its methods are for that thread.
  */
 import { type CallCallback, expectReply, failCallsTo, failReply, sendCallWith } from './calls.js';
 import { AioContext } from './context.js';
 import { AioError, argRangeError, argTypeError, checkFunction, checkInteger, checkNumber, checkOptions, checkString } from './errors.js';
-import { type SpawnedThread, getHost } from './host.js';
+import { type SpawnedThread, type ThreadExit, getHost } from './host.js';
+import { checkSignal } from './locks/handle.js';
+import type { AbortSignalLike } from './locks/futex.js';
 import { threadId } from './locks/thread-id.js';
 import { CONTROL, type InboxRecord, type RemoteErrorData, errorFrom } from './messages.js';
+import { notifyAll } from './notify.js';
 import { sendRecord } from './outbox.js';
 import { RemoteContext } from './remote-context.js';
 import { type HistogramSummary, Histogram } from './histogram.js';
@@ -43,7 +57,22 @@ export interface IOThreadOptions {
   pollGrow?: number;
   /** Polling shrink divisor (0 = drop to zero). */
   pollShrink?: number;
+  /**
+   * Hold the process open for as long as the thread runs, idle or not (default false: it
+   * holds the process only while its loop has work, see the file comment).
+   */
+  keepAlive?: boolean;
+  /** Abandons the start: create() rejects with the signal's reason and the worker is ended. */
+  signal?: AbortSignalLike;
+  /**
+   * How long loading the modules and running their setup() may take before create()
+   * rejects with ERR_AIO_TIMEOUT and the worker is ended (default 30 s).
+   */
+  setupTimeoutMs?: number;
 }
+
+/** Default `setupTimeoutMs` of `IOThread.create()`. */
+export const IOTHREAD_SETUP_TIMEOUT_MS = 30_000;
 
 /** Default adaptive polling ceiling of an IOThread (QEMU's IOTHREAD_POLL_MAX_NS_DEFAULT). */
 export const IOTHREAD_POLL_MAX_NS_DEFAULT = 32768;
@@ -59,6 +88,10 @@ export interface IOThreadInit {
   pollGrow: number;
   pollShrink: number;
   parentThread: number;
+  /** The lock-owner id the thread takes (its parent picks it, to know the thread's locks and slots). */
+  thread: number;
+  /** Hold the process for as long as the thread runs. */
+  keepAlive: boolean;
   /** Where to send the ready reply: [call id, slot of the parent's context]. */
   ready: [number, number];
 }
@@ -68,15 +101,16 @@ export interface ReadyData {
   name: string;
   slot: number;
   generation: number;
-  /** The thread's lock-owner id, recorded as dead when it ends (robust locks). */
-  thread: number;
+  /** Whether the thread's loop holds the process open now (work left by setup). */
+  hold: boolean;
 }
 
 /** Messages an IOThread sends its parent. @internal */
 export type IOThreadMessage =
   | { kind: 'aio.record'; record: InboxRecord }
   | { kind: 'aio.exited'; error?: RemoteErrorData }
-  | { kind: 'aio.crashed'; error: RemoteErrorData };
+  | { kind: 'aio.crashed'; error: RemoteErrorData }
+  | { kind: 'aio.hold'; hold: boolean };
 
 let threadCount = 0;
 
@@ -93,6 +127,34 @@ export interface IOThreadStats {
   runTime: HistogramSummary;
   /** How long calls waited: the round trip minus the run time (queueing, wake-up, transfer). */
   waitTime: HistogramSummary;
+}
+
+/** A lock-owner id for a new thread: random like every thread's, and not its parent's. */
+function newThreadId(): number {
+  for (;;) {
+    const id = 1 + Math.floor(Math.random() * 0x7ffffffe);
+    if (id !== threadId()) return id;
+  }
+}
+
+/** What ended a thread, in words, from what its runner and its host said. */
+function causeOf(exit: ThreadExit, crash: Error | null): string {
+  const error = crash ?? exit.error;
+  if (error) return `${error.name}: ${error.message}`;
+  if (exit.code !== undefined) return `it exited with code ${exit.code}`;
+  if (exit.closed) return 'it closed itself';
+  if (exit.terminated) return 'it was terminated';
+  return 'it ended without a word (killed, or out of memory)';
+}
+
+/**
+ * What the parent does whenever a thread it started ends: the thread's locks report
+ * owner death, the contexts it left open are given back with `cause` as their epitaph,
+ * and every thread's calls waiting on them fail.
+ */
+function buryThread(table: ReturnType<typeof wakeTable>, owner: number, cause: string): void {
+  table.markThreadDead(owner);
+  if (table.reclaimSlotsOf(owner, cause) > 0) notifyAll(table);
 }
 
 /** A URL string for `specifier`: URLs as they are, paths against the host's base (cwd or page). */
@@ -112,26 +174,50 @@ export class IOThread {
   /** The thread's context (iothread_get_aio_context), reachable from any thread via its handle. */
   readonly context: RemoteContext;
   readonly #thread: SpawnedThread;
+  /** The thread's lock-owner id (robust locks, and the context slots it holds). */
+  readonly #owner: number;
   #state: 'running' | 'stopping' | 'stopped' | 'dead' = 'running';
-  #exit: Promise<Error | null>;
+  readonly #exit: Promise<ThreadExit>;
   #stopPromise: Promise<void> | null = null;
   #exitError: RemoteErrorData | undefined;
+  #exitedCleanly = false;
   #crash: Error | null = null;
+  /** Why the thread died, once it did. */
+  #cause: string | null = null;
+  readonly #keepAlive: boolean;
+  /** What the thread last said: its loop has work that should hold the process. */
+  #loopHolds: boolean;
+  /** The owner of this thread (a pool) holds it while it runs a request. */
+  #ownerHolds = false;
   readonly #runTime = new Histogram();
   readonly #waitTime = new Histogram();
 
-  private constructor(name: string, context: RemoteContext, thread: SpawnedThread, exit: Promise<Error | null>) {
+  private constructor(
+    name: string,
+    context: RemoteContext,
+    thread: SpawnedThread,
+    owner: number,
+    exit: Promise<ThreadExit>,
+    keepAlive: boolean,
+    hold: boolean,
+  ) {
     this.name = name;
     this.context = context;
     this.#thread = thread;
+    this.#owner = owner;
     this.#exit = exit;
-    void exit.then((error) => this.#ended(error));
+    this.#keepAlive = keepAlive;
+    this.#loopHolds = hold;
+    this.#updateHold();
   }
 
   /**
    * Starts an IOThread and resolves once its modules are loaded and their `setup(ctx)` returned;
-   * rejects with the module's error if loading or setup threw. Needs an adapter that can
-   * start threads (aio-node, aio-bun, aio-deno, aio-browser).
+   * rejects with the module's error if loading or setup threw, with ERR_AIO_TIMEOUT after
+   * `setupTimeoutMs`, with the signal's reason when `signal` fires, or with
+   * ERR_AIO_THREAD_DIED if the thread ends first; in each case the worker is ended and its
+   * context slot given back. Needs an adapter that can start threads (aio-node, aio-bun,
+   * aio-deno, aio-browser).
    */
   static create(options: IOThreadOptions = {}): Promise<IOThread> {
     return new Promise((resolve, reject) => {
@@ -165,24 +251,44 @@ export class IOThread {
     const pollShrink = options.pollShrink ?? 0;
     checkNumber('options.pollGrow', pollGrow, 0);
     checkNumber('options.pollShrink', pollShrink, 0);
+    const keepAlive = options.keepAlive ?? false;
+    if (typeof keepAlive !== 'boolean') throw argTypeError('options.keepAlive', 'a boolean', keepAlive);
+    const setupTimeoutMs = options.setupTimeoutMs ?? IOTHREAD_SETUP_TIMEOUT_MS;
+    checkNumber('options.setupTimeoutMs', setupTimeoutMs, 0);
+    const signal = options.signal;
+    checkSignal('options.signal', signal);
     const host = getHost();
     if (!host.spawnThread || !host.iothreadEntry) {
       throw new AioError('ERR_AIO_NO_HOST', `IOThread.create(): the '${host.runtime}' host cannot start threads; import aio-node, aio-bun, aio-deno or aio-browser`);
     }
     const base = host.moduleBase?.();
     const modules = [...(options.module === undefined ? [] : [options.module]), ...(options.modules ?? [])].map((m) => resolveModule(m, base));
+    if (signal?.aborted) {
+      done(signal.reason instanceof Error ? signal.reason : new AioError('ERR_AIO_CANCELLED', `IOThread.create('${name}') was aborted`, { cause: signal.reason }));
+      return;
+    }
     const table = wakeTable();
+    const owner = newThreadId();
     const thread = host.spawnThread(host.iothreadEntry, modules);
+    // Until it is ready, the parent's wait for the ready reply holds the process.
+    thread.unref?.();
     let self: IOThread | null = null;
-    const exit = new Promise<Error | null>((resolve) => thread.onExit(resolve));
+    const exit = new Promise<ThreadExit>((resolve) => thread.onExit(resolve));
+    let setupTimer: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = () => fail(signal!.reason instanceof Error ? signal!.reason : new AioError('ERR_AIO_CANCELLED', `IOThread.create('${name}') was aborted`, { cause: signal!.reason }));
+    const settled = () => {
+      clearTimeout(setupTimer);
+      signal?.removeEventListener('abort', onAbort);
+    };
     // Readiness comes back as a reply record through shared memory, not as a port message:
     // the caller may be sleeping in a blocking poll, where no host event is delivered.
     const { id, replyTo } = expectReply(table, null, `IOThread.create('${name}')`, (err, ready) => {
+      settled();
       if (err) {
         void thread.terminate();
         return done(err);
       }
-      const { thread: owner, ...where } = ready as ReadyData;
+      const { hold, ...where } = ready as ReadyData;
       const handle = { kind: 'aio.AioContext', table: table.sab, ...where } as const;
       let posted = 0;
       const context = new RemoteContext(handle, (record) => {
@@ -191,16 +297,28 @@ export class IOThread {
         // count tells it how many to wait for, since a message may arrive after the record.
         sendRecord(context._target.table, context._target.slot, context._target.generation, [CONTROL, `port:${++posted}`], true, null, 'IOThread');
       });
-      self = new IOThread(name, context, thread, exit);
-      // Whenever the thread ends, locks it still holds report owner death.
-      void exit.then(() => table.markThreadDead(owner));
+      self = new IOThread(name, context, thread, owner, exit, keepAlive, hold);
       done(null, self);
     });
+    const fail = (err: Error) => {
+      settled();
+      failReply(id, err);
+      void thread.terminate();
+    };
+    setupTimer = setTimeout(
+      () => fail(new AioError('ERR_AIO_TIMEOUT', `IOThread.create('${name}'): its modules' setup did not finish within ${setupTimeoutMs} ms`)),
+      setupTimeoutMs,
+    );
+    signal?.addEventListener('abort', onAbort, { once: true });
     thread.onMessage((m) => {
       if (self) self.#receive(m as IOThreadMessage);
     });
-    void exit.then((error) => {
-      if (!self) failReply(id, new AioError('ERR_AIO_THREAD_DIED', `IOThread '${name}' died while starting${error ? `: ${error.message}` : ''}`, { cause: error }));
+    void exit.then((end) => {
+      settled();
+      if (self) return self.#ended(end);
+      const cause = causeOf(end, null);
+      buryThread(table, owner, `IOThread '${name}' ${cause}`);
+      failReply(id, new AioError('ERR_AIO_THREAD_DIED', `IOThread '${name}' died while starting: ${cause}`, { cause: end.error }));
     });
     const init: IOThreadInit = {
       kind: 'aio.init',
@@ -212,14 +330,21 @@ export class IOThread {
       pollGrow,
       pollShrink,
       parentThread: threadId(),
+      thread: owner,
+      keepAlive,
       ready: [id, replyTo._slot],
     };
     thread.post(init);
   }
 
   #receive(msg: IOThreadMessage): void {
+    if (msg === null || typeof msg !== 'object') return;
     if (msg.kind === 'aio.record') AioContext.current()._deliver(msg.record);
-    else if (msg.kind === 'aio.exited') {
+    else if (msg.kind === 'aio.hold') {
+      this.#loopHolds = msg.hold === true;
+      this.#updateHold();
+    } else if (msg.kind === 'aio.exited') {
+      this.#exitedCleanly = true;
       this.#exitError = msg.error;
       void this.#thread.terminate();
     } else if (msg.kind === 'aio.crashed') {
@@ -228,22 +353,32 @@ export class IOThread {
     }
   }
 
-  #ended(exitError: Error | null): void {
-    const error = this.#crash ?? exitError;
-    const stopped = !this.#crash && (this.#state === 'stopping' || this.#state === 'stopped');
+  #ended(exit: ThreadExit): void {
+    // A stop() that had to terminate a loop that did not end in time still counts as a stop.
+    const stopped = this.#exitedCleanly || (!this.#crash && this.#state === 'stopping' && exit.terminated === true);
     this.#state = stopped ? 'stopped' : 'dead';
+    const cause = stopped ? 'it was stopped' : causeOf(exit, this.#crash);
+    if (!stopped) this.#cause = cause;
+    buryThread(this.context._target.table, this.#owner, `IOThread '${this.name}' ${cause}`);
     const t = this.context._target;
+    const error = this.#crash ?? exit.error;
     failCallsTo(t.table, t.slot, () =>
       stopped
-        ? new AioError('ERR_AIO_THREAD_STOPPED', `IOThread '${this.name}' stopped before replying`)
-        : new AioError('ERR_AIO_THREAD_DIED', `IOThread '${this.name}' died${error ? `: ${error.message}` : ''}`, { cause: error }),
+        ? new AioError('ERR_AIO_THREAD_STOPPED', `IOThread '${this.name}' stopped before running the call`)
+        : new AioError('ERR_AIO_THREAD_DIED', `IOThread '${this.name}' died: ${cause}`, { cause: error }),
     );
   }
 
-  /** Whether the thread holds the process alive (it does by default). @internal */
-  _holdProcess(hold: boolean): void {
-    if (hold) this.#thread.ref?.();
+  #updateHold(): void {
+    if (this.#state !== 'running' && this.#state !== 'stopping') return;
+    if (this.#keepAlive || this.#loopHolds || this.#ownerHolds) this.#thread.ref?.();
     else this.#thread.unref?.();
+  }
+
+  /** Whether the owner of this thread (a pool) holds the process through it. @internal */
+  _holdProcess(hold: boolean): void {
+    this.#ownerHolds = hold;
+    this.#updateHold();
   }
 
   /** 'running', 'stopping', 'stopped', or 'dead' (the thread crashed or exited on its own). */
@@ -251,14 +386,31 @@ export class IOThread {
     return this.#state;
   }
 
+  /** Why the thread died ('dead' state), in words; null otherwise. */
+  get cause(): string | null {
+    return this.#cause;
+  }
+
+  #endedError(): AioError {
+    return this.#state === 'dead'
+      ? new AioError('ERR_AIO_THREAD_DIED', `IOThread '${this.name}' died: ${this.#cause}`)
+      : new AioError('ERR_AIO_THREAD_STOPPED', `IOThread '${this.name}' is ${this.#state}`);
+  }
+
   /**
    * Runs the function the thread registered as `name` in its context and resolves with the
    * result; rejects with the thrown error's message and stack, or with ERR_AIO_THREAD_DIED /
    * ERR_AIO_THREAD_STOPPED if the thread ends first.
+   *
+   * Exactly once: an accepted call either resolves with its function's result (or rejects
+   * with what the function threw), or rejects without the function having run, never
+   * both and never neither. `stop()` runs every call sent before it and delivers its reply.
+   * The one exception is a thread that dies (or a stop() that must terminate a stuck loop)
+   * while the function runs: its call rejects with ERR_AIO_THREAD_DIED (or STOPPED), and
+   * the function may have had effects.
    */
   call(name: string, ...args: unknown[]): Promise<unknown> {
-    if (this.#state === 'dead') return Promise.reject(new AioError('ERR_AIO_THREAD_DIED', `IOThread '${this.name}' has died`));
-    if (this.#state !== 'running') return Promise.reject(new AioError('ERR_AIO_THREAD_STOPPED', `IOThread '${this.name}' is stopped`));
+    if (this.#state !== 'running') return Promise.reject(this.#endedError());
     return new Promise((resolve, reject) => this._callWith(name, args, (err, value) => (err ? reject(err) : resolve(value))));
   }
 
@@ -281,10 +433,7 @@ export class IOThread {
    * while that poll blocks. @internal
    */
   _callWith(name: string, args: unknown[], done: CallCallback): void {
-    if (this.#state !== 'running') {
-      const code = this.#state === 'dead' ? 'ERR_AIO_THREAD_DIED' : 'ERR_AIO_THREAD_STOPPED';
-      return done(new AioError(code, `IOThread '${this.name}' is ${this.#state}`));
-    }
+    if (this.#state !== 'running') return done(this.#endedError());
     const host = getHost();
     const sent = host.nowNs();
     try {
@@ -302,8 +451,10 @@ export class IOThread {
 
   /**
    * Stops the loop (a oneshot in the thread sets it to end, as iothread_stop) and joins the
-   * thread. Resolves even if the thread had died; rejects if the thread's context leaked
-   * bottom halves. Calling it again returns the same promise.
+   * thread. The loop first finishes every call sent before stop(), waits for the async
+   * functions it started, and delivers their replies; a loop that does not end within 5 s
+   * is terminated. Resolves even if the thread had died; rejects if the thread's context
+   * leaked bottom halves. Calling it again returns the same promise.
    */
   stop(): Promise<void> {
     this.#stopPromise ??= this.#stop();
@@ -313,6 +464,8 @@ export class IOThread {
   async #stop(): Promise<void> {
     if (this.#state === 'running') {
       this.#state = 'stopping';
+      // Joining is work: the process waits for it.
+      this.#thread.ref?.();
       const t = this.context._target;
       try {
         sendRecord(t.table, t.slot, t.generation, [CONTROL, 'stop'], true, null, 'IOThread.stop()');

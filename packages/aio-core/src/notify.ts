@@ -11,7 +11,7 @@
  * wakes the futex. When notify_me is 0 the poller re-reads everything before it would
  * sleep, so the futex write can be skipped (QEMU's invariant).
  */
-import { Slot, type WakeTable } from './shared-memory.js';
+import { SLOTS, Slot, type WakeTable } from './shared-memory.js';
 
 /** aio_notify on a slot. Any thread. */
 export function notifySlot(table: WakeTable, slot: number): void {
@@ -25,5 +25,12 @@ export function notifySlot(table: WakeTable, slot: number): void {
     // while it is 1 (its wait expects 0), and one already asleep is woken by that
     // notifier. Later notifiers skip the system call (many records, one wake-up).
     if (Atomics.exchange(w, b + Slot.Wake, 1) === 0) Atomics.notify(w, b + Slot.Wake);
+  }
+}
+
+/** aio_notify on every live context of the group (after a dead thread's contexts were reclaimed). Any thread. */
+export function notifyAll(table: WakeTable): void {
+  for (let slot = 0; slot < SLOTS; slot++) {
+    if (table.generation(slot) !== 0) notifySlot(table, slot);
   }
 }

@@ -28,6 +28,8 @@ export const Slot = {
   RemoteBhHead: 4,
   /** Number of `waitWhile` callers sleeping on this context (for `aioWaitKick`). */
   Waiters: 5,
+  /** Lock-owner id of the context's home thread, so the slot is given back when that thread dies. */
+  Owner: 6,
   /** Inbox producer lock: 0 free, 1 held, 2 held with waiters. */
   InboxLock: 8,
   /** Inbox write position in bytes (only grows, modulo 2^32). */
@@ -59,8 +61,20 @@ const NEXT_HINT = 1;
 const GENERATION = 2;
 /** Header word: how many thread ids were ever recorded as dead. */
 const DEAD_COUNT = 4;
+/** Header word: how many contexts were ever reclaimed from dead threads (pollers compare it). */
+const RECLAIMED = 5;
+/** Header word: how many epitaphs were ever written. */
+const EPITAPH_COUNT = 6;
 /** Entries of the ring of recently dead thread ids (robust locks look owners up there). */
 const DEAD_RING = 1024;
+/** Entries of the ring of epitaphs: why the context of a slot and generation ended. */
+const EPITAPHS = 64;
+/** Bytes per epitaph: generation, slot and text length words, then the UTF-8 text. */
+const EPITAPH_BYTES = 1024;
+const EPITAPH_TEXT = EPITAPH_BYTES - 12;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /** Allocates a `SharedArrayBuffer`, or explains why the runtime has none. */
 export function allocShared(bytes: number): SharedArrayBuffer {
@@ -113,7 +127,67 @@ export class WakeTable {
   }
 
   #deadBase(): number {
-    return (this.inboxOffset(SLOTS) >> 2);
+    return this.inboxOffset(SLOTS) >> 2;
+  }
+
+  #epitaphOffset(i: number): number {
+    return this.inboxOffset(SLOTS) + DEAD_RING * 4 + i * EPITAPH_BYTES;
+  }
+
+  /**
+   * Gives back every slot whose home thread `thread` died without closing it, recording
+   * `cause` as each one's epitaph, and returns how many. Senders then fail at once with the
+   * cause (see `epitaph`); the caller wakes every context (`notifyAll`) so that threads
+   * with calls waiting on those contexts fail them. Any thread, once the thread is gone.
+   */
+  reclaimSlotsOf(thread: number, cause: string): number {
+    let reclaimed = 0;
+    for (let slot = 0; slot < SLOTS; slot++) {
+      const b = this.base(slot);
+      const gen = Atomics.load(this.words, b + Slot.InUse);
+      if (gen === 0 || Atomics.load(this.words, b + Slot.Owner) !== thread) continue;
+      this.#writeEpitaph(slot, gen, cause);
+      // Pairs with the compareExchange in claim(): the slot is free from here on.
+      if (Atomics.compareExchange(this.words, b + Slot.InUse, gen, 0) === gen) reclaimed++;
+    }
+    // Pairs with the load in reclaimedCount(): a poller that sees the new count looks again.
+    if (reclaimed > 0) Atomics.add(this.words, RECLAIMED, 1);
+    return reclaimed;
+  }
+
+  /** How many reclaims happened in this group so far; a poller compares it with the last it saw. Any thread. */
+  reclaimedCount(): number {
+    return Atomics.load(this.words, RECLAIMED);
+  }
+
+  #writeEpitaph(slot: number, generation: number, cause: string): void {
+    const at = this.#epitaphOffset(Atomics.add(this.words, EPITAPH_COUNT, 1) % EPITAPHS);
+    const w = at >> 2;
+    // Generation last, 0 while writing: a reader that sees the generation sees the text.
+    Atomics.store(this.words, w, 0);
+    Atomics.store(this.words, w + 1, slot);
+    const bytes = encoder.encode(cause.length > EPITAPH_TEXT ? cause.slice(0, EPITAPH_TEXT) : cause).subarray(0, EPITAPH_TEXT);
+    this.bytes.set(bytes, at + 12);
+    Atomics.store(this.words, w + 2, bytes.length);
+    Atomics.store(this.words, w, generation);
+  }
+
+  /**
+   * Why the context of `slot` and `generation` ended, if its thread died (among the last
+   * 64 such contexts); null for a context that was closed, or whose epitaph was overwritten.
+   * Any thread.
+   */
+  epitaph(slot: number, generation: number): string | null {
+    for (let i = 0; i < EPITAPHS; i++) {
+      const at = this.#epitaphOffset(i);
+      const w = at >> 2;
+      if (Atomics.load(this.words, w) !== generation || Atomics.load(this.words, w + 1) !== slot) continue;
+      const len = Math.min(Math.max(Atomics.load(this.words, w + 2), 0), EPITAPH_TEXT);
+      // slice() copies out of shared memory: TextDecoder refuses shared views.
+      const text = decoder.decode(this.bytes.slice(at + 12, at + 12 + len));
+      if (Atomics.load(this.words, w) === generation) return text;
+    }
+    return null;
   }
 
   /** Byte offset of a slot's inbox ring. */
@@ -127,11 +201,12 @@ export class WakeTable {
   }
 
   /**
-   * Claims a free slot for a new context; returns [slot, generation]. Handles carry the
+   * Claims a free slot for a new context whose home thread has lock-owner id `owner`;
+   * returns [slot, generation]. Handles carry the
    * generation, so a handle of a closed context is recognised even after its slot is reused.
    * Any thread.
    */
-  claim(): [number, number] {
+  claim(owner: number): [number, number] {
     let gen = Atomics.add(this.words, GENERATION, 1) + 1;
     if (gen === 0) gen = Atomics.add(this.words, GENERATION, 1) + 1;
     const start = Atomics.load(this.words, NEXT_HINT);
@@ -141,6 +216,7 @@ export class WakeTable {
       // Pairs with the store of 0 in release(): a freed slot can be claimed again.
       if (Atomics.compareExchange(this.words, b + Slot.InUse, 0, gen) === 0) {
         for (let w = 0; w < Slot.Size; w++) if (w !== Slot.InUse) Atomics.store(this.words, b + w, 0);
+        Atomics.store(this.words, b + Slot.Owner, owner);
         Atomics.store(this.words, NEXT_HINT, (slot + 1) % SLOTS);
         return [slot, gen];
       }
@@ -159,7 +235,7 @@ let table: WakeTable | undefined;
 /** This thread's wake table, created on first use. */
 export function wakeTable(): WakeTable {
   if (!table) {
-    const t = new WakeTable(allocShared((HEADER_WORDS + SLOTS * Slot.Size) * 4 + SLOTS * INBOX_BYTES + DEAD_RING * 4));
+    const t = new WakeTable(allocShared((HEADER_WORDS + SLOTS * Slot.Size) * 4 + SLOTS * INBOX_BYTES + DEAD_RING * 4 + EPITAPHS * EPITAPH_BYTES));
     Atomics.store(t.words, TABLE_ID, 1 + Math.floor(Math.random() * 0x7ffffffe));
     table = t;
   }

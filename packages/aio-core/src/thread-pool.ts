@@ -15,6 +15,7 @@
 import type { AioContext } from './context.js';
 import { AioError, argRangeError, argTypeError, checkFunction, checkInteger, checkOptions, checkString } from './errors.js';
 import { Fifo } from './fifo.js';
+import { expectHostEvent } from './host-yield.js';
 import { IOThread } from './iothread.js';
 
 /**
@@ -101,6 +102,10 @@ export class ThreadPool {
   readonly #queue = new RequestQueue();
   readonly #workers = new Set<Worker>();
   #starting = 0;
+  /** How to end each worker still starting. */
+  readonly #aborts = new Set<AbortController>();
+  /** Workers being stopped. */
+  readonly #retiring = new Set<Promise<void>>();
   #closed = false;
 
   /** @internal Use `ctx.threadPool`. */
@@ -244,7 +249,16 @@ export class ThreadPool {
 
   #spawn(): void {
     this.#starting++;
+    // A worker starting from a worker needs the host loop of the thread that starts it to
+    // turn (browsers load a nested worker's script through it): a dedicated loop gives it turns.
+    const hostStarted = expectHostEvent();
+    // shutdown() ends a worker still starting through this, without waiting for its ready
+    // reply (which needs this context polled).
+    const abort = new AbortController();
+    this.#aborts.add(abort);
     const started = (err: Error | null, thread?: IOThread) => {
+      hostStarted();
+      this.#aborts.delete(abort);
       this.#starting--;
       if (err) {
         // Nothing can run without a worker: fail what waits rather than hang.
@@ -255,7 +269,7 @@ export class ThreadPool {
     };
     try {
       // Started from the pool's context, so the ready reply lands there.
-      this.#ctx._run(() => IOThread.start({ name: `${this.#ctx.name}-pool`, modules: this.#modules, pollMaxNs: 0 }, started));
+      this.#ctx._run(() => IOThread.start({ name: `${this.#ctx.name}-pool`, modules: this.#modules, pollMaxNs: 0, signal: abort.signal }, started));
     } catch (err) {
       started(err as Error);
     }
@@ -273,16 +287,24 @@ export class ThreadPool {
     else this.#idle(w);
   }
 
-  async #retire(w: Worker): Promise<void> {
+  #retire(w: Worker): Promise<void> {
     if (w.idleTimer !== undefined) clearTimeout(w.idleTimer);
     this.#workers.delete(w);
-    await w.thread.stop().catch(() => {});
+    const stopped = w.thread.stop().catch(() => {});
+    this.#retiring.add(stopped);
+    void stopped.then(() => this.#retiring.delete(stopped));
+    return stopped;
   }
 
-  /** Stops every worker; queued requests fail with ERR_AIO_CLOSED (thread_pool_free). */
+  /**
+   * Stops every worker, also those still starting (they are ended at once); queued
+   * requests fail with ERR_AIO_CLOSED (thread_pool_free).
+   */
   async shutdown(): Promise<void> {
     this.#closed = true;
     for (const req of this.#queue.takeAll()) this.#complete(req, new AioError('ERR_AIO_CLOSED', 'ThreadPool: the pool was shut down'));
-    await Promise.all([...this.#workers].map((w) => this.#retire(w)));
+    for (const abort of [...this.#aborts]) abort.abort(new AioError('ERR_AIO_CLOSED', 'ThreadPool: the pool was shut down while this worker started'));
+    for (const w of [...this.#workers]) void this.#retire(w);
+    await Promise.all(this.#retiring);
   }
 }

@@ -1,8 +1,12 @@
 /**
- * The Deno host: threads are Deno's (web) Worker; every thread may block; module paths
- * resolve against the working directory.
+ * The Deno host: threads are Deno's `node:worker_threads` Workers rather than its web
+ * Workers, because only those report every end ('exit', with the code, also for
+ * Deno.exit() and close()), end when terminated while busy, and can stop holding the
+ * process (`unref`). Every thread may block; module paths resolve against the working
+ * directory.
  */
-import { type Host, createHost, spawnWebWorker, webWorkerParent } from 'aio-core';
+import { Worker, parentPort } from 'node:worker_threads';
+import { type Host, createHost, spawnWorkerThread, workerThreadParent } from 'aio-core';
 
 declare const Deno: { cwd(): string };
 
@@ -11,8 +15,8 @@ export const denoHost: Host = createHost({
   runtime: 'deno',
   canBlock: () => true,
   waitAsyncTimeoutsLate: true,
-  spawnThread: (entry) => spawnWebWorker(entry),
-  parentChannel: webWorkerParent,
+  spawnThread: (entry) => spawnWorkerThread((url) => new Worker(url), entry),
+  parentChannel: () => workerThreadParent(parentPort),
   iothreadEntry: new URL('./iothread-worker.js', import.meta.url),
   moduleBase: () => `file://${Deno.cwd()}/`,
 });

@@ -1,5 +1,6 @@
 /** Entry module of an aio-deno IOThread: installs the host and runs the thread's loop. */
-import { runIOThread, webWorkerParent } from 'aio-core';
+import { runIOThread } from 'aio-core';
+import { denoHost } from './host.js';
 import './index.js';
 
-void runIOThread(webWorkerParent(), (url) => import(url));
+void runIOThread(denoHost.parentChannel!(), (url) => import(url));

@@ -9,6 +9,7 @@
  * it was running in when it started to wait. Cancelling the coroutine meanwhile deletes
  * the timer or forgets the promise.
  */
+import { expectHostEvent } from '../host-yield.js';
 import { type ClockType, SCALE_NS, checkClock, clockNs } from '../clock.js';
 import { argTypeError, checkNumber } from '../errors.js';
 import { yieldingSelf } from './coroutine.js';
@@ -74,7 +75,11 @@ function* awaitIn<T>(p: PromiseLike<T>): Generator<unknown, T, unknown> {
     co._scheduled = null;
     co._enterIn(ctx, 'awaitPromise() bottom half');
   };
+  // A dedicated IOThread loop gives its host turns while the promise is pending, since
+  // what settles it may be a host event (a timer, I/O).
+  const hostSettled = expectHostEvent();
   const settle = () => {
+    hostSettled();
     if (!waiting) return;
     try {
       ctx.scheduleOneshot(resume, { name: 'awaitPromise' });
@@ -99,6 +104,7 @@ function* awaitIn<T>(p: PromiseLike<T>): Generator<unknown, T, unknown> {
     yield;
   } finally {
     waiting = false;
+    hostSettled();
   }
   if (failed) throw outcome;
   return outcome as T;

@@ -1,0 +1,65 @@
+// The module the fault-injection tests load into their IOThreads: ways a thread ends by
+// itself, functions that throw what users throw, and promise chains that need the loop
+// to run microtasks and host tasks.
+import { AioContext, Coroutine, awaitPromise, registerFunction } from 'aio-core';
+
+let flag = 'unset';
+let ran = 0;
+
+export function setup(ctx) {
+  registerFunction('add', (a, b) => a + b);
+  registerFunction('never', () => new Promise(() => {}));
+  registerFunction('exitWith', (how) => {
+    const g = globalThis;
+    // Each way ends the thread from inside a bottom half, after this call replied.
+    ctx.scheduleOneshot(() => {
+      if (how === 'process.exit') g.process.exit(3);
+      else if (how === 'Deno.exit') g.Deno.exit(4);
+      else if (how === 'close') g.close();
+      else if (how === 'throw') queueMicrotask(() => { throw new Error('thrown from a microtask'); });
+    });
+    return 'exiting';
+  });
+  registerFunction('throwValue', (kind) => {
+    if (kind === 'null-prototype') throw Object.assign(Object.create(null), { message: 'no prototype' });
+    if (kind === 'getter') throw Object.defineProperty(new Error('x'), 'message', { get() { throw new Error('getter threw'); } });
+    if (kind === 'code-getter') throw Object.defineProperty(new Error('y'), 'code', { get() { throw new Error('code getter threw'); } });
+    if (kind === 'symbol') throw Symbol('thrown symbol');
+    if (kind === 'undefined') throw undefined;
+    if (kind === 'proxy') throw new Proxy({}, { get() { throw new Error('proxy trap'); }, getPrototypeOf() { throw new Error('proxy trap'); } });
+    throw new Error(`unknown kind ${kind}`);
+  });
+  // Promise reactions with no async call pending while they run.
+  registerFunction('flag', () => flag);
+  registerFunction('thenFromBh', () => {
+    flag = 'waiting';
+    ctx.scheduleOneshot(() => {
+      Promise.resolve().then(() => Promise.resolve()).then(() => (flag = 'reaction ran'));
+    });
+  });
+  registerFunction('hostTimerFromBh', (ms) => {
+    flag = 'waiting';
+    ctx.scheduleOneshot(() => {
+      Promise.resolve().then(() => new Promise((r) => setTimeout(r, ms))).then(() => (flag = 'host timer ran'));
+    });
+  });
+  registerFunction('awaitInCoroutine', () => {
+    flag = 'waiting';
+    const co = Coroutine.create(function* () {
+      const v = yield* awaitPromise(Promise.resolve('resolved').then((x) => x));
+      flag = `coroutine resumed: ${v}`;
+    });
+    ctx.coEnter(co);
+  });
+  registerFunction('submitThen', (n) => {
+    flag = 'waiting';
+    AioContext.current().threadPool.submit('square', n).then((v) => (flag = `pool said ${v}`));
+  });
+  registerFunction('square', (n) => n * n);
+  // Exactly-once: each run counts itself in shared memory and here.
+  registerFunction('count', (sab) => {
+    Atomics.add(new Int32Array(sab), 0, 1);
+    return ++ran;
+  });
+  registerFunction('setupNever', () => 0);
+}
