@@ -34,17 +34,22 @@ describe('CoMutex across threads', () => {
 
   it('a lock taken here is handed to a waiter in another thread, never barged', async () => {
     const m = new CoMutex();
-    const words = new Int32Array(new SharedArrayBuffer(8));
+    const words = new Int32Array(new SharedArrayBuffer(12));
     await m.lock();
-    const remote = threads[0]!.call('asyncHammer', m.handle, words.buffer, 50);
+    const remote = threads[0]!.call('holdUntilTold', m.handle, words.buffer);
     // Wait for the waiter itself: the shared waiter ring's tail (word 3) passes its head (word 2).
     const ring = new Int32Array(m.handle.sab);
     await expect.poll(() => Atomics.load(ring, 3) - Atomics.load(ring, 2), { timeout: 20_000 }).toBeGreaterThan(0);
-    expect(words[1]).toBe(0); // waiting for us
+    expect(Atomics.load(words, 1)).toBe(0); // waiting for us
     m.unlock();
     expect(m.tryLock()).toBe(false); // handed over, not free
-    expect(await remote).toBeGreaterThan(0);
-    expect(words[0]).toBe(words[1]);
+    await expect.poll(() => Atomics.load(words, 1), { timeout: 20_000 }).toBe(1); // the waiter holds it
+    expect(m.tryLock()).toBe(false);
+    Atomics.store(words, 2, 1);
+    Atomics.notify(words, 2);
+    expect(await remote).toBe('released');
+    expect(m.tryLock()).toBe(true);
+    m.unlock();
   });
 
   it('sharing rules: a contended mutex cannot be shared; from() checks the handle', async () => {

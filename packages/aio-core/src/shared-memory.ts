@@ -147,6 +147,8 @@ export class WakeTable {
       const gen = Atomics.load(this.words, b + Slot.InUse);
       if (gen === 0 || Atomics.load(this.words, b + Slot.Owner) !== thread) continue;
       this.#writeEpitaph(slot, gen, cause);
+      // The dead thread can no longer touch its slot, so nothing races these two stores.
+      Atomics.store(this.words, b + Slot.Owner, 0);
       // Pairs with the compareExchange in claim(): the slot is free from here on.
       if (Atomics.compareExchange(this.words, b + Slot.InUse, gen, 0) === gen) reclaimed++;
     }
@@ -226,6 +228,8 @@ export class WakeTable {
 
   /** Returns a slot; its context must be closed. Home thread of the context. */
   release(slot: number): void {
+    // Owner first: a reclaimer that sees the slot claimed again must not see this owner.
+    Atomics.store(this.words, this.base(slot) + Slot.Owner, 0);
     Atomics.store(this.words, this.base(slot) + Slot.InUse, 0);
   }
 }

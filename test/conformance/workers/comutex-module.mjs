@@ -21,6 +21,17 @@ export function setup() {
     AioContext.current().coEnter(co);
     return co.promise;
   });
+  // Takes the mutex, says so in word 1, and holds it until word 2 is set.
+  registerFunction('holdUntilTold', async (handle, sab) => {
+    const m = CoMutex.from(handle);
+    const words = new Int32Array(sab);
+    await m.lock();
+    Atomics.store(words, 1, 1);
+    const wait = Atomics.waitAsync(words, 2, 0);
+    if (wait.async) await wait.value;
+    m.unlock();
+    return 'released';
+  });
   registerFunction('asyncHammer', async (handle, sab, ms) => {
     const m = CoMutex.from(handle);
     const words = new Int32Array(sab);
