@@ -28,6 +28,7 @@ export { runIOThread } from './iothread-runner.js';
 export { registerFunction, unregisterFunction } from './functions.js';
 export { ThreadPool, type ThreadPoolRequest, POOL_IDLE_TIMEOUT_MS } from './thread-pool.js';
 export { spawnWebWorker, webWorkerParent } from './web-worker.js';
+export { startWorker, threadEnded, type AioWorker, type StartWorkerOptions } from './start-worker.js';
 export {
   Coroutine,
   awaitPromise,
@@ -47,6 +48,7 @@ export {
   Event,
   LockCnt,
   threadId,
+  threadIdOfWorker,
   type MutexHandle,
   type RecMutexHandle,
   type CondHandle,
