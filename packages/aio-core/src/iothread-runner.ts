@@ -9,6 +9,7 @@
 import { asyncCallsRunning } from './calls.js';
 import { markNotMainThread } from './context-lock.js';
 import { AioContext } from './context.js';
+import { OwnerDiedError } from './errors.js';
 import { type ThreadChannel, getHost } from './host.js';
 import { yieldToHost } from './host-yield.js';
 import type { IOThreadInit, IOThreadMessage } from './iothread.js';
@@ -19,6 +20,22 @@ import { adoptWakeTable } from './shared-memory.js';
 
 /** How often a dedicated loop lets the host run while async calls are unfinished. */
 const ASYNC_TICK_NS = 1_000_000;
+
+/**
+ * The loop's answer to OwnerDiedError from its own context lock: it holds the lock now
+ * and goes on (the takeover is counted, see context-lock.ts); anything else is rethrown.
+ */
+function takenOver(err: unknown): void {
+  if (!(err instanceof OwnerDiedError)) throw err;
+}
+
+function takeOver(acquire: () => void): void {
+  try {
+    acquire();
+  } catch (err) {
+    takenOver(err);
+  }
+}
 
 type ThreadModule = { setup?: (ctx: AioContext) => unknown; teardown?: (ctx: AioContext) => unknown };
 
@@ -80,7 +97,7 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
       const tick = ctx.timer('realtime', 1, () => {});
       while (running) {
         // The loop holds its context's lock while it dispatches; poll drops it to sleep.
-        ctx.acquire();
+        takeOver(() => ctx.acquire());
         try {
           ctx.poll(true);
         } finally {
@@ -96,7 +113,7 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
       tick.del();
     } else {
       while (running) {
-        await ctx.acquireAsync();
+        await ctx.acquireAsync().catch(takenOver);
         try {
           await ctx.pollAsync();
         } finally {

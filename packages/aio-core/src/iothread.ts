@@ -93,6 +93,11 @@ export interface IOThreadStats {
   runTime: HistogramSummary;
   /** How long calls waited: the round trip minus the run time (queueing, wake-up, transfer). */
   waitTime: HistogramSummary;
+  /**
+   * How many times a thread took this thread's context lock over from a thread that ended
+   * holding it (the thread's loop included: it goes on after such a takeover).
+   */
+  lockOwnerDeaths: number;
 }
 
 /** A URL string for `specifier`: URLs as they are, paths against the host's base (cwd or page). */
@@ -273,6 +278,7 @@ export class IOThread {
       utilization: busy + sleep > 0 ? busy / (busy + sleep) : 0,
       runTime: this.#runTime.summary(),
       waitTime: this.#waitTime.summary(),
+      lockOwnerDeaths: Atomics.load(t.table.words, t.table.base(t.slot) + Slot.LockOwnerDeaths),
     };
   }
 
