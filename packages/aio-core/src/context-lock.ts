@@ -9,9 +9,15 @@
  * or AIO_DEBUG=1 in the environment) a thread that is not the main one and already holds
  * one context's lock gets ERR_AIO_LOCK_ORDER when it takes another's.
  *
+ * Robust (robust.ts): a thread that takes the lock over from a thread that ended holding
+ * it is told with OwnerDiedError and holds it. The context's own loop is not stopped by
+ * that: where it takes its lock back (retake after a sleep, and the IOThread loop's
+ * acquire) it goes on holding it, and every takeover is counted in the slot's
+ * LockOwnerDeaths word, which `IOThread.stats().lockOwnerDeaths` reports to the creator.
+ *
  * Methods: any thread that has the context or its handle.
  */
-import { AioError, checkBoolean } from './errors.js';
+import { AioError, OwnerDiedError, checkBoolean } from './errors.js';
 import type { AbortSignalLike } from './locks/futex.js';
 import { RecMutex, RecMutexWord } from './locks/rec-mutex.js';
 import { threadId } from './locks/thread-id.js';
@@ -37,10 +43,14 @@ export function markNotMainThread(): void {
 export class ContextLock {
   readonly #mutex: RecMutex;
   readonly #name: string;
+  readonly #words: Int32Array;
+  readonly #deaths: number;
 
   constructor(table: WakeTable, slot: number, name: string) {
     this.#mutex = RecMutex.from({ kind: 'aio.RecMutex', sab: table.sab, index: table.base(slot) + Slot.Lock });
     this.#name = name;
+    this.#words = table.words;
+    this.#deaths = table.base(slot) + Slot.LockOwnerDeaths;
   }
 
   #checkOrder(): void {
@@ -62,9 +72,23 @@ export class ContextLock {
     held.push(this);
   }
 
+  /** Counts a takeover from a dead owner (the caller holds the lock now) and says whether `err` was one. */
+  #tookOver(err: unknown): boolean {
+    if (!(err instanceof OwnerDiedError)) return false;
+    // Read by IOThread.stats() in the creator's thread; nothing else orders against it.
+    Atomics.add(this.#words, this.#deaths, 1);
+    return true;
+  }
+
+  /** Takes the lock, blocking; OwnerDiedError (holding it) after a dead owner. */
   acquire(): void {
     this.#checkOrder();
-    this.#mutex.lock();
+    try {
+      this.#mutex.lock();
+    } catch (err) {
+      if (this.#tookOver(err)) this.#took();
+      throw err;
+    }
     this.#took();
   }
 
@@ -75,9 +99,15 @@ export class ContextLock {
     return true;
   }
 
+  /** Takes the lock without blocking the thread; OwnerDiedError (holding it) after a dead owner. */
   async acquireAsync(signal?: AbortSignalLike): Promise<void> {
     this.#checkOrder();
-    await this.#mutex.lockAsync(signal);
+    try {
+      await this.#mutex.lockAsync(signal);
+    } catch (err) {
+      if (this.#tookOver(err)) this.#took();
+      throw err;
+    }
     this.#took();
   }
 
@@ -100,17 +130,30 @@ export class ContextLock {
     return depth;
   }
 
-  /** Takes the lock back after drop() with the same depth, blocking. */
+  /**
+   * Takes the lock back after drop() with the same depth, blocking. A dead owner met on
+   * the way is counted, not thrown: the loop goes on.
+   */
   retake(depth: number): void {
     if (depth === 0) return;
-    this.#mutex.lock();
+    try {
+      this.#mutex.lock();
+    } catch (err) {
+      if (!this.#tookOver(err)) throw err;
+    }
     Atomics.store(this.#mutex._f.mem, this.#mutex._b + RecMutexWord.Depth, depth);
   }
 
-  /** Takes the lock back after drop() without blocking the thread. */
+  /** Takes the lock back after drop() without blocking the thread; a dead owner as in retake(). */
   async retakeAsync(depth: number): Promise<void> {
     if (depth === 0) return;
-    if (!this.#mutex.tryLock()) await this.#mutex.lockAsync();
+    if (!this.#mutex.tryLock()) {
+      try {
+        await this.#mutex.lockAsync();
+      } catch (err) {
+        if (!this.#tookOver(err)) throw err;
+      }
+    }
     Atomics.store(this.#mutex._f.mem, this.#mutex._b + RecMutexWord.Depth, depth);
   }
 }

@@ -436,10 +436,11 @@ export class AioContext implements BhOwner {
   /**
    * Takes the context lock (aio_context_acquire), blocking; recursive. The context's own
    * loop (an IOThread's) holds it while dispatching and drops it while sleeping, so holding
-   * it keeps the loop's callbacks from running. Throws ERR_AIO_CANNOT_BLOCK where it would
-   * wait on a thread that may not block, and ERR_AIO_LOCK_ORDER in debug mode when a
-   * thread other than the main one already holds another context's lock. Any thread (others
-   * through `AioContext.from(handle)`).
+   * it keeps the loop's callbacks from running. If a thread ended holding it, throws
+   * OwnerDiedError and the caller holds it (once). Throws ERR_AIO_CANNOT_BLOCK where it
+   * would wait on a thread that may not block, and ERR_AIO_LOCK_ORDER in debug mode when a
+   * thread other than the main one already holds another context's lock. Any thread
+   * (others through `AioContext.from(handle)`).
    */
   acquire(): void {
     this.#lock.acquire();
@@ -455,7 +456,10 @@ export class AioContext implements BhOwner {
     return this.#lock.tryAcquire();
   }
 
-  /** Takes the context lock without blocking the thread; `signal` abandons the wait. */
+  /**
+   * Takes the context lock without blocking the thread; `signal` abandons the wait. Rejects
+   * with OwnerDiedError, the caller holding it, if a thread ended holding it.
+   */
   acquireAsync(signal?: AbortSignalLike): Promise<void> {
     return this.#lock.acquireAsync(signal);
   }

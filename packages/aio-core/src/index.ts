@@ -31,6 +31,7 @@ export { registerFunction, unregisterFunction } from './functions.js';
 export { ThreadPool, type ThreadPoolRequest, POOL_IDLE_TIMEOUT_MS } from './thread-pool.js';
 export { spawnWebWorker, webWorkerParent } from './web-worker.js';
 export { spawnWorkerThread, workerThreadParent, type NodeStyleWorker, type NodeStylePort } from './worker-threads.js';
+export { startWorker, threadEnded, type AioWorker, type StartWorkerOptions } from './start-worker.js';
 export {
   Coroutine,
   awaitPromise,
@@ -50,6 +51,7 @@ export {
   Event,
   LockCnt,
   threadId,
+  threadIdOfWorker,
   type MutexHandle,
   type RecMutexHandle,
   type CondHandle,

@@ -15,6 +15,7 @@
  */
 import { markNotMainThread } from './context-lock.js';
 import { AioContext } from './context.js';
+import { OwnerDiedError } from './errors.js';
 import { type ThreadChannel, getHost } from './host.js';
 import { hostEventsExpected, yieldToHost } from './host-yield.js';
 import type { IOThreadInit, IOThreadMessage } from './iothread.js';
@@ -27,6 +28,22 @@ import { adoptWakeTable } from './shared-memory.js';
 const HOST_TICK_NS = 1_000_000;
 /** How long the end of a stopping loop waits between tries to deliver replies still waiting for room. */
 const FLUSH_RETRY_MS = 1;
+
+/**
+ * The loop's answer to OwnerDiedError from its own context lock: it holds the lock now
+ * and goes on (the takeover is counted, see context-lock.ts); anything else is rethrown.
+ */
+function takenOver(err: unknown): void {
+  if (!(err instanceof OwnerDiedError)) throw err;
+}
+
+function takeOver(acquire: () => void): void {
+  try {
+    acquire();
+  } catch (err) {
+    takenOver(err);
+  }
+}
 
 type ThreadModule = { setup?: (ctx: AioContext) => unknown; teardown?: (ctx: AioContext) => unknown };
 
@@ -96,7 +113,7 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
     if (init.mode === 'dedicated') await runDedicated();
     else {
       while (running) {
-        await ctx.acquireAsync();
+        await ctx.acquireAsync().catch(takenOver);
         try {
           await ctx.pollAsync();
         } finally {
@@ -108,7 +125,7 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
     // Finish what was started before the stop: async functions still running (their
     // replies), and replies still waiting for room in a full inbox.
     while (hostEventsExpected() > 0 || outboxPending()) {
-      ctx.acquire();
+      takeOver(() => ctx.acquire());
       try {
         ctx.poll(false);
       } finally {
@@ -142,7 +159,7 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
     try {
       while (running) {
         // The loop holds its context's lock while it dispatches; poll drops it to sleep.
-        ctx.acquire();
+        takeOver(() => ctx.acquire());
         let progress: boolean;
         try {
           progress = ctx.poll(true);

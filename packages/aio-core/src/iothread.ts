@@ -24,7 +24,7 @@ import { AioError, argRangeError, argTypeError, checkFunction, checkInteger, che
 import { type SpawnedThread, type ThreadExit, getHost } from './host.js';
 import { checkSignal } from './locks/handle.js';
 import type { AbortSignalLike } from './locks/futex.js';
-import { threadId } from './locks/thread-id.js';
+import { randomThreadId, threadId } from './locks/thread-id.js';
 import { CONTROL, type InboxRecord, type RemoteErrorData, errorFrom } from './messages.js';
 import { notifyAll } from './notify.js';
 import { sendRecord } from './outbox.js';
@@ -127,12 +127,17 @@ export interface IOThreadStats {
   runTime: HistogramSummary;
   /** How long calls waited: the round trip minus the run time (queueing, wake-up, transfer). */
   waitTime: HistogramSummary;
+  /**
+   * How many times a thread took this thread's context lock over from a thread that ended
+   * holding it (the thread's loop included: it goes on after such a takeover).
+   */
+  lockOwnerDeaths: number;
 }
 
 /** A lock-owner id for a new thread: random like every thread's, and not its parent's. */
 function newThreadId(): number {
   for (;;) {
-    const id = 1 + Math.floor(Math.random() * 0x7ffffffe);
+    const id = randomThreadId();
     if (id !== threadId()) return id;
   }
 }
@@ -425,6 +430,7 @@ export class IOThread {
       utilization: busy + sleep > 0 ? busy / (busy + sleep) : 0,
       runTime: this.#runTime.summary(),
       waitTime: this.#waitTime.summary(),
+      lockOwnerDeaths: Atomics.load(t.table.words, t.table.base(t.slot) + Slot.LockOwnerDeaths),
     };
   }
 

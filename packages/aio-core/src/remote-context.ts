@@ -81,7 +81,10 @@ export class RemoteContext {
     return (this.#lock ??= new ContextLock(this.#target.table, this.#target.slot, this.name));
   }
 
-  /** Takes the context lock, blocking; recursive (aio_context_acquire). Any thread that may block. */
+  /**
+   * Takes the context lock, blocking; recursive (aio_context_acquire). If a thread ended
+   * holding it, throws OwnerDiedError and the caller holds it. Any thread that may block.
+   */
   acquire(): void {
     this.#ctxLock.acquire();
   }
@@ -96,7 +99,10 @@ export class RemoteContext {
     return this.#ctxLock.tryAcquire();
   }
 
-  /** Takes the context lock without blocking the thread. Any thread. */
+  /**
+   * Takes the context lock without blocking the thread; rejects with OwnerDiedError, the
+   * caller holding it, if a thread ended holding it. Any thread.
+   */
   acquireAsync(signal?: AbortSignalLike): Promise<void> {
     return this.#ctxLock.acquireAsync(signal);
   }

@@ -44,6 +44,8 @@ export const Slot = {
   SleepNs: 14,
   /** The context lock, a RecMutex over words 16-18 (state, owner thread, depth). */
   Lock: 16,
+  /** How many times a thread took the context lock over from a thread that ended holding it. */
+  LockOwnerDeaths: 19,
   /** Words per slot. */
   Size: 24,
 } as const;
@@ -112,13 +114,25 @@ export class WakeTable {
     return HEADER_WORDS + slot * Slot.Size;
   }
 
-  /** Records that thread `id` ended, so locks it holds report owner death. Any thread. */
+  /**
+   * Records that thread `id` ended, so locks it holds report owner death. A thread seen
+   * ending twice (its parent and an aio-wide hook may both report it) is recorded once.
+   * Any thread.
+   */
   markThreadDead(id: number): void {
+    if (this.isThreadDead(id)) return;
+    // Pairs with the load of the count in isThreadDead(): the entry is stored after the
+    // count grew, so a reader may see the slot before its id (it then reads a stale id
+    // or 0 and answers false, and asks again at its next check).
     const n = Atomics.add(this.words, DEAD_COUNT, 1);
     Atomics.store(this.words, this.#deadBase() + (n % DEAD_RING), id);
   }
 
-  /** True when thread `id` was recorded as dead (among the last 1024). Any thread. */
+  /**
+   * True when thread `id` was recorded as dead (among the last 1024). A linear scan, made
+   * only by lockers that already waited (robust.ts), never on an uncontended path. Any
+   * thread.
+   */
   isThreadDead(id: number): boolean {
     const n = Math.min(Atomics.load(this.words, DEAD_COUNT), DEAD_RING);
     const base = this.#deadBase();

@@ -7,6 +7,7 @@
 import { setHost } from 'aio-core';
 import { nodeHost } from './host.js';
 import './sources.js';
+import './worker-ends.js';
 
 setHost(nodeHost);
 

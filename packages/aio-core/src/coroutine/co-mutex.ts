@@ -12,9 +12,11 @@
  * lock runs by the wake-at-next-yield rule; an async function resumes a microtask later.
  *
  * Unlike QEMU, the holder is not tracked: any code in the thread may unlock a locked
- * CoMutex (an async holder has no identity to check). Unlocking a free one throws.
+ * CoMutex (an async holder has no identity to check). Unlocking a free one throws. A
+ * shared one records the holder's thread, only so that a holder's death is seen
+ * (shared-co-mutex.ts).
  */
-import { AioError, argTypeError } from '../errors.js';
+import { AioError, OwnerDiedError, argTypeError } from '../errors.js';
 import type { AbortSignalLike } from '../locks/futex.js';
 import { checkSignal } from '../locks/handle.js';
 import { type WakeTable, adoptWakeTable, wakeTable } from '../shared-memory.js';
@@ -85,7 +87,10 @@ export class CoMutex {
    * Takes the mutex, or queues for it (qemu_co_mutex_lock). The result is a waitable:
    * `yield*` it in a coroutine or `await` it. With `signal`, aborting while queued
    * leaves the queue and fails the wait with `signal.reason`; an already aborted signal
-   * fails it without touching the mutex. This thread.
+   * fails it without touching the mutex. A shared mutex whose holder's thread ended (or
+   * that was handed to a queued waiter whose thread ended) passes to the next waiter,
+   * whose wait fails with OwnerDiedError while it holds the mutex: repair, then
+   * `unlock()`, as after `Mutex.lock()`. This thread.
    */
   lock(signal?: AbortSignalLike): Waitable<void> {
     if (signal !== undefined) {
@@ -110,8 +115,12 @@ export class CoMutex {
     if (sharedTryLock(words)) return READY;
     const w = new SharedMutexWaiter(this, signal);
     // The grant arrives in this thread's current context's poll; a waiter that left
-    // meanwhile passes the mutex on.
-    w.ticket = sharedLockOrQueue(words, table, () => (w.gone ? this.unlock() : w._grant(undefined)));
+    // meanwhile passes the mutex on (also one taken over from a dead holder).
+    w.ticket = sharedLockOrQueue(words, table, (ownerDied) => {
+      if (w.gone) sharedUnlock(words, table, ownerDied);
+      else if (ownerDied) w._grantFailing(new OwnerDiedError('CoMutex'));
+      else w._grant(undefined);
+    });
     if (w.ticket === null) return READY;
     return w._waitable();
   }

@@ -125,6 +125,8 @@ function waiterPromiseIterator<T>(this: WaiterPromise<T>): Generator<unknown, T,
 const WAITING = 0;
 const GRANTED = 1;
 const FAILED = 2;
+/** Handed over, but with an error the new holder must see (a lock taken over from a dead holder). */
+const GRANTED_FAILING = 3;
 
 /**
  * A queued request of a lock or queue. The owner dequeues it and calls `_grant()`;
@@ -164,6 +166,17 @@ export abstract class Waiter<T> implements Waitable<T> {
   _grant(value: T): void {
     this.#state = GRANTED;
     this.#outcome = value;
+    this.#settle();
+  }
+
+  /**
+   * Like `_grant()`, but the waiting code gets `reason` thrown, while it holds what was
+   * handed over (OwnerDiedError: the lock was taken over from a holder that died). If the
+   * waiting code is gone, what was handed over is given back as for a grant. @internal
+   */
+  _grantFailing(reason: unknown): void {
+    this.#state = GRANTED_FAILING;
+    this.#outcome = reason;
     this.#settle();
   }
 
@@ -211,7 +224,7 @@ export abstract class Waiter<T> implements Waitable<T> {
       // too, but is not reported as unhandled.
       this.#promise?.then(undefined, ignore);
       this.#fail(new AioError('ERR_AIO_COROUTINE', `${this._what}: the waiting co-routine was cancelled`));
-    } else if (this.#state === GRANTED) {
+    } else if (this.#state === GRANTED || this.#state === GRANTED_FAILING) {
       this.#state = FAILED;
       this._release();
     }

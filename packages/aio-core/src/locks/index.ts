@@ -13,6 +13,6 @@ export { Cond, type CondHandle } from './cond.js';
 export { Semaphore, type SemaphoreHandle } from './semaphore.js';
 export { Event, type EventHandle } from './event.js';
 export { LockCnt, type LockCntHandle } from './lockcnt.js';
-export { threadId, setThreadId } from './thread-id.js';
+export { threadId, setThreadId, threadIdOfWorker } from './thread-id.js';
 export { type LockHandle } from './handle.js';
 export { type AbortSignalLike, type FutexOps, type WaitResult } from './futex.js';

@@ -20,11 +20,16 @@
  * rather than LOCKED (its unlock will wake one), and if it finishes without the lock it
  * wakes one itself, passing on the wake-up it consumed. A cancellable wait that gives up
  * (a thread that may not block) follows the same rule.
+ *
+ * Robust (robust.ts): waits for the lock are bounded, and a waiter that finds the lock's
+ * owner dead takes the owner word over and gets OwnerDiedError holding the lock, with the
+ * counter as it was before its call.
  */
-import { AioError } from '../errors.js';
-import { AtomicsOps, type FutexOps, cannotBlock } from './futex.js';
+import { AioError, OwnerDiedError } from '../errors.js';
+import { AtomicsOps, type FutexOps } from './futex.js';
 import { type LockHandle, fromHandle, makeHandle, takeWords } from './handle.js';
 import { notOwnerError, selfDeadlockError } from './mutex.js';
+import { runRobust, takeOverFromDead } from './robust.js';
 import { threadId } from './thread-id.js';
 
 /** Word offsets of the lock-counter layout. @internal */
@@ -241,11 +246,37 @@ export class LockCnt {
   /**
    * Starts a visit: counter + 1 (qemu_lockcnt_inc). If the counter is 0 and the lock is
    * held, first waits for the holder to unlock. Must not be called by the lock holder in
-   * that state (ERR_AIO_LOCK_ORDER: it would wait for itself). Throws ERR_AIO_CANNOT_BLOCK
-   * if it would have to wait in a thread that may not block. Any thread.
+   * that state (ERR_AIO_LOCK_ORDER: it would wait for itself). If the holder ended without
+   * unlocking, throws OwnerDiedError instead: the caller then holds the lock and no visit
+   * was started (repair, then `incAndUnlock()`). Throws ERR_AIO_CANNOT_BLOCK if it would
+   * have to wait in a thread that may not block. Any thread.
    */
   inc(): void {
-    if (!lockCntInc(this._f, this._b, threadId())) cannotBlock('LockCnt.inc()');
+    // The first step of lockCntInc() on the words directly (visits in progress, or the
+    // lock free): the same compareExchange, without the robust wait set-up.
+    const mem = this._f.mem;
+    const b = this._b;
+    const val = Atomics.load(mem, b);
+    if ((val >= STEP || (val & MASK) === FREE) && Atomics.compareExchange(mem, b, val, val + STEP) === val) return;
+    const me = threadId();
+    this.#robust('LockCnt.inc()', me, () => lockCntInc(this._f, b, me));
+  }
+
+  /** Runs a waiting operation in bounded waits, so a dead lock owner is noticed (robust.ts). */
+  #robust(what: string, me: number, op: () => boolean): void {
+    runRobust(Infinity, what, op, () => {
+      if (takeOverFromDead(this._f.mem, this._b + OWNER, me)) throw new OwnerDiedError('LockCnt');
+    });
+  }
+
+  #decAndLock(onlyIfLast: boolean): boolean {
+    const me = threadId();
+    let r: number = LockCntResult.GaveUp;
+    this.#robust(onlyIfLast ? 'LockCnt.decIfLock()' : 'LockCnt.decAndLock()', me, () => {
+      r = lockCntDecAndLock(this._f, this._b, me, onlyIfLast);
+      return r !== LockCntResult.GaveUp;
+    });
+    return r === LockCntResult.Locked;
   }
 
   /**
@@ -258,33 +289,41 @@ export class LockCnt {
 
   /**
    * Ends a visit; if it was the last, takes the lock too and returns true, with the
-   * counter 0 (qemu_lockcnt_dec_and_lock). Otherwise returns false. May wait for the lock.
-   * Throws ERR_AIO_UNBALANCED, changing nothing, if the counter is 0. Any thread.
+   * counter 0 (qemu_lockcnt_dec_and_lock). Otherwise returns false. May wait for the lock;
+   * if its holder ended without unlocking, throws OwnerDiedError: the caller then holds
+   * the lock and its visit was not ended. Throws ERR_AIO_UNBALANCED, changing nothing, if
+   * the counter is 0. Any thread.
    */
   decAndLock(): boolean {
-    const r = lockCntDecAndLock(this._f, this._b, threadId(), false);
-    if (r === LockCntResult.GaveUp) cannotBlock('LockCnt.decAndLock()');
-    return r === LockCntResult.Locked;
+    return this.#decAndLock(false);
   }
 
   /**
    * If this is the only visit, ends it and takes the lock, returning true
    * (qemu_lockcnt_dec_if_lock); otherwise changes nothing and returns false. May wait for
-   * the lock. Any thread.
+   * the lock; OwnerDiedError as for `decAndLock()`. Any thread.
    */
   decIfLock(): boolean {
-    const r = lockCntDecAndLock(this._f, this._b, threadId(), true);
-    if (r === LockCntResult.GaveUp) cannotBlock('LockCnt.decIfLock()');
-    return r === LockCntResult.Locked;
+    return this.#decAndLock(true);
   }
 
   /**
    * Takes the lock, leaving the counter alone (qemu_lockcnt_lock); blocks while another
-   * thread holds it. Throws ERR_AIO_LOCK_ORDER if this thread holds it already. Any
-   * thread.
+   * thread holds it. If the holder ended without unlocking, throws OwnerDiedError, the
+   * caller then holding the lock. Throws ERR_AIO_LOCK_ORDER if this thread holds it
+   * already. Any thread.
    */
   lock(): void {
-    if (!lockCntLock(this._f, this._b, threadId())) cannotBlock('LockCnt.lock()');
+    // The first step of lockCntLock() on the words directly (see inc()).
+    const mem = this._f.mem;
+    const b = this._b;
+    const val = Atomics.load(mem, b);
+    if ((val & MASK) === FREE && Atomics.compareExchange(mem, b, val, val + LOCKED) === val) {
+      mem[b + OWNER] = threadId();
+      return;
+    }
+    const me = threadId();
+    this.#robust('LockCnt.lock()', me, () => lockCntLock(this._f, b, me));
   }
 
   /**

@@ -12,12 +12,12 @@
  *
  * Error checking as PTHREAD_MUTEX_ERRORCHECK: unlock by a thread that does not hold the
  * mutex, or of a free mutex, throws ERR_AIO_NOT_OWNER; a blocking lock() by the holder
- * (which would deadlock) throws ERR_AIO_LOCK_ORDER. The owner word is also where a later
- * owner-death check would look.
+ * (which would deadlock) throws ERR_AIO_LOCK_ORDER. The owner word is also where a
+ * waiter looks for a dead owner (robust.ts).
  */
-import { DeadlineSignal, ROBUST_CHECK_MS, takeOverFromDead } from './robust.js';
+import { DeadlineSignal, ROBUST_CHECK_MS, runRobust, takeOverFromDead } from './robust.js';
 import { AioError, OwnerDiedError } from '../errors.js';
-import { AtomicsOps, type AbortSignalLike, type FutexOps, cannotBlock, runAsync, runTimed } from './futex.js';
+import { AtomicsOps, type AbortSignalLike, type FutexOps, runAsync } from './futex.js';
 import { type LockHandle, checkMs, checkSignal, fromHandle, makeHandle, takeWords } from './handle.js';
 import { threadId } from './thread-id.js';
 
@@ -151,9 +151,12 @@ export class Mutex {
   }
 
   /**
-   * Locks, blocking while another thread holds it (qemu_mutex_lock). Throws
-   * ERR_AIO_LOCK_ORDER if this thread holds it already, and ERR_AIO_CANNOT_BLOCK if it
-   * would have to wait in a thread that may not block (use `lockAsync` there). Any thread.
+   * Locks, blocking while another thread holds it (qemu_mutex_lock). If the holder ended
+   * without unlocking (robust.ts), throws OwnerDiedError (ERR_AIO_OWNER_DIED) within about
+   * ROBUST_CHECK_MS of the end being recorded, and the caller then holds the mutex: repair
+   * what it protects, then unlock. Throws ERR_AIO_LOCK_ORDER if this thread holds it
+   * already, and ERR_AIO_CANNOT_BLOCK if it would have to wait in a thread that may not
+   * block (use `lockAsync` there). Any thread.
    */
   lock(): void {
     // The uncontended path of mutexLock() written on the words directly: the same
@@ -165,12 +168,15 @@ export class Mutex {
       mem[b + OWNER] = threadId();
       return;
     }
+    this.#lockRobust(Infinity, 'Mutex.lock()');
+  }
+
+  /** The contended path of lock() and timedLock(): bounded waits, so a dead owner is noticed (robust.ts). */
+  #lockRobust(ms: number, what: string): boolean {
+    const f = this._f;
+    const b = this._b;
     const me = threadId();
-    // Bounded waits, so a dead owner is noticed (robust.ts).
-    for (;;) {
-      if (runTimed(ROBUST_CHECK_MS, 'Mutex.lock()', () => mutexLock(this._f, this._b, me, false, true))) return;
-      this.#checkOwnerDied(me);
-    }
+    return runRobust(ms, what, () => mutexLock(f, b, me, false, true), () => this.#checkOwnerDied(me));
   }
 
   #checkOwnerDied(me: number): void {
@@ -184,15 +190,13 @@ export class Mutex {
 
   /**
    * Like `lock()`, but gives up after `ms` milliseconds (`Infinity`: never); returns
-   * whether it locked. Throws ERR_AIO_CANNOT_BLOCK where it would wait in a thread that may
-   * not block. Any thread.
+   * whether it locked. If the holder ended without unlocking, throws OwnerDiedError (the
+   * caller then holds the mutex) as soon as that is seen, not at the deadline. Throws
+   * ERR_AIO_CANNOT_BLOCK where it would wait in a thread that may not block. Any thread.
    */
   timedLock(ms: number): boolean {
     checkMs('ms', ms);
-    const f = this._f;
-    const b = this._b;
-    const me = threadId();
-    return runTimed(ms, 'Mutex.timedLock()', () => mutexLock(f, b, me, false, true));
+    return this.#lockRobust(ms, 'Mutex.timedLock()');
   }
 
   /**
@@ -214,7 +218,9 @@ export class Mutex {
    * kept alive. If `signal` aborts first, rejects with `signal.reason` and does not hold
    * the lock. Ownership is per thread: another task of this thread holding the mutex makes
    * this wait, but do not `lock()` the same mutex synchronously in this thread while this
-   * is pending (the thread would sleep on a wake-up only this task can pass on). Any thread.
+   * is pending (the thread would sleep on a wake-up only this task can pass on). Rejects
+   * with OwnerDiedError, the caller then holding the mutex, if the holder ended without
+   * unlocking (as `lock()`). Any thread.
    */
   async lockAsync(signal?: AbortSignalLike): Promise<void> {
     checkSignal('signal', signal);

@@ -12,8 +12,8 @@
  * another async task of the same thread (as `AioContext.acquire()` behaves).
  */
 import { OwnerDiedError } from '../errors.js';
-import { DeadlineSignal, ROBUST_CHECK_MS, takeOverFromDead } from './robust.js';
-import { AtomicsOps, type AbortSignalLike, type FutexOps, cannotBlock, runAsync, runTimed } from './futex.js';
+import { DeadlineSignal, ROBUST_CHECK_MS, runRobust, takeOverFromDead } from './robust.js';
+import { AtomicsOps, type AbortSignalLike, type FutexOps, runAsync } from './futex.js';
 import { type LockHandle, checkMs, checkSignal, fromHandle, makeHandle, takeWords } from './handle.js';
 import { mutexAcquire, mutexRelease, notOwnerError } from './mutex.js';
 import { threadId } from './thread-id.js';
@@ -102,17 +102,23 @@ export class RecMutex {
 
   /**
    * Locks, or adds one level if this thread holds it (qemu_rec_mutex_lock); blocks while
-   * another thread holds it. Throws ERR_AIO_CANNOT_BLOCK if it would have to wait in a
-   * thread that may not block. Any thread.
+   * another thread holds it. If the holder ended without unlocking (robust.ts), throws
+   * OwnerDiedError (ERR_AIO_OWNER_DIED) and the caller then holds it once (depth 1).
+   * Throws ERR_AIO_CANNOT_BLOCK if it would have to wait in a thread that may not block.
+   * Any thread.
    */
   lock(): void {
     const me = threadId();
     if (recMutexTryLock(this._f, this._b, me)) return;
-    // Bounded waits, so a dead owner is noticed (robust.ts).
-    for (;;) {
-      if (runTimed(ROBUST_CHECK_MS, 'RecMutex.lock()', () => recMutexLock(this._f, this._b, me, true))) return;
-      this.#checkOwnerDied(me);
-    }
+    this.#lockRobust(Infinity, 'RecMutex.lock()');
+  }
+
+  /** The contended path of lock() and timedLock(): bounded waits, so a dead owner is noticed (robust.ts). */
+  #lockRobust(ms: number, what: string): boolean {
+    const f = this._f;
+    const b = this._b;
+    const me = threadId();
+    return runRobust(ms, what, () => recMutexLock(f, b, me, true), () => this.#checkOwnerDied(me));
   }
 
   #checkOwnerDied(me: number): void {
@@ -129,14 +135,13 @@ export class RecMutex {
 
   /**
    * Like `lock()`, but gives up after `ms` milliseconds (`Infinity`: never); returns
-   * whether it locked. Any thread.
+   * whether it locked. If the holder ended without unlocking, throws OwnerDiedError (the
+   * caller then holds it, depth 1) as soon as that is seen, not at the deadline. Any
+   * thread.
    */
   timedLock(ms: number): boolean {
     checkMs('ms', ms);
-    const f = this._f;
-    const b = this._b;
-    const me = threadId();
-    return runTimed(ms, 'RecMutex.timedLock()', () => recMutexLock(f, b, me, true));
+    return this.#lockRobust(ms, 'RecMutex.timedLock()');
   }
 
   /**
@@ -150,8 +155,9 @@ export class RecMutex {
 
   /**
    * Locks without blocking the thread; resolves once locked (at once if this thread holds
-   * it). If `signal` aborts first, rejects with `signal.reason` without the lock. Any
-   * thread.
+   * it). If `signal` aborts first, rejects with `signal.reason` without the lock. Rejects
+   * with OwnerDiedError, the caller then holding it once, if the holder ended without
+   * unlocking. Any thread.
    */
   async lockAsync(signal?: AbortSignalLike): Promise<void> {
     checkSignal('signal', signal);

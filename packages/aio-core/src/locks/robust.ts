@@ -1,17 +1,21 @@
 /**
- * Robust locks: what happens when the thread holding a Mutex or RecMutex ends without
- * unlocking it. Threads aio starts (IOThreads, pool workers) are recorded as dead in the
- * thread group's wake table when they end, crash or exit. A locker that has waited
- * ROBUST_CHECK_MS looks at the owner word: if its owner is dead, it takes the owner word
- * over with a compare-and-swap (so exactly one waiter wins), holds the lock, and gets
- * OwnerDiedError, like a robust pthread mutex's EOWNERDEAD. The lock's state word is left
- * as the dead owner left it (locked, maybe contended), so the new owner's unlock wakes
- * the others as usual.
+ * Robust locks: what happens when a thread ends holding a lock (Mutex, RecMutex, the
+ * context lock, LockCnt; the shared CoMutex has its own hand-off, shared-co-mutex.ts).
  *
- * Threads the program started itself are not tracked; their death is not detected.
+ * Ended threads are recorded by id (thread-id.ts) in the thread group's wake table by
+ * the thread that sees them end: IOThreads and pool workers by their creator; on Node
+ * every `worker_threads` Worker (aio-node watches their creation); on Bun, Deno and
+ * browsers workers started with `startWorker()`. The creator records the end when its
+ * event loop runs: a creator blocked in a synchronous wait does not see it.
+ *
+ * A locker that has waited ROBUST_CHECK_MS looks at the owner word: if its owner is dead,
+ * it takes the owner word over with a compare-and-swap (so exactly one waiter wins),
+ * holds the lock, and gets OwnerDiedError, like a robust pthread mutex's EOWNERDEAD. The
+ * lock's state word is left as the dead owner left it (locked, maybe contended), so the
+ * new owner's unlock wakes the others as usual. Uncontended paths never look.
  */
 import { wakeTable } from '../shared-memory.js';
-import type { AbortSignalLike } from './futex.js';
+import { type AbortSignalLike, runTimed } from './futex.js';
 
 /** How long a locker waits before it checks whether the owner died. */
 export const ROBUST_CHECK_MS = 25;
@@ -24,6 +28,22 @@ export function takeOverFromDead(mem: Int32Array, ownerIndex: number, me: number
   const owner = Atomics.load(mem, ownerIndex);
   if (owner === 0 || owner === me || !wakeTable().isThreadDead(owner)) return false;
   return Atomics.compareExchange(mem, ownerIndex, owner, me) === owner;
+}
+
+/**
+ * Runs the blocking lock attempt `op` with a deadline `ms` from now (`Infinity`: none), in
+ * slices of ROBUST_CHECK_MS; after each slice that did not lock, `checkOwner()` runs (it
+ * throws when it took the lock over from a dead owner). Returns whether `op` locked. This
+ * thread only.
+ */
+export function runRobust(ms: number, what: string, op: () => boolean, checkOwner: () => void): boolean {
+  const end = ms === Infinity ? Infinity : performance.now() + ms;
+  for (;;) {
+    const slice = ms === Infinity ? ROBUST_CHECK_MS : Math.max(0, Math.min(end - performance.now(), ROBUST_CHECK_MS));
+    if (runTimed(slice, what, op)) return true;
+    checkOwner();
+    if (ms !== Infinity && performance.now() >= end) return false;
+  }
 }
 
 /** An abort signal that fires after `ms`, or when `parent` does; for bounded async waits. */

@@ -1,17 +1,61 @@
 /**
  * The id this JS thread writes into the owner word of the locks it holds.
  *
- * Owns: the per-thread id. Each thread (main thread, worker) has its own copy of this
- * module, so a module-level value is per thread. Ids are drawn at random once per thread
- * (a shared counter would need shared memory before any lock exists); two threads collide
- * with probability about 2^-31 per pair. Adapters that do have a shared counter install a
- * unique id with {@link setThreadId} before the thread takes any lock.
+ * Owns: the per-thread id, and how a worker's id is derived so that the thread that
+ * started it knows it without being told: robust locks (robust.ts) record an ended thread
+ * by this id, and the parent is the one that sees the end. Each thread has its own copy of
+ * this module, so a module-level value is per thread. The id is, in order:
+ *
+ *  - in a worker of a runtime that numbers its threads per process through its
+ *    `worker_threads` module (Node, Bun): that number + 1, which the parent reads from
+ *    the Worker object (`worker.threadId`);
+ *  - in a worker started with `startWorker()` (start-worker.ts) elsewhere (Deno,
+ *    browsers): the id the parent chose, carried in the worker's name (`aio-thread:<id>`);
+ *  - otherwise (a main thread, a worker started directly): drawn at random once, in the
+ *    upper half of the range, where derived ids never go. Two random ids collide with
+ *    probability about 2^-30 per pair. Adapters that have a better source install it with
+ *    {@link setThreadId} before the thread takes any lock.
  *
  * The id is never 0: 0 in an owner word means "no owner".
  */
 import { checkInteger } from '../errors.js';
 
-let current = 1 + Math.floor(Math.random() * 0x7ffffffe);
+/** Where random (and parent-chosen) ids start; derived ids stay below. */
+const RANDOM_BASE = 0x40000000;
+/** How a worker's name carries the id its parent chose. @internal */
+export const THREAD_NAME_TAG = 'aio-thread:';
+
+/** A random id for a thread whose id nobody else needs to derive. @internal */
+export function randomThreadId(): number {
+  return RANDOM_BASE + Math.floor(Math.random() * (0x7fffffff - RANDOM_BASE)) + 1;
+}
+
+/**
+ * The `threadId()` of the worker that its runtime's `worker_threads` numbers `n`
+ * (`worker.threadId` in the parent; Node, Bun), for the parent to record its end. Any
+ * thread.
+ */
+export function threadIdOfWorker(n: number): number {
+  return n + 1;
+}
+
+function initialThreadId(): number {
+  const g = globalThis as {
+    process?: { getBuiltinModule?(name: string): { isMainThread?: boolean; threadId?: number } | undefined };
+    name?: unknown;
+  };
+  const wt = g.process?.getBuiltinModule?.('node:worker_threads');
+  // Deno's module answers isMainThread true in every worker: only a real worker number counts.
+  if (wt && wt.isMainThread === false && typeof wt.threadId === 'number' && threadIdOfWorker(wt.threadId) < RANDOM_BASE) return threadIdOfWorker(wt.threadId);
+  if (typeof g.name === 'string') {
+    const at = g.name.lastIndexOf(THREAD_NAME_TAG);
+    const id = at >= 0 ? Number(g.name.slice(at + THREAD_NAME_TAG.length)) : NaN;
+    if (Number.isInteger(id) && id > 0 && id <= 0x7fffffff) return id;
+  }
+  return randomThreadId();
+}
+
+let current = initialThreadId();
 
 /**
  * The nonzero int32 id of the calling thread, as stored in the owner word of the locks it
@@ -24,7 +68,9 @@ export function threadId(): number {
 /**
  * Replaces the calling thread's id (an integer in [1, 2^31 - 1]). For adapters that hand
  * out unique ids; call it before the thread takes any lock, since locks held under the old
- * id can no longer be released by this thread. Any thread (it changes its own id only).
+ * id can no longer be released by this thread, and a thread whose parent derives its id
+ * (see the module comment) is then no longer recognised when it ends. Any thread (it
+ * changes its own id only).
  */
 export function setThreadId(id: number): void {
   checkInteger('id', id, 1, 0x7fffffff);
