@@ -9,7 +9,7 @@
  * group and a reply delivered by a fallback channel cannot settle the wrong call.
  */
 import { AioContext } from './context.js';
-import { AioError, checkString } from './errors.js';
+import { AioError, checkString, clip } from './errors.js';
 import { lookupFunction } from './functions.js';
 import { getHost } from './host.js';
 import { threadId } from './locks/thread-id.js';
@@ -55,7 +55,7 @@ function whatOf(call: PendingCall): string {
 }
 
 function callWhat(name: string, target: Target): string {
-  return `call('${name}') on '${target.name}'`;
+  return `call('${clip(name)}') on '${target.name}'`;
 }
 
 const pending = new Map<number, PendingCall>();
@@ -78,7 +78,7 @@ function checkAlive(target: Target, what: () => string): void {
 /** Runs registered function `name` in the target context, without a reply. Any thread. */
 export function sendOneshot(target: Target, name: string, args: unknown[]): void {
   checkString('name', name);
-  const what = () => `scheduleOneshot('${name}')`;
+  const what = () => `scheduleOneshot('${clip(name)}')`;
   checkAlive(target, what);
   sendRecord(target.table, target.slot, target.generation, [ONESHOT, name, args], jsonSafe(args), target.fallback, what);
 }
@@ -220,9 +220,9 @@ function runCall(ctx: AioContext, record: CallRecord, hooks: RecordHooks): void 
     const channel = callerThread === hooks.parentThread ? (hooks.parentChannel ?? null) : null;
     const result: ResultRecord = value === undefined && ok === 1 ? [RESULT, id, 2, 0, runNs] : [RESULT, id, ok, value, runNs];
     try {
-      sendRecord(table, replySlot, generation, result, value === undefined || jsonSafe(value), channel, `reply to call('${name}')`);
+      sendRecord(table, replySlot, generation, result, value === undefined || jsonSafe(value), channel, () => `reply to call('${clip(name)}')`);
     } catch (err) {
-      sendRecord(table, replySlot, generation, [RESULT, id, 0, errorData(err), runNs], true, null, `reply to call('${name}')`);
+      sendRecord(table, replySlot, generation, [RESULT, id, 0, errorData(err), runNs], true, null, () => `reply to call('${clip(name)}')`);
     }
   };
   let value: unknown;

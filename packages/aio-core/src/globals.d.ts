@@ -9,6 +9,7 @@ declare function setInterval(cb: () => void, ms?: number): unknown;
 declare function clearInterval(id: unknown): void;
 declare function queueMicrotask(cb: () => void): void;
 declare const performance: { now(): number };
+declare const console: { error(...data: unknown[]): void };
 declare class TextEncoder {
   encode(input?: string): Uint8Array;
   encodeInto(source: string, destination: Uint8Array): { read: number; written: number };

@@ -9,6 +9,7 @@
 import { asyncCallsRunning } from './calls.js';
 import { markNotMainThread } from './context-lock.js';
 import { AioContext } from './context.js';
+import { describeValue } from './errors.js';
 import { type ThreadChannel, getHost } from './host.js';
 import { yieldToHost } from './host-yield.js';
 import type { IOThreadInit, IOThreadMessage } from './iothread.js';
@@ -51,12 +52,13 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
     parentThread: init.parentThread,
     parentChannel: (record) => send({ kind: 'aio.record', record }),
   });
+  // Only records come after the start message. A malformed message is dropped and
+  // reported, and not counted: the loop waits for announced messages by their count.
   channel.onMessage((m) => {
-    const msg = m as { kind?: string; record?: never };
-    if (msg.kind === 'aio.record' && msg.record) {
-      portReceived++;
-      ctx._deliver(msg.record);
-    }
+    const msg = m as { kind?: unknown; record?: unknown } | null;
+    if (typeof msg !== 'object' || msg === null || msg.kind !== 'aio.record') {
+      ctx._badRecord(`dropped a malformed message from the parent: it is ${describeValue(msg)}${msg?.kind === undefined ? '' : ` of kind ${describeValue(msg.kind)}`}, not a record`);
+    } else if (ctx._deliver(msg.record)) portReceived++;
   });
   const mods: ThreadModule[] = [];
   try {

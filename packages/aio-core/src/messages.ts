@@ -10,9 +10,21 @@
  *   [CONTROL, op]                                 for the thread runner (stop, ...)
  *
  * Values travel as JSON. `jsonSafe` says whether a value survives that unchanged; a value
- * that does not (a typed array, a Map, a handle holding a SharedArrayBuffer) needs a
- * channel that structured-clones (an IOThread's port), or fails loudly.
+ * that does not (a typed array, a Map, a handle holding a SharedArrayBuffer, NaN, -0)
+ * needs a channel that structured-clones (an IOThread's port), or fails loudly. One loss
+ * is accepted: an object property whose value is undefined is left out, as JSON.stringify
+ * does (`'a' in obj` becomes false, `obj.a` is undefined either way). Refusing such
+ * objects would fail every optional field set to undefined on the channels without a
+ * port, and checking every property for it would slow each call.
+ *
+ * Records come from other threads, so a receiver checks each one's shape with
+ * `recordProblem` before it acts on it: a malformed record is dropped and reported, never
+ * run. Error data crossing threads is cut to a bounded size (`errorData`), so a reply
+ * carrying an error always fits an inbox.
  */
+import { clip, describeValue } from './errors.js';
+import { SLOTS } from './shared-memory.js';
+
 export const ONESHOT = 0;
 export const CALL = 1;
 export const RESULT = 2;
@@ -32,13 +44,74 @@ export interface RemoteErrorData {
   code?: string;
 }
 
-/** Flattens a thrown value for the trip back. */
+/** Longest error message that crosses threads; a longer one is cut (see clip). */
+const MAX_ERROR_MESSAGE = 1000;
+/** Longest stack that crosses threads. */
+const MAX_ERROR_STACK = 4000;
+
+/** Flattens a thrown value for the trip back; message and stack are cut to a bounded size. */
 export function errorData(err: unknown): RemoteErrorData {
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
-    return { name: err.name, message: err.message, stack: err.stack, ...(typeof code === 'string' ? { code } : {}) };
+    const data: RemoteErrorData = { name: clip(String(err.name)), message: clip(String(err.message), MAX_ERROR_MESSAGE) };
+    if (typeof err.stack === 'string') data.stack = clip(err.stack, MAX_ERROR_STACK);
+    if (typeof code === 'string') data.code = clip(code);
+    return data;
   }
-  return { name: 'Error', message: String(err) };
+  return { name: 'Error', message: clip(String(err), MAX_ERROR_MESSAGE) };
+}
+
+/** What is wrong with error data received from another thread, or null. */
+export function errorDataProblem(data: unknown): string | null {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return `its error is ${describeValue(data)}, not an object`;
+  const d = data as Partial<Record<keyof RemoteErrorData, unknown>>;
+  if (typeof d.name !== 'string' || typeof d.message !== 'string') return 'its error has no string "name" and "message"';
+  if ((d.stack !== undefined && typeof d.stack !== 'string') || (d.code !== undefined && typeof d.code !== 'string')) {
+    return 'its error has a "stack" or "code" that is not a string';
+  }
+  return null;
+}
+
+function isId(v: unknown): boolean {
+  return typeof v === 'number' && (v | 0) === v && v > 0;
+}
+
+/**
+ * What is wrong with the shape of a record received from another thread, or null when it
+ * is an InboxRecord (the values it carries are not looked at). Any thread.
+ */
+export function recordProblem(r: unknown): string | null {
+  if (!Array.isArray(r)) return `it is ${describeValue(r)}, not an array`;
+  switch (r[0]) {
+    case ONESHOT:
+      return r.length === 3 && typeof r[1] === 'string' && Array.isArray(r[2]) ? null : 'a oneshot record is not [0, name, args]';
+    case CALL: {
+      const slot = r[4];
+      const ok =
+        r.length === 6 &&
+        isId(r[1]) &&
+        typeof r[2] === 'string' &&
+        Array.isArray(r[3]) &&
+        typeof slot === 'number' &&
+        Number.isInteger(slot) &&
+        slot >= 0 &&
+        slot < SLOTS &&
+        Number.isInteger(r[5]);
+      return ok ? null : 'a call record is not [1, id, name, args, replySlot, callerThread]';
+    }
+    case RESULT: {
+      if ((r.length !== 4 && r.length !== 5) || !isId(r[1]) || (r[2] !== 0 && r[2] !== 1 && r[2] !== 2)) {
+        return 'a result record is not [2, id, 0 | 1 | 2, value, runNs?]';
+      }
+      const runNs = r[4];
+      if (runNs !== undefined && !(typeof runNs === 'number' && runNs >= 0 && runNs < Infinity)) return 'a result record has a bad runNs';
+      return r[2] === 0 ? errorDataProblem(r[3]) : null;
+    }
+    case CONTROL:
+      return r.length === 2 && typeof r[1] === 'string' ? null : 'a control record is not [3, op]';
+    default:
+      return `its kind ${describeValue(r[0])} is not a record kind`;
+  }
 }
 
 /** Rebuilds a thrown error on the caller's side, keeping the remote stack. */
@@ -61,7 +134,8 @@ export function jsonSafe(value: unknown, depth = 0): boolean {
     case 'boolean':
       return true;
     case 'number':
-      return Number.isFinite(value);
+      // JSON writes -0 as 0; like NaN, it goes by structured clone or fails loudly.
+      return Number.isFinite(value) && (value !== 0 || 1 / value > 0);
     case 'object': {
       if (value === null) return true;
       if (Array.isArray(value)) {

@@ -17,7 +17,7 @@ import { expectReply, forgetReply } from '../calls.js';
 import { AioError } from '../errors.js';
 import { RESULT } from '../messages.js';
 import { sendRecord } from '../outbox.js';
-import { type WakeTable, allocShared } from '../shared-memory.js';
+import { SLOTS, type WakeTable, allocShared } from '../shared-memory.js';
 
 const GUARD = 0;
 const LOCKED = 1;
@@ -27,9 +27,12 @@ const RING = 8;
 /** Waiters that may queue at once on one shared CoMutex. */
 export const SHARED_CO_MUTEX_WAITERS = 1024;
 
+/** Bytes of a shared CoMutex's memory. */
+export const SHARED_CO_MUTEX_BYTES = (RING + 2 * SHARED_CO_MUTEX_WAITERS) * 4;
+
 /** Allocates the words of a shared CoMutex. */
 export function allocSharedCoMutex(locked: boolean): Int32Array {
-  const words = new Int32Array(allocShared((RING + 2 * SHARED_CO_MUTEX_WAITERS) * 4));
+  const words = new Int32Array(allocShared(SHARED_CO_MUTEX_BYTES));
   words[LOCKED] = locked ? 1 : 0;
   return words;
 }
@@ -125,8 +128,10 @@ export function sharedUnlock(w: Int32Array, table: WakeTable): void {
       return;
     }
     unguard(w);
-    const generation = table.generation(slot);
     // A waiter whose context is gone (its thread ended) is skipped: hand to the next one.
+    // So is a slot out of range, which only corrupt memory holds.
+    if (slot < 0 || slot >= SLOTS) continue;
+    const generation = table.generation(slot);
     if (generation === 0) continue;
     sendRecord(table, slot, generation, [RESULT, id, 2, 0], true, null, 'CoMutex.unlock()');
     return;
