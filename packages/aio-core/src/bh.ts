@@ -14,9 +14,9 @@
  * A BH lives in its context's home thread. Its flags move to shared memory the first time
  * its `handle` is taken, so other threads can `schedule()` it through `BottomHalf.from()`.
  */
-import { AioError, checkOptions } from './errors.js';
+import { AioError, badHandle, checkOptions, clip, describeValue } from './errors.js';
 import { notifySlot } from './notify.js';
-import { Slot, type WakeTable, adoptWakeTable, allocShared } from './shared-memory.js';
+import { Slot, type WakeTable, adoptWakeTable, allocShared, tableFieldsProblem } from './shared-memory.js';
 
 export const BH_PENDING = 1 << 0;
 export const BH_SCHEDULED = 1 << 1;
@@ -27,6 +27,8 @@ export const BH_IDLE = 1 << 4;
 /** Word offsets of a shared BH block. */
 const FLAGS = 0;
 const NEXT = 1;
+/** Bytes of a shared BH block. */
+const BLOCK_BYTES = 8;
 
 /** What a bottom half needs from its context. @internal */
 export interface BhOwner {
@@ -145,7 +147,7 @@ export class BottomHalf {
   get handle(): BottomHalfHandle {
     if (this.#handle) return this.#handle;
     if (this._loadFlags() & BH_DELETED) throw new AioError('ERR_AIO_BH_DELETED', `BottomHalf.handle: bottom half '${this.name}' was deleted`);
-    const sab = allocShared(8);
+    const sab = allocShared(BLOCK_BYTES);
     const shared = new Int32Array(sab);
     shared[FLAGS] = this._flags;
     this._shared = shared;
@@ -172,15 +174,27 @@ export class RemoteBottomHalf {
 
   constructor(handle: BottomHalfHandle) {
     checkOptions('handle', handle);
-    if (handle?.kind !== 'aio.BottomHalf' || !(handle.sab instanceof SharedArrayBuffer) || !(handle.table instanceof SharedArrayBuffer)) {
-      throw new AioError('ERR_AIO_BAD_HANDLE', 'BottomHalf.from(): the "handle" argument is not a BottomHalf handle');
-    }
-    this.name = handle.name;
+    const problem = RemoteBottomHalf.#problem(handle);
+    if (problem !== null) throw badHandle('BottomHalf.from()', 'aio.BottomHalf', problem);
+    // Error messages quote the name: one from another thread may be of any length.
+    this.name = clip(handle.name);
     this.#words = new Int32Array(handle.sab);
     this.#id = handle.id;
     this.#table = adoptWakeTable(handle.table);
     this.#slot = handle.slot;
     this.#generation = handle.generation;
+  }
+
+  static #problem(h: Partial<BottomHalfHandle>): string | null {
+    if (h?.kind !== 'aio.BottomHalf') return `its kind is ${describeValue(h?.kind)}, not 'aio.BottomHalf'`;
+    if (typeof h.name !== 'string') return `its "name" is ${describeValue(h.name)}, not a string`;
+    if (!(h.sab instanceof SharedArrayBuffer) || h.sab.byteLength < BLOCK_BYTES) {
+      return `its "sab" is ${describeValue(h.sab)}, not a SharedArrayBuffer of at least ${BLOCK_BYTES} bytes`;
+    }
+    // Ids are what the home thread looks BHs up by; whether this one is a BH of that
+    // context only the home thread can tell, and it drops one that is not.
+    if (typeof h.id !== 'number' || (h.id | 0) !== h.id || h.id <= 0) return `its "id" is ${describeValue(h.id)}, not a positive 32-bit integer`;
+    return tableFieldsProblem(h, true);
   }
 
   /** Schedules the BH in its context (qemu_bh_schedule from another thread). Any thread. */

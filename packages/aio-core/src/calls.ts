@@ -9,7 +9,7 @@
  * group and a reply delivered by a fallback channel cannot settle the wrong call.
  */
 import { AioContext } from './context.js';
-import { AioError, checkString } from './errors.js';
+import { AioError, checkString, clip } from './errors.js';
 import { lookupFunction } from './functions.js';
 import { getHost } from './host.js';
 import { expectHostEvent } from './host-yield.js';
@@ -58,7 +58,7 @@ function whatOf(call: PendingCall): string {
 }
 
 function callWhat(name: string, target: Target): string {
-  return `call('${name}') on '${target.name}'`;
+  return `call('${clip(name)}') on '${target.name}'`;
 }
 
 const pending = new Map<number, PendingCall>();
@@ -116,7 +116,7 @@ function failAfterRecords(id: number, call: PendingCall, err: () => Error): void
 /** Runs registered function `name` in the target context, without a reply. Any thread. */
 export function sendOneshot(target: Target, name: string, args: unknown[]): void {
   checkString('name', name);
-  const what = () => `scheduleOneshot('${name}')`;
+  const what = () => `scheduleOneshot('${clip(name)}')`;
   checkAlive(target, what);
   const sender = AioContext.current();
   const from = sender._table.id === target.table.id ? sender._slot : -1;
@@ -255,7 +255,7 @@ export function runRecord(ctx: AioContext, record: InboxRecord, hooks: RecordHoo
     case FAULT: {
       const error = new AioError('ERR_AIO_REQUEST_FAILED', record[1].message);
       if (record[1].stack) (error as { remoteStack?: string }).remoteStack = record[1].stack;
-      ctx._fault(error);
+      ctx._report(error);
       return;
     }
   }
@@ -291,7 +291,7 @@ function oneshotFailed(ctx: AioContext, name: string, senderSlot: number, sender
       // Fall through: report it here.
     }
   }
-  ctx._fault(new AioError('ERR_AIO_REQUEST_FAILED', what));
+  ctx._report(new AioError('ERR_AIO_REQUEST_FAILED', what));
 }
 
 function runCall(ctx: AioContext, record: CallRecord, hooks: RecordHooks): void {
@@ -306,9 +306,9 @@ function runCall(ctx: AioContext, record: CallRecord, hooks: RecordHooks): void 
     const channel = callerThread === hooks.parentThread ? (hooks.parentChannel ?? null) : null;
     const result: ResultRecord = value === undefined && ok === 1 ? [RESULT, id, 2, 0, runNs] : [RESULT, id, ok, value, runNs];
     try {
-      sendRecord(table, replySlot, generation, result, value === undefined || jsonSafe(value), channel, `reply to call('${name}')`);
+      sendRecord(table, replySlot, generation, result, value === undefined || jsonSafe(value), channel, () => `reply to call('${clip(name)}')`);
     } catch (err) {
-      sendRecord(table, replySlot, generation, [RESULT, id, 0, errorData(err), runNs], true, null, `reply to call('${name}')`);
+      sendRecord(table, replySlot, generation, [RESULT, id, 0, errorData(err), runNs], true, null, () => `reply to call('${clip(name)}')`);
     }
   };
   let value: unknown;

@@ -21,9 +21,15 @@ import { AioError, OwnerDiedError, checkBoolean } from './errors.js';
 import type { AbortSignalLike } from './locks/futex.js';
 import { RecMutex, RecMutexWord } from './locks/rec-mutex.js';
 import { threadId } from './locks/thread-id.js';
+import { getHost } from './host.js';
 import { Slot, type WakeTable } from './shared-memory.js';
 
-let debug = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.AIO_DEBUG === '1';
+/**
+ * Debug mode; undefined until first needed, then read from AIO_DEBUG through the host.
+ * Not at import: the adapter's host (which knows how to ask without a permission prompt)
+ * is installed after this module runs, and importing must need no permission.
+ */
+let debug: boolean | undefined;
 let mainThread = true;
 /** Context locks this thread holds, by context name, innermost last. */
 const held: ContextLock[] = [];
@@ -54,7 +60,7 @@ export class ContextLock {
   }
 
   #checkOrder(): void {
-    if (!debug || mainThread || this.#mine()) return;
+    if (mainThread || !(debug ??= getHost().env?.('AIO_DEBUG') === '1') || this.#mine()) return;
     const other = held.find((l) => l !== this);
     if (other) {
       throw new AioError(

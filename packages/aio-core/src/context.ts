@@ -37,7 +37,6 @@ import {
 } from './handler.js';
 import { assertCanBlock, getHost } from './host.js';
 import { yieldToHost } from './host-yield.js';
-import { type FaultHandler, reportFault } from './faults.js';
 import { EventNotifier } from './notifier.js';
 import { type MessageSourceLike, type ReadableStreamLike, setMessageHandler, setStreamHandler } from './message-source.js';
 import { notifySlot } from './notify.js';
@@ -45,8 +44,8 @@ import { type RecordHooks, failCallsReplyingTo, failCallsToReclaimed, refuseReco
 import { ContextLock } from './context-lock.js';
 import { threadId } from './locks/thread-id.js';
 import type { AbortSignalLike } from './locks/futex.js';
-import { discard, drain, inboxPending } from './inbox.js';
-import type { InboxRecord } from './messages.js';
+import { drain, inboxPending } from './inbox.js';
+import { type InboxRecord, recordProblem } from './messages.js';
 import { flushOutbox, outboxPending } from './outbox.js';
 import { RemoteContext, type ContextHandle } from './remote-context.js';
 import { Slot, type WakeTable, wakeTable } from './shared-memory.js';
@@ -88,7 +87,16 @@ export interface AioContextStats {
   sleepingNs: number;
   /** Time spent running callbacks. */
   dispatchingNs: number;
+  /** Faults the context survived and reported (see `setErrorHandler`), whether or not a handler was set. */
+  faults: number;
 }
+
+/**
+ * Told, in the context's poll, of a fault the context survived: a malformed record or
+ * message from another thread that it dropped (code ERR_AIO_BAD_RECORD). The error's
+ * message names the context and says what was wrong.
+ */
+export type AioErrorHandler = (err: AioError) => void;
 
 /** Options of `setEventNotifier()` beyond QEMU's arguments. */
 export interface EventNotifierOptions {
@@ -176,7 +184,7 @@ export class AioContext implements BhOwner {
   #handle: ContextHandle | null = null;
   #pendingReplies = 0;
   readonly #timing: boolean;
-  readonly #stats: AioContextStats = { polls: 0, bhRuns: 0, timersFired: 0, handlerDispatches: 0, pollingNs: 0, sleepingNs: 0, dispatchingNs: 0 };
+  readonly #stats: AioContextStats = { polls: 0, bhRuns: 0, timersFired: 0, handlerDispatches: 0, pollingNs: 0, sleepingNs: 0, dispatchingNs: 0, faults: 0 };
   #pool: ThreadPool | null = null;
   #poolModules: (string | URL)[] = [];
   /** Records that arrived through a fallback channel instead of the inbox ring. */
@@ -185,6 +193,11 @@ export class AioContext implements BhOwner {
   #afterRecords: (() => void)[] | null = null;
   /** What the thread runner adds to record handling (CONTROL records, replies to its parent). */
   #hooks: RecordHooks = {};
+  #errorHandler: AioErrorHandler | null = null;
+  /** Faults waiting for the next BH phase to be reported. */
+  #faults: AioError[] | null = null;
+  /** True once a fault was logged for want of a handler: later ones are only counted. */
+  #faultLogged = false;
 
   constructor(options?: AioContextOptions) {
     checkOptions('options', options);
@@ -337,19 +350,6 @@ export class AioContext implements BhOwner {
     }
   }
 
-  /**
-   * Receives this context's faults: a oneshot it sent that failed in the target thread (no
-   * such function, or it threw), and input from other threads this context dropped as
-   * malformed. Null (default): each code is logged to the console once per thread. A
-   * fault never ends the thread. Home thread.
-   */
-  onFault: FaultHandler | null = null;
-
-  /** Reports a fault of this context (see onFault). @internal */
-  _fault(error: AioError): void {
-    reportFault(this.onFault, this.name, error);
-  }
-
   /** Installs the thread runner's record hooks. @internal */
   _setHooks(hooks: RecordHooks): void {
     this.#hooks = hooks;
@@ -390,24 +390,88 @@ export class AioContext implements BhOwner {
     this.notify();
   }
 
-  /** Queues a record that arrived by structured clone; it runs like an inbox record. Any code in this thread. */
-  _deliver(record: InboxRecord): void {
-    if (this.#closed) return;
-    this.#delivered.push(record);
+  /**
+   * Queues a record that arrived by structured clone; it runs like an inbox record. Returns
+   * false when the record is malformed: it is dropped and reported. Any code in this thread.
+   */
+  _deliver(record: unknown): boolean {
+    const problem = recordProblem(record);
+    if (problem !== null) {
+      this._badRecord(`dropped a record that came by message: ${problem}`);
+      return false;
+    }
+    if (this.#closed) return true;
+    this.#delivered.push(record as InboxRecord);
     this.notify();
+    return true;
+  }
+
+  /**
+   * Sets the handler told of faults this context survives, in its poll: a malformed record
+   * it dropped (ERR_AIO_BAD_RECORD), and a oneshot it sent that failed in the target thread,
+   * where nobody waits for it (no such function, or it threw: ERR_AIO_REQUEST_FAILED); null restores the default, which logs the context's
+   * first fault with console.error and only counts the rest (`stats().faults`). A handler
+   * that throws makes the poll throw, like a BH callback. Home thread.
+   */
+  setErrorHandler(handler: AioErrorHandler | null): void {
+    if (handler !== null) checkFunction('handler', handler);
+    this.#errorHandler = handler;
+  }
+
+  /**
+   * Reports a fault the context survived: counted now, handed to the error handler in the
+   * next BH phase (so a handler runs where callbacks run, and one that throws cannot lose
+   * the records taken with it). Every fault goes this way, whatever its code. This thread.
+   * @internal
+   */
+  _report(err: AioError): void {
+    if (this.#closed) return;
+    this.#stats.faults++;
+    (this.#faults ??= []).push(err);
+    this.notify();
+  }
+
+  /** Reports a malformed record or message that was dropped; `problem` says what and why. This thread. @internal */
+  _badRecord(problem: string): void {
+    this._report(new AioError('ERR_AIO_BAD_RECORD', `AioContext '${this.name}': ${problem}`));
+  }
+
+  /** Adds a BH per waiting fault report to the slice, to run in the order they came. */
+  #takeFaults(into: BottomHalf[]): void {
+    const faults = this.#faults!;
+    this.#faults = null;
+    for (let i = faults.length - 1; i >= 0; i--) {
+      const err = faults[i]!;
+      into.push(new BottomHalf(this, () => this.#report(err), 'aio-fault', BH_PENDING | BH_SCHEDULED | BH_ONESHOT));
+    }
+  }
+
+  #report(err: AioError): void {
+    if (this.#errorHandler) return this.#errorHandler(err);
+    if (this.#faultLogged) return;
+    this.#faultLogged = true;
+    console.error(`aio: ${err.code}: ${err.message} (later faults of this context are counted in stats().faults, not logged; see setErrorHandler())`);
   }
 
   /** Turns inbox records into oneshot BHs of the current slice. */
   #takeRecords(into: BottomHalf[]): void {
     const pending = inboxPending(this.#table, this.#slot);
     if (this.#delivered.length === 0 && !pending) return;
-    const records = this.#delivered;
+    const records: unknown[] = this.#delivered;
+    const checkFrom = records.length; // delivered records were checked by _deliver()
     this.#delivered = [];
-    if (pending) drain(this.#table, this.#slot, records);
+    if (pending) drain(this.#table, this.#slot, records, (problem) => this._badRecord(problem));
     // The slice is popped from its end: push in reverse so records run in arrival order.
     for (let i = records.length - 1; i >= 0; i--) {
-      const record = records[i]!;
-      into.push(new BottomHalf(this, () => runRecord(this, record, this.#hooks), 'inbox', BH_PENDING | BH_SCHEDULED | BH_ONESHOT));
+      const record = records[i];
+      if (i >= checkFrom) {
+        const problem = recordProblem(record);
+        if (problem !== null) {
+          this._badRecord(`dropped an inbox record: ${problem}`);
+          continue;
+        }
+      }
+      into.push(new BottomHalf(this, () => runRecord(this, record as InboxRecord, this.#hooks), 'inbox', BH_PENDING | BH_SCHEDULED | BH_ONESHOT));
     }
   }
 
@@ -505,13 +569,27 @@ export class AioContext implements BhOwner {
     return { id, table: this.#table, slot: this.#slot, generation: this.#generation };
   }
 
-  /** Takes the BHs other threads pushed; they join the current slice. */
+  /**
+   * Takes the BHs other threads pushed; they join the current slice. Every BH on the list
+   * is PENDING (only the thread that set PENDING pushes it) and on it once. An id that is
+   * not a shared BH of this context, a BH that is not PENDING, or a list longer than the
+   * shared BHs can come only from a forged handle or corrupt memory; the rest of the list
+   * is then out of reach (its links live in the BHs' own memory), so every PENDING shared
+   * BH joins the slice instead: one listed twice runs once, its flags gate the run.
+   */
   #takeRemoteBhs(into: BottomHalf[]): void {
     if (Atomics.load(this.#w, this.#iRemoteHead) === 0) return;
     let id = Atomics.exchange(this.#w, this.#iRemoteHead, 0);
+    let left = this.#sharedBhs.size;
     while (id !== 0) {
       const bh = this.#sharedBhs.get(id);
-      if (!bh) break;
+      if (!bh || left-- === 0 || !(bh._loadFlags() & BH_PENDING)) {
+        for (const shared of this.#sharedBhs.values()) if (shared._loadFlags() & BH_PENDING) into.push(shared);
+        this._badRecord(
+          `its remote bottom-half list held id ${id}, which is not a scheduled bottom half of this context (a forged handle or corrupt memory); the scheduled ones were recovered`,
+        );
+        return;
+      }
       into.push(bh);
       id = bh._sharedNext();
     }
@@ -528,6 +606,7 @@ export class AioContext implements BhOwner {
     this.#spareSlice = null;
     this.#takeRemoteBhs(slice);
     this.#takeRecords(slice);
+    if (this.#faults !== null) this.#takeFaults(slice);
     this.#slices.push(slice);
     let progress = false;
     while (this.#slices.length > 0) {
@@ -573,7 +652,7 @@ export class AioContext implements BhOwner {
       return false;
     };
     if (Atomics.load(this.#w, this.#iRemoteHead) !== 0) return 0;
-    if (this.#delivered.length > 0 || inboxPending(this.#table, this.#slot)) return 0;
+    if (this.#delivered.length > 0 || this.#faults !== null || inboxPending(this.#table, this.#slot)) return 0;
     if (scan(this.#localBhs)) return 0;
     for (const s of this.#slices) if (scan(s)) return 0;
     let timeout = idle ? IDLE_BH_TIMEOUT_NS : -1;
@@ -1120,12 +1199,10 @@ export class AioContext implements BhOwner {
     // Calls that reached the inbox but will never run fail now, rather than never.
     const unrun: InboxRecord[] = this.#delivered;
     this.#delivered = [];
-    try {
-      drain(this.#table, this.#slot, unrun);
-    } catch {
-      discard(this.#table, this.#slot);
-    }
-    for (const record of unrun) refuseRecord(this, record);
+    // What is malformed is only dropped: nobody can be answered from it.
+    drain(this.#table, this.#slot, unrun, () => {});
+    for (const record of unrun) if (recordProblem(record) === null) refuseRecord(this, record);
+    this.#faults = null;
     this.#afterRecords = null;
     failCallsReplyingTo(this);
     for (const h of this.#handlers) if (h.notifier) h.notifier._link(0);

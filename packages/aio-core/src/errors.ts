@@ -17,6 +17,7 @@ export type AioErrorCode =
   | 'ERR_AIO_NOTIFIER_BUSY'
   | 'ERR_AIO_BH_DELETED'
   | 'ERR_AIO_BAD_HANDLE'
+  | 'ERR_AIO_BAD_RECORD'
   | 'ERR_AIO_NOT_OWNER'
   | 'ERR_AIO_OWNER_DIED'
   | 'ERR_AIO_LOCK_ORDER'
@@ -72,27 +73,48 @@ export class OwnerDiedError extends AioError {
 
 type Coded<E extends Error> = E & { code: string };
 
-function describe(value: unknown): string {
+/**
+ * Longest name quoted whole in an error message. Names come from other threads too (a
+ * function name in a call record, a context name in a handle): a longer one is cut, so
+ * an error stays small whatever it quotes.
+ */
+export const MAX_QUOTED = 200;
+
+/** `text` for an error message: cut to `max` characters, saying how long it was. Any thread. */
+export function clip(text: string, max = MAX_QUOTED): string {
+  return text.length <= max ? text : `${text.slice(0, max)}... (${text.length} characters)`;
+}
+
+/** A short description of any value for an error message: its type, and its value if small. Any thread. */
+export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value === 'string') return `string '${value.length > 40 ? `${value.slice(0, 40)}...` : value}'`;
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return `${typeof value} ${String(value)}`;
   if (typeof value === 'function') return 'function';
   if (typeof value === 'undefined') return 'undefined';
-  return `an instance of ${(value as object).constructor?.name ?? 'Object'}`;
+  return `an instance of ${clip(String((value as object).constructor?.name ?? 'Object'), 40)}`;
 }
 
 /** A `TypeError` naming the argument. Any thread. */
 export function argTypeError(name: string, expected: string, value: unknown): Coded<TypeError> {
-  const e = new TypeError(`The "${name}" argument must be ${expected}; received ${describe(value)}`) as Coded<TypeError>;
+  const e = new TypeError(`The "${name}" argument must be ${expected}; received ${describeValue(value)}`) as Coded<TypeError>;
   e.code = 'ERR_INVALID_ARG_TYPE';
   return e;
 }
 
 /** A `RangeError` naming the argument. Any thread. */
 export function argRangeError(name: string, expected: string, value: unknown): Coded<RangeError> {
-  const e = new RangeError(`The "${name}" argument must be ${expected}; received ${describe(value)}`) as Coded<RangeError>;
+  const e = new RangeError(`The "${name}" argument must be ${expected}; received ${describeValue(value)}`) as Coded<RangeError>;
   e.code = 'ERR_OUT_OF_RANGE';
   return e;
+}
+
+/**
+ * The error `from()` throws for a handle it cannot use: `problem` says which field is wrong
+ * and how. Any thread.
+ */
+export function badHandle(what: string, kind: string, problem: string): AioError {
+  return new AioError('ERR_AIO_BAD_HANDLE', `${what}: the "handle" argument is not a valid ${kind} handle: ${problem}`);
 }
 
 /** Checks that `value` is a function. */

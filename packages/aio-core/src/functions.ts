@@ -5,7 +5,7 @@
  *
  * The registry is per thread: each thread registers its own functions.
  */
-import { AioError, checkFunction, checkString } from './errors.js';
+import { AioError, checkFunction, checkString, clip } from './errors.js';
 
 const registry = new Map<string, (...args: any[]) => unknown>();
 
@@ -29,6 +29,6 @@ export function unregisterFunction(name: string): boolean {
 /** The function registered under `name`, or a precise error. @internal */
 export function lookupFunction(name: string, where: string): (...args: any[]) => unknown {
   const fn = registry.get(name);
-  if (!fn) throw new AioError('ERR_AIO_NO_FUNCTION', `no function '${name}' is registered in ${where} (use registerFunction)`);
+  if (!fn) throw new AioError('ERR_AIO_NO_FUNCTION', `no function '${clip(name)}' is registered in ${where} (use registerFunction)`);
   return fn;
 }

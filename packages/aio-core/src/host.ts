@@ -81,6 +81,21 @@ export interface Host {
   parentChannel?(): ThreadChannel;
   /** The URL relative module specifiers given to IOThread.create resolve against (a directory URL ending in '/'). */
   moduleBase?(): string;
+  /**
+   * The value of environment variable `name`, or undefined where the runtime has no
+   * environment or the program may not read it. Never throws, never asks the user for a
+   * permission. aio reads AIO_DEBUG through it.
+   */
+  env?(name: string): string | undefined;
+}
+
+/** `process.env[name]` where the runtime has one; undefined where reading it is refused. */
+function processEnv(name: string): string | undefined {
+  try {
+    return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -144,6 +159,7 @@ export function createHost(overrides: Partial<Host> & { runtime: string }): Host
     nowNs: () => performance.now() * 1e6,
     ref: () => keepAlive.ref(),
     unref: () => keepAlive.unref(),
+    env: processEnv,
     ...overrides,
   };
 }

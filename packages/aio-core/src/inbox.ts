@@ -14,6 +14,15 @@
  * Records that do not fit (a ring of INBOX_BYTES, a record at most half of it) are the
  * caller's problem: `tryAppend` returns false and the caller retries later or uses
  * another channel.
+ *
+ * The ring is shared memory any thread of the group can write, so the reader trusts
+ * nothing in it. A record whose bytes are not JSON is skipped (its length word still says
+ * where the next one starts). A length word or position no producer writes (negative,
+ * beyond the largest record, past the write position, a record crossing the end of the
+ * ring, positions more than a ring apart) leaves no way to find the next record: the
+ * reader then drops everything written so far (read position := write position), which
+ * also lets producers append again, and reports it. Either way the read position moves
+ * on, so a bad record is never read twice.
  */
 import { getHost } from './host.js';
 import { notifySlot } from './notify.js';
@@ -124,8 +133,11 @@ export function inboxPending(table: WakeTable, slot: number): boolean {
   return Atomics.load(table.words, table.base(slot) + Slot.InboxPending) !== 0;
 }
 
-/** Takes every record written so far, decoded, in order. Home thread only. */
-export function drain(table: WakeTable, slot: number, into: unknown[]): void {
+/**
+ * Takes every record written so far, parsed, in order (their shape is not checked here).
+ * `bad` is told of each record skipped and of a reset of a corrupt ring. Home thread only.
+ */
+export function drain(table: WakeTable, slot: number, into: unknown[], bad: (problem: string) => void): void {
   const w = table.words;
   const b = table.base(slot);
   // Clear first: a record written after this is either seen below or re-flags the inbox.
@@ -134,16 +146,34 @@ export function drain(table: WakeTable, slot: number, into: unknown[]): void {
   let read = Atomics.load(w, b + Slot.InboxRead) >>> 0;
   // Pairs with the store of the write position in tryAppend().
   const write = Atomics.load(w, b + Slot.InboxWrite) >>> 0;
-  while (read !== write) {
+  let corrupt: string | null = null;
+  if (((write - read) >>> 0) > INBOX_BYTES || ((write | read) & 3) !== 0) {
+    corrupt = `its write position (${write}) and read position (${read}) are not those of a ring of ${INBOX_BYTES} bytes`;
+  }
+  while (corrupt === null && read !== write) {
     const at = read & MASK;
+    const unread = (write - read) >>> 0;
     const len = table.view.getInt32(base + at, true);
-    if (len === WRAP) {
+    if (len === WRAP && at !== 0 && INBOX_BYTES - at <= unread) {
       read = (read + (INBOX_BYTES - at)) >>> 0;
       continue;
     }
-    // slice() copies out of shared memory: TextDecoder refuses shared views.
-    into.push(JSON.parse(decoder.decode(table.bytes.slice(base + at + 4, base + at + 4 + len))));
-    read = (read + 4 + ((len + 3) & ~3)) >>> 0;
+    const size = 4 + ((len + 3) & ~3);
+    if (len < 0 || len > MAX_RECORD_BYTES || size > unread || at + size > INBOX_BYTES) {
+      corrupt = `a record at offset ${at} has the length word ${len}`;
+      break;
+    }
+    try {
+      // slice() copies out of shared memory: TextDecoder refuses shared views.
+      into.push(JSON.parse(decoder.decode(table.bytes.slice(base + at + 4, base + at + 4 + len))));
+    } catch {
+      bad(`dropped an inbox record of ${len} bytes that is not JSON`);
+    }
+    read = (read + size) >>> 0;
+  }
+  if (corrupt !== null) {
+    bad(`its inbox ring is corrupt (${corrupt}): dropped the ${(write - read) >>> 0} unread bytes written before this poll`);
+    read = write;
   }
   Atomics.store(w, b + Slot.InboxRead, read | 0);
 }

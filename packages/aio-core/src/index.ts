@@ -4,8 +4,7 @@
  *
  * @module aio-core
  */
-export { AioContext, aioWaitKick, type AioContextOptions, type AioContextStats, type EventNotifierOptions } from './context.js';
-export type { FaultHandler } from './faults.js';
+export { AioContext, aioWaitKick, type AioContextOptions, type AioContextStats, type AioErrorHandler, type EventNotifierOptions } from './context.js';
 export { Histogram, type HistogramSummary } from './histogram.js';
 export type { MessageSourceLike, ReadableStreamLike, ReadableStreamReaderLike } from './message-source.js';
 export { BottomHalf, RemoteBottomHalf, type BottomHalfHandle } from './bh.js';

@@ -15,7 +15,7 @@
  */
 import { markNotMainThread } from './context-lock.js';
 import { AioContext } from './context.js';
-import { OwnerDiedError } from './errors.js';
+import { OwnerDiedError, describeValue } from './errors.js';
 import { type ThreadChannel, getHost } from './host.js';
 import { hostEventsExpected, yieldToHost } from './host-yield.js';
 import type { IOThreadInit, IOThreadMessage } from './iothread.js';
@@ -26,6 +26,8 @@ import { adoptWakeTable } from './shared-memory.js';
 
 /** How often a dedicated loop lets the host run while something waits on a host event. */
 const HOST_TICK_NS = 1_000_000;
+/** How long a dedicated loop waits for port messages the parent announced before it gives up. */
+const PORT_WAIT_NS = 1_000_000_000;
 /** How long the end of a stopping loop waits between tries to deliver replies still waiting for room. */
 const FLUSH_RETRY_MS = 1;
 
@@ -76,12 +78,13 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
     parentThread: init.parentThread,
     parentChannel: (record) => send({ kind: 'aio.record', record }),
   });
+  // Only records come after the start message. A malformed message is dropped and
+  // reported, and not counted: the loop waits for announced messages by their count.
   channel.onMessage((m) => {
-    const msg = m as { kind?: string; record?: never };
-    if (msg.kind === 'aio.record' && msg.record) {
-      portReceived++;
-      ctx._deliver(msg.record);
-    }
+    const msg = m as { kind?: unknown; record?: unknown } | null;
+    if (typeof msg !== 'object' || msg === null || msg.kind !== 'aio.record') {
+      ctx._badRecord(`dropped a malformed message from the parent: it is ${describeValue(msg)}${msg?.kind === undefined ? '' : ` of kind ${describeValue(msg.kind)}`}, not a record`);
+    } else if (ctx._deliver(msg.record)) portReceived++;
   });
   // Whether the loop holds the process: told to the parent on every change.
   const holds = () => init.keepAlive || ctx._hasLiveWork() || hostEventsExpected() > 0;
@@ -174,8 +177,16 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
           hostTurnDue = false;
           await yieldToHost();
         }
-        // Let the host loop deliver every announced port message before sleeping again.
-        while (portReceived < portAnnounced) await yieldToHost();
+        // Let the host loop deliver every announced port message before sleeping again. An
+        // announcement no message follows (a forged record) is given up after a while.
+        for (const since = getHost().nowNs(); portReceived < portAnnounced; ) {
+          if (getHost().nowNs() - since > PORT_WAIT_NS) {
+            ctx._badRecord(`gave up waiting for ${portAnnounced - portReceived} announced port message(s)`);
+            portAnnounced = portReceived;
+            break;
+          }
+          await yieldToHost();
+        }
         if (hostEventsExpected() > 0) {
           await yieldToHost();
           if (hostEventsExpected() > 0 && !tick.pending()) tick.modNs(getHost().nowNs() + HOST_TICK_NS);

@@ -20,12 +20,12 @@
  */
 import { type CallCallback, expectReply, failCallsTo, failReply, sendCallWith } from './calls.js';
 import { AioContext } from './context.js';
-import { AioError, argRangeError, argTypeError, checkFunction, checkInteger, checkNumber, checkOptions, checkString } from './errors.js';
+import { AioError, argRangeError, argTypeError, checkFunction, checkInteger, checkNumber, checkOptions, checkString, describeValue } from './errors.js';
 import { type SpawnedThread, type ThreadExit, getHost } from './host.js';
 import { checkSignal } from './locks/handle.js';
 import type { AbortSignalLike } from './locks/futex.js';
 import { randomThreadId, threadId } from './locks/thread-id.js';
-import { CONTROL, type InboxRecord, type RemoteErrorData, errorFrom } from './messages.js';
+import { CONTROL, type InboxRecord, type RemoteErrorData, errorDataProblem, errorFrom } from './messages.js';
 import { notifyAll } from './notify.js';
 import { sendRecord } from './outbox.js';
 import { RemoteContext } from './remote-context.js';
@@ -316,7 +316,7 @@ export class IOThread {
     );
     signal?.addEventListener('abort', onAbort, { once: true });
     thread.onMessage((m) => {
-      if (self) self.#receive(m as IOThreadMessage);
+      if (self) self.#receive(m);
     });
     void exit.then((end) => {
       settled();
@@ -342,8 +342,18 @@ export class IOThread {
     thread.post(init);
   }
 
-  #receive(msg: IOThreadMessage): void {
-    if (msg === null || typeof msg !== 'object') return;
+  /**
+   * A message from the thread. The thread runs code of its own, so nothing in the message
+   * is trusted: a malformed one is dropped and reported to the current context, whose
+   * records it would have carried.
+   */
+  #receive(m: unknown): void {
+    const problem = IOThread.#messageProblem(m);
+    if (problem !== null) {
+      AioContext.current()._badRecord(`dropped a malformed message from IOThread '${this.name}': ${problem}`);
+      return;
+    }
+    const msg = m as IOThreadMessage;
     if (msg.kind === 'aio.record') AioContext.current()._deliver(msg.record);
     else if (msg.kind === 'aio.hold') {
       this.#loopHolds = msg.hold === true;
@@ -352,9 +362,26 @@ export class IOThread {
       this.#exitedCleanly = true;
       this.#exitError = msg.error;
       void this.#thread.terminate();
-    } else if (msg.kind === 'aio.crashed') {
+    } else {
       this.#crash = errorFrom(msg.error, `IOThread '${this.name}'`);
       void this.#thread.terminate();
+    }
+  }
+
+  static #messageProblem(m: unknown): string | null {
+    if (typeof m !== 'object' || m === null) return `it is ${describeValue(m)}, not an object`;
+    const msg = m as { kind?: unknown; record?: unknown; error?: unknown };
+    switch (msg.kind) {
+      case 'aio.record':
+        return null; // the record itself is checked where it is delivered
+      case 'aio.exited':
+        return msg.error === undefined ? null : errorDataProblem(msg.error);
+      case 'aio.crashed':
+        return errorDataProblem(msg.error);
+      case 'aio.hold':
+        return typeof (msg as { hold?: unknown }).hold === 'boolean' ? null : 'its "hold" is not a boolean';
+      default:
+        return `its kind ${describeValue(msg.kind)} is not a message kind`;
     }
   }
 

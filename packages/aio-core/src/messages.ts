@@ -13,9 +13,21 @@
  *                                                 nobody waits for it (see faults.ts)
  *
  * Values travel as JSON. `jsonSafe` says whether a value survives that unchanged; a value
- * that does not (a typed array, a Map, a handle holding a SharedArrayBuffer) needs a
- * channel that structured-clones (an IOThread's port), or fails loudly.
+ * that does not (a typed array, a Map, a handle holding a SharedArrayBuffer, NaN, -0)
+ * needs a channel that structured-clones (an IOThread's port), or fails loudly. One loss
+ * is accepted: an object property whose value is undefined is left out, as JSON.stringify
+ * does (`'a' in obj` becomes false, `obj.a` is undefined either way). Refusing such
+ * objects would fail every optional field set to undefined on the channels without a
+ * port, and checking every property for it would slow each call.
+ *
+ * Records come from other threads, so a receiver checks each one's shape with
+ * `recordProblem` before it acts on it: a malformed record is dropped and reported, never
+ * run. Error data crossing threads is cut to a bounded size (`errorData`), so a reply
+ * carrying an error always fits an inbox.
  */
+import { clip, describeValue } from './errors.js';
+import { SLOTS } from './shared-memory.js';
+
 export const ONESHOT = 0;
 export const CALL = 1;
 export const RESULT = 2;
@@ -37,18 +49,20 @@ export interface RemoteErrorData {
   code?: string;
 }
 
-/** Longest message and stack an error carries across threads; longer ones are cut. */
-const MAX_ERROR_TEXT = 4096;
+/** Longest error message that crosses threads; a longer one is cut (see clip). */
+const MAX_ERROR_MESSAGE = 1000;
+/** Longest stack that crosses threads. */
+const MAX_ERROR_STACK = 4000;
 
-/** `value` as a string of bounded length, whatever it is; never throws. */
-function describe(value: unknown): string {
+/** `value` as a string of at most `max` characters, whatever it is; never throws. */
+function describe(value: unknown, max?: number): string {
   let text: string;
   try {
     text = typeof value === 'symbol' ? value.toString() : String(value);
   } catch {
     text = `[unprintable ${typeof value}]`;
   }
-  return text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT)}... (${text.length - MAX_ERROR_TEXT} more characters)` : text;
+  return clip(text, max);
 }
 
 /** Reads `key` of a thrown value that may be hostile (getters that throw, proxies); undefined if it throws. */
@@ -66,7 +80,7 @@ function readField(value: object, key: string): unknown {
  * strings; anything else its string form. Never throws; texts are bounded.
  */
 export function errorData(err: unknown): RemoteErrorData {
-  if ((typeof err !== 'object' && typeof err !== 'function') || err === null) return { name: 'Error', message: describe(err) };
+  if ((typeof err !== 'object' && typeof err !== 'function') || err === null) return { name: 'Error', message: describe(err, MAX_ERROR_MESSAGE) };
   const name = readField(err, 'name');
   const message = readField(err, 'message');
   const stack = readField(err, 'stack');
@@ -79,10 +93,67 @@ export function errorData(err: unknown): RemoteErrorData {
   }
   return {
     name: typeof name === 'string' ? describe(name) : 'Error',
-    message: typeof message === 'string' ? describe(message) : isError ? '' : describe(err),
-    ...(typeof stack === 'string' ? { stack: describe(stack) } : {}),
+    message: typeof message === 'string' ? describe(message, MAX_ERROR_MESSAGE) : isError ? '' : describe(err, MAX_ERROR_MESSAGE),
+    ...(typeof stack === 'string' ? { stack: describe(stack, MAX_ERROR_STACK) } : {}),
     ...(typeof code === 'string' ? { code: describe(code) } : {}),
   };
+}
+
+/** What is wrong with error data received from another thread, or null. */
+export function errorDataProblem(data: unknown): string | null {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return `its error is ${describeValue(data)}, not an object`;
+  const d = data as Partial<Record<keyof RemoteErrorData, unknown>>;
+  if (typeof d.name !== 'string' || typeof d.message !== 'string') return 'its error has no string "name" and "message"';
+  if ((d.stack !== undefined && typeof d.stack !== 'string') || (d.code !== undefined && typeof d.code !== 'string')) {
+    return 'its error has a "stack" or "code" that is not a string';
+  }
+  return null;
+}
+
+function isId(v: unknown): boolean {
+  return typeof v === 'number' && (v | 0) === v && v > 0;
+}
+
+/**
+ * What is wrong with the shape of a record received from another thread, or null when it
+ * is an InboxRecord (the values it carries are not looked at). Any thread.
+ */
+export function recordProblem(r: unknown): string | null {
+  if (!Array.isArray(r)) return `it is ${describeValue(r)}, not an array`;
+  switch (r[0]) {
+    case ONESHOT: {
+      const ok = r.length === 5 && typeof r[1] === 'string' && Array.isArray(r[2]) && Number.isInteger(r[3]) && r[3] >= -1 && r[3] < SLOTS && Number.isInteger(r[4]);
+      return ok ? null : 'a oneshot record is not [0, name, args, senderSlot, senderGen]';
+    }
+    case CALL: {
+      const slot = r[4];
+      const ok =
+        r.length === 6 &&
+        isId(r[1]) &&
+        typeof r[2] === 'string' &&
+        Array.isArray(r[3]) &&
+        typeof slot === 'number' &&
+        Number.isInteger(slot) &&
+        slot >= 0 &&
+        slot < SLOTS &&
+        Number.isInteger(r[5]);
+      return ok ? null : 'a call record is not [1, id, name, args, replySlot, callerThread]';
+    }
+    case RESULT: {
+      if ((r.length !== 4 && r.length !== 5) || !isId(r[1]) || (r[2] !== 0 && r[2] !== 1 && r[2] !== 2)) {
+        return 'a result record is not [2, id, 0 | 1 | 2, value, runNs?]';
+      }
+      const runNs = r[4];
+      if (runNs !== undefined && !(typeof runNs === 'number' && runNs >= 0 && runNs < Infinity)) return 'a result record has a bad runNs';
+      return r[2] === 0 ? errorDataProblem(r[3]) : null;
+    }
+    case CONTROL:
+      return r.length === 2 && typeof r[1] === 'string' ? null : 'a control record is not [3, op]';
+    case FAULT:
+      return r.length === 2 ? errorDataProblem(r[1]) : 'a fault record is not [4, error]';
+    default:
+      return `its kind ${describeValue(r[0])} is not a record kind`;
+  }
 }
 
 /** Rebuilds a thrown error on the caller's side, keeping the remote stack. */
@@ -105,7 +176,8 @@ export function jsonSafe(value: unknown, depth = 0): boolean {
     case 'boolean':
       return true;
     case 'number':
-      return Number.isFinite(value);
+      // JSON writes -0 as 0; like NaN, it goes by structured clone or fails loudly.
+      return Number.isFinite(value) && (value !== 0 || 1 / value > 0);
     case 'object': {
       if (value === null) return true;
       if (Array.isArray(value)) {

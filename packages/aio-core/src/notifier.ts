@@ -8,12 +8,14 @@
  *   0 value  (0 clear, 1 set; the futex word a thread may wait on)
  *   1 link   (wake-table slot + 1 of the registered context, 0 when unregistered)
  */
-import { AioError, checkBoolean, checkOptions } from './errors.js';
-import { type WakeTable, adoptWakeTable, allocShared, wakeTable } from './shared-memory.js';
+import { badHandle, checkBoolean, checkOptions, describeValue } from './errors.js';
+import { SLOTS, type WakeTable, adoptWakeTable, allocShared, tableFieldsProblem, wakeTable } from './shared-memory.js';
 import { notifySlot } from './notify.js';
 
 const VALUE = 0;
 const LINK = 1;
+/** Bytes of a notifier's memory. */
+const BYTES = 8;
 
 /** The structured-cloneable form of an {@link EventNotifier}. */
 export interface EventNotifierHandle {
@@ -33,16 +35,20 @@ export class EventNotifier {
   constructor(initiallySet = false) {
     checkBoolean('initiallySet', initiallySet);
     this._table = wakeTable();
-    this._words = new Int32Array(allocShared(8));
+    this._words = new Int32Array(allocShared(BYTES));
     if (initiallySet) this._words[VALUE] = 1;
   }
 
   /** Rebuilds a notifier from its handle, in any thread. */
   static from(handle: EventNotifierHandle): EventNotifier {
     checkOptions('handle', handle);
-    if (handle?.kind !== 'aio.EventNotifier' || !(handle.sab instanceof SharedArrayBuffer) || !(handle.table instanceof SharedArrayBuffer)) {
-      throw new AioError('ERR_AIO_BAD_HANDLE', 'EventNotifier.from(): the "handle" argument is not an EventNotifier handle');
-    }
+    const problem =
+      handle?.kind !== 'aio.EventNotifier'
+        ? `its kind is ${describeValue(handle?.kind)}, not 'aio.EventNotifier'`
+        : !(handle.sab instanceof SharedArrayBuffer) || handle.sab.byteLength < BYTES
+          ? `its "sab" is ${describeValue(handle.sab)}, not a SharedArrayBuffer of at least ${BYTES} bytes`
+          : tableFieldsProblem(handle, false);
+    if (problem !== null) throw badHandle('EventNotifier.from()', 'aio.EventNotifier', problem);
     const e = Object.create(EventNotifier.prototype) as EventNotifier;
     Object.assign(e, { _words: new Int32Array(handle.sab), _table: adoptWakeTable(handle.table) });
     return e;
@@ -59,7 +65,8 @@ export class EventNotifier {
     // increment: either the poller sees the value, or notifySlot sees notify_me.
     Atomics.store(this._words, VALUE, 1);
     const link = Atomics.load(this._words, LINK);
-    if (link !== 0) notifySlot(this._table, link - 1);
+    // A link out of range is corrupt memory (no context has that slot): nobody to wake.
+    if (link > 0 && link <= SLOTS) notifySlot(this._table, link - 1);
   }
 
   /** Clears the notifier; returns whether it was set (event_notifier_test_and_clear). Any thread. */

@@ -10,10 +10,10 @@
 import { type Target, sendCall, sendOneshot } from './calls.js';
 import { ContextLock } from './context-lock.js';
 import type { AbortSignalLike } from './locks/futex.js';
-import { AioError, checkOptions } from './errors.js';
+import { AioError, badHandle, checkOptions, clip, describeValue } from './errors.js';
 import { notifySlot } from './notify.js';
 import type { FallbackChannel } from './outbox.js';
-import { type WakeTable, adoptWakeTable } from './shared-memory.js';
+import { type WakeTable, adoptWakeTable, tableFieldsProblem } from './shared-memory.js';
 
 /** The structured-cloneable form of an AioContext. */
 export interface ContextHandle {
@@ -39,13 +39,18 @@ export class RemoteContext {
    */
   constructor(handle: ContextHandle, fallback: FallbackChannel | null = null) {
     checkOptions('handle', handle);
-    if (handle?.kind !== 'aio.AioContext' || !(handle.table instanceof SharedArrayBuffer)) {
-      throw new AioError('ERR_AIO_BAD_HANDLE', 'AioContext.from(): the "handle" argument is not an AioContext handle');
-    }
+    const problem =
+      handle?.kind !== 'aio.AioContext'
+        ? `its kind is ${describeValue(handle?.kind)}, not 'aio.AioContext'`
+        : typeof handle.name !== 'string'
+          ? `its "name" is ${describeValue(handle.name)}, not a string`
+          : tableFieldsProblem(handle, true);
+    if (problem !== null) throw badHandle('AioContext.from()', 'aio.AioContext', problem);
     this.name = handle.name;
     this.handle = handle;
     const table: WakeTable = adoptWakeTable(handle.table);
-    this.#target = { table, slot: handle.slot, generation: handle.generation, name: handle.name, fallback };
+    // Error messages quote the name: one from another thread may be of any length.
+    this.#target = { table, slot: handle.slot, generation: handle.generation, name: clip(handle.name), fallback };
   }
 
   /** False once the context was closed. Any thread. */
@@ -55,7 +60,7 @@ export class RemoteContext {
 
   /** Wakes the context's poll (aio_notify). Throws ERR_AIO_CLOSED if it was closed. Any thread. */
   notify(): void {
-    if (!this.alive) throw new AioError('ERR_AIO_CLOSED', `RemoteContext.notify(): AioContext '${this.name}' is closed`);
+    if (!this.alive) throw new AioError('ERR_AIO_CLOSED', `RemoteContext.notify(): AioContext '${this.#target.name}' is closed`);
     notifySlot(this.#target.table, this.#target.slot);
   }
 
@@ -77,8 +82,8 @@ export class RemoteContext {
   }
 
   get #ctxLock(): ContextLock {
-    if (!this.alive) throw new AioError('ERR_AIO_CLOSED', `RemoteContext: AioContext '${this.name}' is closed`);
-    return (this.#lock ??= new ContextLock(this.#target.table, this.#target.slot, this.name));
+    if (!this.alive) throw new AioError('ERR_AIO_CLOSED', `RemoteContext: AioContext '${this.#target.name}' is closed`);
+    return (this.#lock ??= new ContextLock(this.#target.table, this.#target.slot, this.#target.name));
   }
 
   /**

@@ -12,7 +12,7 @@
  * thread that holds the table can wake it. Threads adopt the table of the first handle
  * they receive, or create one on first use.
  */
-import { AioError } from './errors.js';
+import { AioError, describeValue } from './errors.js';
 
 /** Word offsets inside one wake-table slot. */
 export const Slot = {
@@ -77,6 +77,37 @@ const EPITAPH_TEXT = EPITAPH_BYTES - 12;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+/** Bytes of a wake table: the header, the slots, the inbox rings, the ring of dead thread ids and the epitaphs. */
+export const TABLE_BYTES = (HEADER_WORDS + SLOTS * Slot.Size) * 4 + SLOTS * INBOX_BYTES + DEAD_RING * 4 + EPITAPHS * EPITAPH_BYTES;
+
+/** The fields of a received handle that place it in a wake table. */
+interface TableFields {
+  table?: unknown;
+  slot?: unknown;
+  generation?: unknown;
+}
+
+/**
+ * What is wrong with the wake-table fields of a received handle, or null: `table` must be
+ * a wake table, and with `withSlot` also `slot` a slot number and `generation` a
+ * generation (one of a closed context is well-formed: using it fails with ERR_AIO_CLOSED).
+ * Any thread.
+ */
+export function tableFieldsProblem(h: TableFields, withSlot: boolean): string | null {
+  if (!(h.table instanceof SharedArrayBuffer) || h.table.byteLength !== TABLE_BYTES) {
+    return `its "table" is ${describeValue(h.table)}${h.table instanceof SharedArrayBuffer ? ` of ${h.table.byteLength} bytes` : ''}, not a wake table (a SharedArrayBuffer of ${TABLE_BYTES} bytes)`;
+  }
+  if (!withSlot) return null;
+  const { slot, generation } = h;
+  if (typeof slot !== 'number' || !Number.isInteger(slot) || slot < 0 || slot >= SLOTS) {
+    return `its "slot" is ${describeValue(slot)}, not an integer in [0, ${SLOTS - 1}]`;
+  }
+  if (typeof generation !== 'number' || (generation | 0) !== generation || generation === 0) {
+    return `its "generation" is ${describeValue(generation)}, not a non-zero 32-bit integer`;
+  }
+  return null;
+}
 
 /** Allocates a `SharedArrayBuffer`, or explains why the runtime has none. */
 export function allocShared(bytes: number): SharedArrayBuffer {
@@ -223,8 +254,9 @@ export class WakeTable {
    * Any thread.
    */
   claim(owner: number): [number, number] {
-    let gen = Atomics.add(this.words, GENERATION, 1) + 1;
-    if (gen === 0) gen = Atomics.add(this.words, GENERATION, 1) + 1;
+    // As the word stores them: a generation past 2^31 - 1 wraps, and handles carry it as stored.
+    let gen = (Atomics.add(this.words, GENERATION, 1) + 1) | 0;
+    if (gen === 0) gen = (Atomics.add(this.words, GENERATION, 1) + 1) | 0;
     const start = Atomics.load(this.words, NEXT_HINT);
     for (let i = 0; i < SLOTS; i++) {
       const slot = (start + i) % SLOTS;
@@ -253,7 +285,7 @@ let table: WakeTable | undefined;
 /** This thread's wake table, created on first use. */
 export function wakeTable(): WakeTable {
   if (!table) {
-    const t = new WakeTable(allocShared((HEADER_WORDS + SLOTS * Slot.Size) * 4 + SLOTS * INBOX_BYTES + DEAD_RING * 4 + EPITAPHS * EPITAPH_BYTES));
+    const t = new WakeTable(allocShared(TABLE_BYTES));
     Atomics.store(t.words, TABLE_ID, 1 + Math.floor(Math.random() * 0x7ffffffe));
     table = t;
   }

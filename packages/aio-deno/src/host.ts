@@ -8,7 +8,21 @@
 import { Worker, parentPort } from 'node:worker_threads';
 import { type Host, createHost, spawnWorkerThread, workerThreadParent } from 'aio-core';
 
-declare const Deno: { cwd(): string };
+declare const Deno: {
+  cwd(): string;
+  env: { get(name: string): string | undefined };
+  permissions: { querySync?(descriptor: { name: 'env'; variable: string }): { state: string } };
+};
+
+/** An environment variable, read only where env access is already granted (no prompt, no NotCapable). */
+function env(name: string): string | undefined {
+  try {
+    if (Deno.permissions.querySync?.({ name: 'env', variable: name }).state !== 'granted') return undefined;
+    return Deno.env.get(name);
+  } catch {
+    return undefined;
+  }
+}
 
 /** The host aio-deno installs in every thread that imports it. */
 export const denoHost: Host = createHost({
@@ -19,4 +33,5 @@ export const denoHost: Host = createHost({
   parentChannel: () => workerThreadParent(parentPort),
   iothreadEntry: new URL('./iothread-worker.js', import.meta.url),
   moduleBase: () => `file://${Deno.cwd()}/`,
+  env,
 });

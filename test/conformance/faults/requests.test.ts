@@ -14,7 +14,7 @@ describe('faults: bad requests', () => {
     const t = await IOThread.create({ module: moduleUrl });
     const here = AioContext.current();
     const faults: AioError[] = [];
-    here.onFault = (e) => faults.push(e);
+    here.setErrorHandler((e) => faults.push(e));
     try {
       t.context.scheduleOneshot('typo');
       t.context.scheduleOneshot('throwValue', 'null-prototype');
@@ -25,7 +25,7 @@ describe('faults: bad requests', () => {
       expect(faults[1]!.message).toMatch(/no prototype/);
       expect(t.state).toBe('running');
     } finally {
-      here.onFault = null;
+      here.setErrorHandler(null);
     }
     await t.stop();
   });

@@ -16,12 +16,13 @@
  * shared one records the holder's thread, only so that a holder's death is seen
  * (shared-co-mutex.ts).
  */
-import { AioError, OwnerDiedError, argTypeError } from '../errors.js';
+import { AioError, OwnerDiedError, argTypeError, badHandle, describeValue } from '../errors.js';
 import type { AbortSignalLike } from '../locks/futex.js';
 import { checkSignal } from '../locks/handle.js';
-import { type WakeTable, adoptWakeTable, wakeTable } from '../shared-memory.js';
+import { type WakeTable, adoptWakeTable, tableFieldsProblem, wakeTable } from '../shared-memory.js';
 import {
   type SharedTicket,
+  SHARED_CO_MUTEX_BYTES,
   allocSharedCoMutex,
   sharedLockOrQueue,
   sharedLocked,
@@ -145,11 +146,15 @@ export class CoMutex {
   static from(handle: CoMutexHandle): CoMutex {
     const h = handle as Partial<CoMutexHandle> | null;
     if (typeof h !== 'object' || h === null) throw argTypeError('handle', 'a CoMutex handle', handle);
-    if (h.kind !== 'aio.CoMutex' || !(h.sab instanceof SharedArrayBuffer) || !(h.table instanceof SharedArrayBuffer)) {
-      throw new AioError('ERR_AIO_BAD_HANDLE', 'CoMutex.from(): the "handle" argument is not a CoMutex handle');
-    }
+    const problem =
+      h.kind !== 'aio.CoMutex'
+        ? `its kind is ${describeValue(h.kind)}, not 'aio.CoMutex'`
+        : !(h.sab instanceof SharedArrayBuffer) || h.sab.byteLength < SHARED_CO_MUTEX_BYTES
+          ? `its "sab" is ${describeValue(h.sab)}, not a SharedArrayBuffer of at least ${SHARED_CO_MUTEX_BYTES} bytes`
+          : tableFieldsProblem(h, false);
+    if (problem !== null) throw badHandle('CoMutex.from()', 'aio.CoMutex', problem);
     const m = new CoMutex();
-    m.#shared = { words: new Int32Array(h.sab), table: adoptWakeTable(h.table), handle: h as CoMutexHandle };
+    m.#shared = { words: new Int32Array(h.sab as SharedArrayBuffer), table: adoptWakeTable(h.table as SharedArrayBuffer), handle: h as CoMutexHandle };
     return m;
   }
 

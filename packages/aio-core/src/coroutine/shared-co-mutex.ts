@@ -30,7 +30,7 @@ import { ROBUST_CHECK_MS } from '../locks/robust.js';
 import { threadId } from '../locks/thread-id.js';
 import { RESULT } from '../messages.js';
 import { sendRecord } from '../outbox.js';
-import { type WakeTable, allocShared } from '../shared-memory.js';
+import { SLOTS, type WakeTable, allocShared } from '../shared-memory.js';
 import type { Timer } from '../timer.js';
 
 const GUARD = 0;
@@ -44,9 +44,12 @@ const ENTRY = 3;
 /** Waiters that may queue at once on one shared CoMutex. */
 export const SHARED_CO_MUTEX_WAITERS = 1024;
 
+/** Bytes of a shared CoMutex's memory. */
+export const SHARED_CO_MUTEX_BYTES = (RING + ENTRY * SHARED_CO_MUTEX_WAITERS) * 4;
+
 /** Allocates the words of a shared CoMutex; a locked one is held by the calling thread. */
 export function allocSharedCoMutex(locked: boolean): Int32Array {
-  const words = new Int32Array(allocShared((RING + ENTRY * SHARED_CO_MUTEX_WAITERS) * 4));
+  const words = new Int32Array(allocShared(SHARED_CO_MUTEX_BYTES));
   words[LOCKED] = locked ? 1 : 0;
   words[HOLDER] = locked ? threadId() : 0;
   return words;
@@ -171,7 +174,8 @@ function handOff(w: Int32Array, table: WakeTable, ownerDied: boolean): void {
       return;
     }
     unguard(w);
-    const generation = table.generation(slot);
+    // A slot out of range is only in corrupt memory: skipped like a context that is gone.
+    const generation = slot >= 0 && slot < SLOTS ? table.generation(slot) : 0;
     if (generation !== 0) {
       sendRecord(table, slot, generation, [RESULT, id, 1, ownerDied ? 1 : 0], true, null, 'CoMutex.unlock()');
       return;

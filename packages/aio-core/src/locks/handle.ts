@@ -7,7 +7,7 @@
  * `Int32Array`, starting at word `index`) and the `adopting` slot through which a class's
  * `from()` hands existing memory to its constructor.
  */
-import { AioError, argTypeError, checkNumber } from '../errors.js';
+import { argTypeError, badHandle, checkNumber, describeValue } from '../errors.js';
 import { allocShared } from '../shared-memory.js';
 import type { AbortSignalLike } from './futex.js';
 
@@ -45,12 +45,12 @@ export function fromHandle<T>(what: string, kind: string, size: number, handle: 
   if (typeof handle !== 'object' || handle === null) throw argTypeError('handle', `an ${kind} handle object`, handle);
   const h = handle as Partial<LockHandle>;
   let problem: string | undefined;
-  if (h.kind !== kind) problem = `its kind is ${JSON.stringify(h.kind)}, not '${kind}'`;
-  else if (!(h.sab instanceof SharedArrayBuffer)) problem = 'its "sab" is not a SharedArrayBuffer';
+  if (h.kind !== kind) problem = `its kind is ${describeValue(h.kind)}, not '${kind}'`;
+  else if (!(h.sab instanceof SharedArrayBuffer)) problem = `its "sab" is ${describeValue(h.sab)}, not a SharedArrayBuffer`;
   else if (typeof h.index !== 'number' || !Number.isInteger(h.index) || h.index < 0 || (h.index + size) * 4 > h.sab.byteLength) {
-    problem = `its "index" (${String(h.index)}) does not leave ${size} words inside "sab" (${h.sab.byteLength} bytes)`;
+    problem = `its "index" (${describeValue(h.index)}) does not leave ${size} words inside "sab" (${h.sab.byteLength} bytes)`;
   }
-  if (problem) throw new AioError('ERR_AIO_BAD_HANDLE', `${what}: the "handle" argument is not a valid ${kind} handle: ${problem}`);
+  if (problem) throw badHandle(what, kind, problem);
   adopting = { mem: new Int32Array(h.sab as SharedArrayBuffer), base: h.index as number };
   try {
     return make();

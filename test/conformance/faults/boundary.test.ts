@@ -1,0 +1,423 @@
+/**
+ * Faults at the boundary: what another thread hands over (a handle, a record in an inbox,
+ * an entry of a remote bottom-half list, a message on an IOThread's port) is checked where
+ * it is received. A malformed handle is refused by `from()` with ERR_AIO_BAD_HANDLE; a
+ * malformed record is dropped and reported to the receiving context's error handler
+ * (ERR_AIO_BAD_RECORD), and the receiver goes on: it never throws, wedges or spins on it.
+ * Records are forged black-box, the way a hostile thread would: by writing bytes into the
+ * wake table every context handle carries. Also: error texts stay small whatever the name
+ * or message, `-0` survives call(), and importing the package needs no Deno permission.
+ */
+import {
+  AioContext,
+  type AioError,
+  BottomHalf,
+  CoMutex,
+  Cond,
+  type ContextHandle,
+  Event,
+  EventNotifier,
+  IOThread,
+  LockCnt,
+  Mutex,
+  RecMutex,
+  Semaphore,
+  registerFunction,
+} from 'aio-under-test';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { flush, runtime } from '../support/runtime.js';
+
+const moduleUrl = new URL('../workers/boundary-module.mjs', import.meta.url);
+
+/**
+ * The wake table's layout (shared-memory.ts), as a thread that forges records sees it. The
+ * first test checks it against a live context, so a layout change fails there, loudly.
+ */
+const L = {
+  headerWords: 16,
+  slotWords: 24,
+  slots: 1024,
+  inboxBytes: 16384,
+  inUse: 3,
+  remoteBhHead: 4,
+  inboxWrite: 9,
+  inboxRead: 10,
+  inboxPending: 11,
+} as const;
+
+function word(h: ContextHandle, w: number): number {
+  return L.headerWords + h.slot * L.slotWords + w;
+}
+
+/** Appends a raw record (length word, then `bytes`) to the inbox of `h` and wakes its context. */
+function forge(h: ContextHandle, bytes: Uint8Array | string, lengthWord?: number): void {
+  const payload = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes;
+  const words = new Int32Array(h.table);
+  const ring = (L.headerWords + L.slots * L.slotWords) * 4 + h.slot * L.inboxBytes;
+  const pos = Atomics.load(words, word(h, L.inboxWrite)) >>> 0;
+  const at = pos & (L.inboxBytes - 1);
+  expect(at + 4 + payload.length).toBeLessThanOrEqual(L.inboxBytes); // the tests' records never wrap
+  new DataView(h.table).setInt32(ring + at, lengthWord ?? payload.length, true);
+  new Uint8Array(h.table).set(payload, ring + at + 4);
+  Atomics.store(words, word(h, L.inboxWrite), (pos + 4 + ((payload.length + 3) & ~3)) | 0);
+  Atomics.store(words, word(h, L.inboxPending), 1);
+  AioContext.from(h).notify();
+}
+
+let hits = 0;
+registerFunction('boundary.hit', () => ++hits);
+
+let ctx: AioContext;
+let faults: AioError[];
+beforeEach(() => {
+  hits = 0;
+  faults = [];
+  ctx = new AioContext({ name: 'boundary' });
+  ctx.setErrorHandler((err) => faults.push(err));
+});
+afterEach(() => ctx.close());
+
+/** Sends a well-formed oneshot after the bad input and checks that it runs, once. */
+function expectStillServes(): void {
+  const before = hits;
+  AioContext.from(ctx.handle).scheduleOneshot('boundary.hit');
+  flush(ctx);
+  expect(hits).toBe(before + 1);
+}
+
+function codeOf(fn: () => unknown): { code?: string; message: string } {
+  try {
+    fn();
+  } catch (e) {
+    return e as { code?: string; message: string };
+  }
+  return { message: '(did not throw)' };
+}
+
+describe('handles are checked by from()', () => {
+  it('the forging helper matches the wake table a context lives in', () => {
+    const h = ctx.handle;
+    expect(h.table.byteLength).toBe((L.headerWords + L.slots * L.slotWords) * 4 + L.slots * L.inboxBytes + 1024 * 4 + 64 * 1024);
+    expect(Atomics.load(new Int32Array(h.table), word(h, L.inUse))).toBe(h.generation);
+    forge(h, '[0,"boundary.hit",[],-1,0]');
+    flush(ctx);
+    expect(hits).toBe(1);
+    expect(faults).toEqual([]);
+  });
+
+  it('AioContext.from() refuses a bad table, slot, generation or name, naming the field', () => {
+    const h = ctx.handle;
+    const cases: [Record<string, unknown>, string][] = [
+      [{ table: new SharedArrayBuffer(64) }, '"table"'],
+      [{ slot: -1 }, '"slot"'],
+      [{ slot: 1.5 }, '"slot"'],
+      [{ slot: Number.NaN }, '"slot"'],
+      [{ slot: L.slots }, '"slot"'],
+      [{ slot: '3' }, '"slot"'],
+      [{ generation: 0 }, '"generation"'],
+      [{ generation: 2 ** 31 }, '"generation"'],
+      [{ generation: 0.5 }, '"generation"'],
+      [{ name: 7 }, '"name"'],
+    ];
+    for (const [patch, field] of cases) {
+      const err = codeOf(() => AioContext.from({ ...h, ...patch } as never));
+      expect(err.code, JSON.stringify(patch)).toBe('ERR_AIO_BAD_HANDLE');
+      expect(err.message).toContain(field);
+    }
+    // A well-formed handle of a closed context is not malformed: it is refused when used.
+    expect(AioContext.from(h).alive).toBe(true);
+  });
+
+  it('BottomHalf.from() refuses a truncated buffer, a bad id, slot or generation', () => {
+    const bh = ctx.bh(() => {});
+    const h = bh.handle;
+    const cases: [Record<string, unknown>, string][] = [
+      [{ sab: new SharedArrayBuffer(4) }, '"sab"'],
+      [{ table: new SharedArrayBuffer(4096) }, '"table"'],
+      [{ id: 0 }, '"id"'],
+      [{ id: -3 }, '"id"'],
+      [{ id: 1.5 }, '"id"'],
+      [{ id: Number.NaN }, '"id"'],
+      [{ slot: -1 }, '"slot"'],
+      [{ slot: L.slots + 5 }, '"slot"'],
+      [{ generation: Number.NaN }, '"generation"'],
+    ];
+    for (const [patch, field] of cases) {
+      const err = codeOf(() => BottomHalf.from({ ...h, ...patch } as never));
+      expect(err.code, JSON.stringify(patch)).toBe('ERR_AIO_BAD_HANDLE');
+      expect(err.message).toContain(field);
+    }
+    bh.delete();
+  });
+
+  it('EventNotifier.from() and CoMutex.from() refuse truncated buffers and foreign tables', () => {
+    const e = new EventNotifier().handle;
+    expect(codeOf(() => EventNotifier.from({ ...e, sab: new SharedArrayBuffer(4) })).code).toBe('ERR_AIO_BAD_HANDLE');
+    expect(codeOf(() => EventNotifier.from({ ...e, table: new SharedArrayBuffer(8) })).message).toContain('"table"');
+    const m = new CoMutex().handle;
+    expect(codeOf(() => CoMutex.from({ ...m, sab: new SharedArrayBuffer(16) })).message).toContain('"sab"');
+    expect(codeOf(() => CoMutex.from({ ...m, table: new SharedArrayBuffer(8) })).message).toContain('"table"');
+  });
+
+  it('the locks refuse a truncated buffer or an index outside it', () => {
+    const locks = [new Mutex(), new RecMutex(), new Cond(), new Semaphore(1), new Event(), new LockCnt()];
+    const classes = [Mutex, RecMutex, Cond, Semaphore, Event, LockCnt] as { from(h: unknown): unknown }[];
+    locks.forEach((lock, i) => {
+      const h = lock.handle;
+      for (const patch of [{ sab: new SharedArrayBuffer(0) }, { index: h.sab.byteLength / 4 }, { index: -1 }, { index: 1.5 }, { index: Number.NaN }]) {
+        const err = codeOf(() => classes[i]!.from({ ...h, ...patch }));
+        expect(err.code, `${h.kind} ${JSON.stringify(patch)}`).toBe('ERR_AIO_BAD_HANDLE');
+      }
+    });
+  });
+
+  it('a huge name or kind is not echoed whole into the error', () => {
+    const big = 'x'.repeat(1 << 20);
+    expect(codeOf(() => AioContext.from({ ...ctx.handle, slot: big } as never)).message.length).toBeLessThan(1000);
+    expect(codeOf(() => Mutex.from({ kind: big, sab: new SharedArrayBuffer(64), index: 0 } as never)).message.length).toBeLessThan(1000);
+  });
+});
+
+describe('the remote bottom-half list', () => {
+  it('a bogus id pushed onto a context does not wedge the real BHs behind it', () => {
+    let runs = 0;
+    const bh = ctx.bh(() => runs++);
+    const real = BottomHalf.from(bh.handle);
+    const forged = BottomHalf.from({ ...bh.handle, id: 4242, sab: new SharedArrayBuffer(8) });
+    real.schedule();
+    forged.schedule();
+    flush(ctx);
+    expect(runs).toBe(1);
+    real.schedule(); // wedged for good if the first push was lost with PENDING still set
+    flush(ctx);
+    expect(runs).toBe(2);
+    expect(faults.map((f) => f.code)).toEqual(['ERR_AIO_BAD_RECORD']);
+    expect(faults[0]!.message).toContain('4242');
+    expect(ctx.stats().faults).toBe(1);
+    bh.delete();
+  });
+
+  it("a forged handle reusing a real BH's id does not lose the BHs pushed before it", () => {
+    const ran: string[] = [];
+    const a = ctx.bh(() => ran.push('a'));
+    const b = ctx.bh(() => ran.push('b'));
+    const bRemote = BottomHalf.from(b.handle);
+    const forgedA = BottomHalf.from({ ...a.handle, sab: new SharedArrayBuffer(8) });
+    bRemote.schedule();
+    forgedA.schedule(); // pushes a's id, with a next pointer a's real block does not have
+    flush(ctx);
+    expect(ran).toContain('b');
+    bRemote.schedule();
+    flush(ctx);
+    expect(ran.filter((x) => x === 'b').length).toBe(2);
+    expect(ran).not.toContain('a'); // a itself was never scheduled
+    expect(faults.length).toBe(1);
+    a.delete();
+    b.delete();
+  });
+});
+
+describe('inbox records', () => {
+  it('a record that is not JSON is dropped and reported once; the next one runs', () => {
+    forge(ctx.handle, '{not json');
+    flush(ctx);
+    expect(faults.map((f) => f.code)).toEqual(['ERR_AIO_BAD_RECORD']);
+    expect(faults[0]!.message).toContain("'boundary'");
+    expectStillServes();
+    expect(faults.length).toBe(1); // the read position moved past it: it is not read again
+  });
+
+  it('records of the wrong shape are dropped and reported, each one', () => {
+    const bad = [
+      '42',
+      '"text"',
+      '{}',
+      '[]',
+      '[9]',
+      '[0]',
+      '[0,5,[]]',
+      '[0,"boundary.hit","args",-1,0]',
+      '[0,"boundary.hit",[]]',
+      '[0,"boundary.hit",[],5000,0]',
+      '[1,1,"boundary.hit",[],99999,0]',
+      '[1,1.5,"boundary.hit",[],0,0]',
+      '[1,1,"boundary.hit","args",0,0]',
+      '[1,1,"boundary.hit",[]]',
+      '[2,1,0,null]',
+      '[2,1,0,{"message":5}]',
+      '[2,1,7]',
+      '[2,"one",1,5]',
+      '[3,5]',
+      '[4,{"name":5}]',
+    ];
+    for (const text of bad) forge(ctx.handle, text);
+    flush(ctx);
+    expect(faults.length).toBe(bad.length);
+    for (const f of faults) expect(f.code).toBe('ERR_AIO_BAD_RECORD');
+    expect(hits).toBe(0);
+    expectStillServes();
+  });
+
+  for (const [what, lengthWord] of [
+    ['longer than the ring', 0x7ffffff0],
+    ['negative', -5],
+    ['past the write position', 4000],
+  ] as const) {
+    it(`a length word ${what} resets the ring and reports it, without spinning`, () => {
+      forge(ctx.handle, 'xxxx', lengthWord);
+      flush(ctx);
+      expect(faults.length).toBe(1);
+      expect(faults[0]!.message).toMatch(/corrupt/);
+      expectStillServes();
+      expect(faults.length).toBe(1);
+    });
+  }
+
+  it('a write position too far ahead of the read position resets the ring', () => {
+    const h = ctx.handle;
+    const words = new Int32Array(h.table);
+    Atomics.store(words, word(h, L.inboxWrite), Atomics.load(words, word(h, L.inboxRead)) + 10 * L.inboxBytes);
+    Atomics.store(words, word(h, L.inboxPending), 1);
+    flush(ctx);
+    expect(faults.length).toBe(1);
+    expectStillServes();
+  });
+
+  it('without an error handler, the first fault of a context is logged and the rest counted', () => {
+    ctx.setErrorHandler(null);
+    const logged: unknown[][] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void logged.push(args);
+    try {
+      forge(ctx.handle, 'junk');
+      forge(ctx.handle, '[77]');
+      flush(ctx);
+    } finally {
+      console.error = original;
+    }
+    expect(logged.length).toBe(1);
+    expect(String(logged[0]![0])).toContain('ERR_AIO_BAD_RECORD');
+    expect(ctx.stats().faults).toBe(2);
+    expectStillServes();
+  });
+
+  it('a context attached to the host loop keeps running after a bad record', async () => {
+    ctx.attach();
+    forge(ctx.handle, '\u0000\u0001garbage');
+    await expect.poll(() => faults.length).toBe(1);
+    const before = hits;
+    AioContext.from(ctx.handle).scheduleOneshot('boundary.hit');
+    await expect.poll(() => hits).toBe(before + 1);
+    ctx.detach();
+  });
+});
+
+describe("an IOThread's port", () => {
+  const malformed: unknown[] = [
+    null,
+    42,
+    'aio.record',
+    { kind: 'aio.nope' },
+    { kind: 'aio.record' },
+    { kind: 'aio.record', record: 'junk' },
+    { kind: 'aio.record', record: [1, 1, 'boundary.add', [], 99999, 0] },
+    { kind: 'aio.crashed', error: null },
+  ];
+
+  it('the parent drops and reports malformed messages from the thread', async () => {
+    await using t = await IOThread.create({ name: 'boundary-parent', module: moduleUrl });
+    const main = AioContext.main();
+    const seen: AioError[] = [];
+    main.setErrorHandler((err) => seen.push(err));
+    try {
+      for (const m of malformed) expect(await t.call('boundary.toParent', m)).toBe('posted');
+      await expect.poll(() => seen.length).toBe(malformed.length);
+      for (const f of seen) expect(f.code).toBe('ERR_AIO_BAD_RECORD');
+      expect(t.state).toBe('running');
+      expect(await t.call('boundary.add', 40, 2)).toBe(42);
+    } finally {
+      main.setErrorHandler(null);
+    }
+  });
+
+  it('the thread drops and reports malformed messages on its port', async () => {
+    await using t = await IOThread.create({ name: 'boundary-thread', module: moduleUrl });
+    for (const m of malformed) expect(await t.call('boundary.toSelf', m)).toBe('delivered');
+    await expect.poll(async () => ((await t.call('boundary.faults')) as string[]).length).toBe(malformed.length);
+    for (const f of (await t.call('boundary.faults')) as string[]) expect(f).toMatch(/^ERR_AIO_BAD_RECORD: /);
+    expect(await t.call('boundary.add', 40, 2)).toBe(42);
+    expect(t.state).toBe('running');
+  });
+});
+
+describe('error texts are bounded', () => {
+  const big = 'f'.repeat(1 << 20);
+
+  it('a 1 MB function name is not echoed whole', async () => {
+    await using t = await IOThread.create({ name: 'boundary-names', module: moduleUrl });
+    const viaPort = await t.call(big).catch((e: Error) => e);
+    expect((viaPort as { code?: string }).code).toBe('ERR_AIO_NO_FUNCTION');
+    expect((viaPort as Error).message.length).toBeLessThan(1000);
+    const viaMemory = await AioContext.from(t.context.handle).call(big).catch((e: Error) => e);
+    expect((viaMemory as { code?: string }).code).toBe('ERR_AIO_NOT_SERIALIZABLE');
+    expect((viaMemory as Error).message.length).toBeLessThan(1000);
+    expect((viaMemory as Error).message).toContain('characters');
+  });
+
+  it('a 1 MB error message comes back cut, with its stack', async () => {
+    await using t = await IOThread.create({ name: 'boundary-messages', module: moduleUrl });
+    const err = (await t.call('boundary.throwBig', 1 << 20).catch((e: Error) => e)) as Error & { remoteStack?: string };
+    expect(err.message.length).toBeLessThan(2000);
+    expect(err.message.startsWith('mmmm')).toBe(true);
+    expect(err.stack!.length).toBeLessThan(8000);
+  });
+});
+
+describe('values through call()', () => {
+  it('-0 comes back as -0; an undefined property is left out, as JSON does', async () => {
+    await using t = await IOThread.create({ name: 'boundary-values', module: moduleUrl });
+    expect(Object.is(await t.call('boundary.echo', -0), -0)).toBe(true);
+    const nested = (await t.call('boundary.echo', { x: [-0, 0] })) as { x: number[] };
+    expect(Object.is(nested.x[0], -0)).toBe(true);
+    expect(Object.is(nested.x[1], 0)).toBe(true);
+    const obj = (await t.call('boundary.echo', { a: undefined, b: 1 })) as Record<string, unknown>;
+    expect(obj).toEqual({ b: 1 });
+    expect('a' in obj).toBe(false);
+    // Shared memory alone (no port) carries JSON only: -0 is refused loudly, like NaN.
+    const plain = AioContext.from(t.context.handle);
+    expect(((await plain.call('boundary.echo', -0).catch((e: Error) => e)) as { code?: string }).code).toBe('ERR_AIO_NOT_SERIALIZABLE');
+    expect(await plain.call('boundary.echo', 0)).toBe(0);
+  });
+});
+
+describe('permissions', () => {
+  it('importing the package and running a context needs no permission (Deno: none granted)', async () => {
+    if (runtime === 'browser') {
+      // No permissions to speak of: the same work, in the page.
+      const c = new AioContext({ name: 'no-permissions' });
+      let runs = 0;
+      const bh = c.bh(() => runs++);
+      bh.schedule();
+      flush(c);
+      bh.delete();
+      flush(c);
+      c.close();
+      expect(runs).toBe(1);
+      return;
+    }
+    const script = new URL(`../workers/boundary-import-${runtime}.mjs`, import.meta.url);
+    const { spawnSync } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const proc = globalThis as { process?: { execPath: string; cwd(): string; env: Record<string, string> } };
+    const exec = proc.process!.execPath;
+    // Deno's node:child_process hands the parent's permissions to a deno child, so the
+    // child denies every one explicitly (deny wins over allow).
+    const deny = ['env', 'read', 'write', 'net', 'run', 'ffi', 'sys'].map((p) => `--deny-${p}`);
+    const args = runtime === 'deno' ? ['run', '--no-prompt', ...deny, '--node-modules-dir=manual', fileURLToPath(script)] : [fileURLToPath(script)];
+    const r = spawnSync(exec, args, { encoding: 'utf8', timeout: 30_000, cwd: proc.process!.cwd(), env: { ...proc.process!.env, AIO_DEBUG: '1' } });
+    expect(r.error).toBeUndefined();
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('ok 1');
+    expect(r.status).toBe(0);
+  });
+});
