@@ -11,7 +11,7 @@ declare const process: { cwd(): string };
 export const bunHost: Host = createHost({
   runtime: 'bun',
   canBlock: () => true,
-  spawnThread: (entry) => spawnWebWorker(entry, 'close'),
+  spawnThread: (entry) => spawnWebWorker(entry),
   parentChannel: webWorkerParent,
   iothreadEntry: new URL('./iothread-worker.js', import.meta.url),
   moduleBase: () => `file://${process.cwd()}/`,

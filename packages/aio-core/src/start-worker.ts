@@ -13,13 +13,14 @@
  *  - Worker side (runs when aio-core loads in a worker whose name carries a chosen id):
  *    sends 'exiting' from `close()`, and where `navigator.locks` exists (Deno, browsers)
  *    holds a Web Lock named after its id for its whole life; the runtime frees it however
- *    the worker ends (crash, kill), and the parent, queued on it, then gets it. Loading
- *    aio-core there waits until the lock is held, so the worker cannot take an aio lock
- *    that its parent could not see it drop.
+ *    the worker ends (crash, kill), and the parent, queued on it, then gets it. The lock is
+ *    requested when aio-core loads and held a few milliseconds later; `watched()` resolves
+ *    then, for a worker that must not take an aio lock its parent could not see it drop.
  * The parent records the end when its event loop runs (see robust.ts).
  */
 import { AioError } from './errors.js';
 import { THREAD_NAME_TAG, randomThreadId, threadId, threadIdOfWorker } from './locks/thread-id.js';
+import type { ThreadExit } from './host.js';
 import { wakeTable } from './shared-memory.js';
 
 /** What `startWorker()` returns: the runtime's own `Worker` object, seen through the members aio uses. */
@@ -71,18 +72,26 @@ export function threadEnded(id: number): void {
   wakeTable().markThreadDead(id);
 }
 
+/** How `startWatchedWorker` treats the worker. @internal */
+export interface WatchOptions {
+  /** An uncaught error in the worker ends it (it is terminated): IOThreads, whose errors are crashes. */
+  endOnError?: boolean;
+}
+
 /**
- * Starts a web Worker on `url` (the global `Worker` of Bun, Deno and browsers; module
- * type unless `options.type` says otherwise) and returns it, arranged so that robust
- * locks see its end: a lock it holds when it ends passes to the next locker with
- * OwnerDiedError. Use it for workers that use aio locks; call `terminate()` on the
- * returned object (not on a copy of the method taken before) so the end is recorded at
- * once. The worker's name gets a tag (`aio-thread:<id>`) appended, and the worker posts
- * messages of kind 'aio.thread' that never reach the program's listeners. Throws
- * ERR_AIO_NO_HOST where there is no global Worker (on Node, use `worker_threads`:
- * aio-node records every Worker's end). The thread that starts the worker.
+ * Starts a web Worker on `url` tagged with a lock id (see `startWorker`) and tells `onEnd`
+ * once when it ends, however it ends: the runtime's 'close' event (Bun, with the exit
+ * code), `terminate()` on the returned object, the worker's own `close()`, its lifetime
+ * Web Lock becoming free (a crash or a kill), or, with `endOnError`, an uncaught error.
+ * The worker's 'aio.thread' messages never reach other listeners. Returns the worker and
+ * its lock id. The thread that starts the worker. @internal
  */
-export function startWorker(url: string | URL, options: StartWorkerOptions = {}): AioWorker {
+export function startWatchedWorker(
+  url: string | URL,
+  options: StartWorkerOptions,
+  watch: WatchOptions,
+  onEnd: (exit: ThreadExit) => void,
+): { worker: AioWorker; id: number } {
   const WorkerCtor = (globalThis as { Worker?: new (url: string | URL, options: object) => AioWorker }).Worker;
   if (!WorkerCtor) {
     throw new AioError('ERR_AIO_NO_HOST', 'startWorker(): this runtime has no global Worker; on Node use worker_threads (aio-node records the end of every Worker)');
@@ -92,28 +101,54 @@ export function startWorker(url: string | URL, options: StartWorkerOptions = {})
   const tag = `${THREAD_NAME_TAG}${chosen}`;
   const worker = new WorkerCtor(url, { type: 'module', ...options, name: options.name ? `${options.name} ${tag}` : tag });
   const id = typeof worker.threadId === 'number' ? threadIdOfWorker(worker.threadId) : chosen;
-  const table = wakeTable();
   let ended = false;
-  const end = () => {
+  let error: Error | undefined;
+  let terminated = false;
+  const end = (exit: ThreadExit) => {
     if (ended) return;
     ended = true;
-    table.markThreadDead(id);
+    onEnd({ ...(error ? { error } : {}), ...exit, ...(terminated ? { terminated } : {}) });
   };
-  worker.addEventListener('close', end);
+  worker.addEventListener('close', (e: { code?: unknown }) => end(typeof e.code === 'number' && !terminated ? { code: e.code } : {}));
   worker.addEventListener('message', (e: { data: unknown; stopImmediatePropagation(): void }) => {
     const m = e.data as Partial<LifetimeMessage> | null;
     if (typeof m !== 'object' || m === null || m.kind !== MESSAGE) return;
     e.stopImmediatePropagation();
-    if (m.op === 'exiting') end();
+    if (m.op === 'exiting') end({ closed: true });
     // The worker holds its lifetime lock now: queue for it, to get it when the worker ends.
-    else if (m.op === 'alive') void webLocks()?.request(lifetimeLock(id), end);
+    else if (m.op === 'alive') void webLocks()?.request(lifetimeLock(id), () => end({}));
+  });
+  worker.addEventListener('error', (e: { error?: unknown; message?: unknown; preventDefault?(): void }) => {
+    if (!watch.endOnError) return;
+    e.preventDefault?.();
+    error = e.error instanceof Error ? e.error : new Error(typeof e.message === 'string' ? e.message : 'worker error');
+    // Browsers keep a worker running after an uncaught error; a crashed thread must not.
+    worker.terminate();
   });
   const terminate = worker.terminate;
   worker.terminate = function (this: AioWorker) {
     terminate.call(this);
-    end();
+    if (!error) terminated = true;
+    end({});
   };
-  return worker;
+  return { worker, id };
+}
+
+/**
+ * Starts a web Worker on `url` (the global `Worker` of Bun, Deno and browsers; module
+ * type unless `options.type` says otherwise) and returns it, arranged so that robust
+ * locks see its end: a lock it holds when it ends passes to the next locker with
+ * OwnerDiedError. Use it for workers that use aio locks; call `terminate()` on the
+ * returned object (not on a copy of the method taken before) so the end is recorded at
+ * once. The worker's name gets a tag (`aio-thread:<id>`) appended, and the worker posts
+ * messages of kind 'aio.thread' that never reach the program's listeners. Throws
+ * ERR_AIO_NO_HOST where there is no global Worker (on Node, use `worker_threads`:
+ * aio-node records the end of every Worker). The thread that starts the worker.
+ */
+export function startWorker(url: string | URL, options: StartWorkerOptions = {}): AioWorker {
+  const table = wakeTable();
+  const started = startWatchedWorker(url, options, {}, () => table.markThreadDead(started.id));
+  return started.worker;
 }
 
 /**
@@ -122,9 +157,12 @@ export function startWorker(url: string | URL, options: StartWorkerOptions = {})
  * imports aio runs (and takes a lock) before the parent can see the worker end.
  */
 function watchOwnEnd(): Promise<void> | undefined {
-  const scope = globalThis as { name?: unknown; postMessage?(m: LifetimeMessage): void; close?(): void };
+  const scope = globalThis as { name?: unknown; postMessage?(m: LifetimeMessage): void; close?(): void } & Record<symbol, Promise<void> | undefined>;
   const post = scope.postMessage;
   if (typeof scope.name !== 'string' || !scope.name.endsWith(`${THREAD_NAME_TAG}${threadId()}`) || typeof post !== 'function') return;
+  // Once per worker, whichever copy of aio-core loads first: a second copy (a bundler may
+  // load two) waits for the same lock instead of queueing behind it forever.
+  if (scope[OWN_END] !== undefined) return scope[OWN_END];
   const close = scope.close;
   if (typeof close === 'function') {
     scope.close = function (this: unknown) {
@@ -134,7 +172,7 @@ function watchOwnEnd(): Promise<void> | undefined {
   }
   const locks = webLocks();
   if (!locks) return;
-  return new Promise((held) => {
+  scope[OWN_END] = new Promise((held) => {
     void locks.request(lifetimeLock(threadId()), () => {
       post.call(scope, { kind: MESSAGE, op: 'alive' });
       held();
@@ -142,8 +180,24 @@ function watchOwnEnd(): Promise<void> | undefined {
       return new Promise(() => {});
     });
   });
+  return scope[OWN_END];
 }
 
-// Top-level await only in a worker started by startWorker() where Web Locks exist.
+/** Where the first copy of aio-core in a worker keeps its wait for the lifetime lock. */
+const OWN_END = Symbol.for('aio.thread.lifetime');
+
+// Not awaited at module load: a top-level await in a library stalls bundlers' module
+// graphs (and a browser IOThread's entry here), so a worker that must not take a lock
+// before its end can be seen awaits watched() first.
 const ownEnd = watchOwnEnd();
-if (ownEnd) await ownEnd;
+
+/**
+ * Resolves once this worker's end can be seen by its parent: at once, except in a worker
+ * started with `startWorker()` where Web Locks exist (Deno, browsers), where it waits until
+ * the worker holds its lifetime lock (a few milliseconds after aio-core loads). A worker
+ * killed by means aio cannot see (not `terminate()` on the object `startWorker` returned,
+ * not its own `close()`) before then is not seen. Worker thread.
+ */
+export function watched(): Promise<void> {
+  return ownEnd ?? Promise.resolve();
+}

@@ -5,7 +5,7 @@
 //  { op: 'queue', handle }       queue on the shared CoMutex behind `handle`, report { queued }
 //  { op: 'exit' }                end the worker from inside (process.exit / close())
 // and never unlocks anything.
-import { AioContext, CoMutex, LockCnt, Mutex, RecMutex, threadId } from 'aio-core';
+import { AioContext, CoMutex, LockCnt, Mutex, RecMutex, threadId, watched } from 'aio-core';
 
 const node = globalThis.postMessage ? null : await import('node:worker_threads');
 const post = (m) => (node ? node.parentPort.postMessage(m) : globalThis.postMessage(m));
@@ -42,4 +42,6 @@ on((msg) => {
     else globalThis.close();
   }
 });
+// No lock is taken before the parent can see this worker end.
+await watched();
 post({ ready: true });
