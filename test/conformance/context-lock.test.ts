@@ -42,9 +42,12 @@ describe('context lock', () => {
 
   it('the loop holds the lock while dispatching and drops it while sleeping', async () => {
     await using t = await IOThread.create({ module: moduleUrl });
-    const busy = t.call('busy', 300);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(t.context.tryAcquire()).toBe(false); // dispatching 'busy'
+    const flag = new Int32Array(new SharedArrayBuffer(8));
+    const busy = t.call('busyUntilTold', flag.buffer);
+    await expect.poll(() => Atomics.load(flag, 0), { timeout: 20_000 }).toBe(1); // it runs
+    expect(t.context.tryAcquire()).toBe(false); // dispatching 'busyUntilTold'
+    Atomics.store(flag, 1, 1);
+    Atomics.notify(flag, 1);
     expect(await busy).toBe('rested');
     await expect.poll(() => t.context.tryAcquire()).toBe(true); // asleep: free
     t.context.release();

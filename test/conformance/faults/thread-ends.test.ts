@@ -60,6 +60,19 @@ describe('faults: a thread that ends by itself', () => {
     }
   }, 60_000);
 
+  it("another thread's call into a context whose thread dies fails with the cause", async () => {
+    const caller = await IOThread.create({ name: 'caller', module: moduleUrl });
+    const victim = await IOThread.create({ name: 'victim', module: moduleUrl });
+    // The caller's call runs in the victim (it counts it), then the victim dies.
+    const outcome = caller.call('callInto', victim.context.handle, 'neverCounted');
+    await expect.poll(() => victim.call('neverStarts'), { timeout: 20_000 }).toBe(1);
+    expect(await victim.call('exitWith', 'throw')).toBe('exiting');
+    expect(await outcome).toMatch(/^ERR_AIO_THREAD_DIED: call\('neverCounted'\) on 'victim'.*thrown from a microtask/s);
+    expect(await caller.call('add', 1, 1)).toBe(2);
+    await victim.stop();
+    await caller.stop();
+  }, 60_000);
+
   it('a failed create gives its context slot back (setup throws, module missing)', async () => {
     const probe = await IOThread.create({ module: moduleUrl });
     const table = probe.context.handle.table;

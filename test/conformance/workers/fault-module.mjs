@@ -5,10 +5,17 @@ import { AioContext, Coroutine, awaitPromise, registerFunction } from 'aio-core'
 
 let flag = 'unset';
 let ran = 0;
+let neverStarts = 0;
 
 export function setup(ctx) {
   registerFunction('add', (a, b) => a + b);
   registerFunction('never', () => new Promise(() => {}));
+  // As 'never', and counts its starts ('neverStarts' tells them).
+  registerFunction('neverCounted', () => {
+    neverStarts++;
+    return new Promise(() => {});
+  });
+  registerFunction('neverStarts', () => neverStarts);
   registerFunction('exitWith', (how) => {
     const g = globalThis;
     // Each way ends the thread from inside a bottom half, after this call replied.
@@ -61,5 +68,11 @@ export function setup(ctx) {
     Atomics.add(new Int32Array(sab), 0, 1);
     return ++ran;
   });
-  registerFunction('setupNever', () => 0);
+  // A call from this thread into another thread's context, settled here: its outcome in words.
+  registerFunction('callInto', (handle, name, ...args) =>
+    AioContext.from(handle).call(name, ...args).then(
+      (v) => `resolved ${v}`,
+      (e) => `${e.code}: ${e.message}`,
+    ),
+  );
 }

@@ -42,8 +42,11 @@ export function setup(ctx) {
     AioContext.current().bh(() => {}, { name: 'leaked-by-test' });
     return 'leaked';
   });
-  registerFunction('busy', (ms) => {
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  // Says it runs (word 0), then blocks until word 1 is set.
+  registerFunction('busyUntilTold', (sab) => {
+    const flag = new Int32Array(sab);
+    Atomics.store(flag, 0, 1);
+    Atomics.wait(flag, 1, 0);
     return 'rested';
   });
   registerFunction('takeOther', (handle, debug) => {
