@@ -180,7 +180,8 @@ export class AioContext implements BhOwner {
   /** Dispatch passes of this context under way in this thread (nested polls count). */
   #dispatchDepth = 0;
   #attached = false;
-  #sleepGate: (() => boolean) | null = null;
+  /** The longest a blocking poll may sleep now, in ns (-1: no limit); see _setSleepCap. */
+  #sleepCap: (() => number) | null = null;
   #handle: ContextHandle | null = null;
   #pendingReplies = 0;
   readonly #timing: boolean;
@@ -356,11 +357,12 @@ export class AioContext implements BhOwner {
   }
 
   /**
-   * Installs what a blocking poll asks before it sleeps: false makes it return at once
-   * instead (the thread runner gives its host loop a turn first). @internal
+   * Installs what a blocking poll asks before it sleeps: the longest it may sleep, in ns
+   * (-1: no limit). The thread runner caps the sleep while its host loop is owed a turn,
+   * so a wake-up in time is served at once and the turn is given only when idle. @internal
    */
-  _setSleepGate(maySleep: (() => boolean) | null): void {
-    this.#sleepGate = maySleep;
+  _setSleepCap(cap: (() => number) | null): void {
+    this.#sleepCap = cap;
   }
 
   /** True while the context has work that should hold the process: timers, handlers, replies awaited. @internal */
@@ -1009,7 +1011,10 @@ export class AioContext implements BhOwner {
     this.assertOpen('AioContext.poll()');
     if (blocking) assertCanBlock('AioContext.poll(true)');
     const pass = this.#prepare(blocking);
-    if (pass.timeout !== 0 && this.#sleepGate !== null && !this.#sleepGate()) pass.timeout = 0;
+    if (pass.timeout !== 0 && this.#sleepCap !== null) {
+      const cap = this.#sleepCap();
+      if (cap >= 0 && (pass.timeout < 0 || pass.timeout > cap)) pass.timeout = cap;
+    }
     if (pass.timeout !== 0) {
       const t0 = this.#timing ? getHost().nowNs() : 0;
       // Others may take the context while it sleeps (the seed's release around the wait).

@@ -6,8 +6,9 @@
  *
  * Promises in a dedicated loop: the loop sleeps in Atomics.wait, where no microtask or
  * host task runs. So after every poll pass that dispatched something it lets the
- * reactions that pass queued run, before it would sleep it gives the host loop a turn
- * (every microtask runs, then pending host events), and while something waits on a host
+ * reactions that pass queued run; once no more work came for 0.25 ms it gives the host
+ * loop a turn (every microtask runs, then pending host events) before it sleeps for
+ * longer, so requests that keep coming never wait for a host turn; while something waits on a host
  * event (an async function a call started, a promise a coroutine awaits, a worker
  * starting) it wakes every millisecond to give the host a turn.
  *
@@ -26,6 +27,8 @@ import { adoptWakeTable } from './shared-memory.js';
 
 /** How often a dedicated loop lets the host run while something waits on a host event. */
 const HOST_TICK_NS = 1_000_000;
+/** How long a dedicated loop that owes its host loop a turn waits for more work before it gives the turn. */
+const HOST_TURN_IDLE_NS = 250_000;
 /** How long a dedicated loop waits for port messages the parent announced before it gives up. */
 const PORT_WAIT_NS = 1_000_000_000;
 /** How long the end of a stopping loop waits between tries to deliver replies still waiting for room. */
@@ -156,9 +159,10 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
 
   async function runDedicated(): Promise<void> {
     const tick = ctx.timer('realtime', 1, () => {});
-    // Something ran since the host loop last had a turn: give it one before sleeping.
+    // Something ran since the host loop last had a turn: give it one once the loop idles
+    // (no work within HOST_TURN_IDLE_NS), not between requests that keep coming.
     let hostTurnDue = false;
-    ctx._setSleepGate(() => !hostTurnDue);
+    ctx._setSleepCap(() => (hostTurnDue ? HOST_TURN_IDLE_NS : -1));
     try {
       while (running) {
         // The loop holds its context's lock while it dispatches; poll drops it to sleep.
@@ -194,7 +198,7 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
         reportHold();
       }
     } finally {
-      ctx._setSleepGate(null);
+      ctx._setSleepCap(null);
       tick.del();
     }
   }
