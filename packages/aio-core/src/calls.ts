@@ -81,18 +81,18 @@ function checkAlive(target: Target, what: () => string): void {
   if (target.table.generation(target.slot) !== target.generation) throw endedError(target, what());
 }
 
-/** The table's reclaim count when this thread last looked for calls to dead contexts. */
-let reclaimsSeen = 0;
+/** The table's count of ended contexts when this thread last looked for calls waiting on them. */
+let endingsSeen = 0;
 
 /**
- * Fails the calls this thread waits on whose target context was reclaimed from a dead
- * thread, once the table says a reclaim happened; cheap otherwise. Called by every poll
- * pass. This thread.
+ * Fails the calls this thread waits on whose target context ended (closed, or reclaimed
+ * from a dead thread) without answering them, once the table says a context ended; cheap
+ * otherwise. Called by every poll pass. This thread.
  */
-export function failCallsToReclaimed(table: WakeTable): void {
-  const count = table.reclaimedCount();
-  if (count === reclaimsSeen) return;
-  reclaimsSeen = count;
+export function failCallsToEnded(table: WakeTable): void {
+  const count = table.endings();
+  if (count === endingsSeen) return;
+  endingsSeen = count;
   for (const [id, call] of pending) {
     const t = call.target;
     if (!t || t.table.generation(t.slot) === t.generation) continue;
@@ -168,6 +168,12 @@ export function sendCallWith(target: Target, name: string, args: unknown[], done
     forgetReply(id);
     throw err;
   }
+  // Pairs with the store in beginRelease(): a context that closed meanwhile either drains
+  // this record (and refuses it) or is seen here, and the call fails after any reply.
+  if (target.table.generation(target.slot) !== target.generation) {
+    const call = pending.get(id);
+    if (call) failAfterRecords(id, call, () => endedError(target, what()));
+  }
 }
 
 /** Calls registered function `name` in the target context; resolves with its result. Any thread. */
@@ -215,8 +221,8 @@ export function refuseRecord(ctx: AioContext, record: InboxRecord): void {
   const table = ctx._table;
   const generation = table.generation(replySlot);
   if (generation === 0) return; // the caller's context is gone too
-  const error = errorData(new AioError('ERR_AIO_CLOSED', `call('${name}'): AioContext '${ctx.name}' was closed before running it`));
-  sendRecord(table, replySlot, generation, [RESULT, id, 0, error], true, null, `reply to call('${name}')`);
+  const error = errorData(new AioError('ERR_AIO_CLOSED', `call('${clip(name)}'): AioContext '${ctx.name}' was closed before running it`));
+  sendRecord(table, replySlot, generation, [RESULT, id, 0, error], true, null, () => `reply to call('${clip(name)}')`);
 }
 
 function settle(record: ResultRecord): void {
@@ -274,14 +280,16 @@ function runOneshot(ctx: AioContext, record: OneshotRecord): void {
   } catch (err) {
     return oneshotFailed(ctx, name, senderSlot, senderGen, err);
   }
-  if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
-    (result as PromiseLike<unknown>).then(undefined, (err) => oneshotFailed(ctx, name, senderSlot, senderGen, err));
-  }
+  whenSettled(
+    result,
+    () => {},
+    (err) => oneshotFailed(ctx, name, senderSlot, senderGen, err),
+  );
 }
 
 function oneshotFailed(ctx: AioContext, name: string, senderSlot: number, senderGen: number, err: unknown): void {
   const data = errorData(err);
-  const what = `scheduleOneshot('${name}') on '${ctx.name}' failed: ${data.message}`;
+  const what = `scheduleOneshot('${clip(name)}') on '${ctx.name}' failed: ${data.message}`;
   const table = ctx._table;
   if (senderSlot >= 0 && table.generation(senderSlot) === senderGen && senderGen !== 0) {
     try {
@@ -318,19 +326,52 @@ function runCall(ctx: AioContext, record: CallRecord, hooks: RecordHooks): void 
     reply(0, errorData(err));
     return;
   }
-  if (value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function') {
-    const settled = expectHostEvent();
-    (value as PromiseLike<unknown>).then(
-      (v) => {
-        settled();
-        reply(1, v);
-      },
-      (err) => {
-        settled();
-        reply(0, errorData(err));
-      },
-    );
-  } else {
+  // A reply is owed until the promise settles: the loop gives the host turns meanwhile.
+  const settled = expectHostEvent();
+  const thenable = whenSettled(
+    value,
+    (v) => {
+      settled();
+      reply(1, v);
+    },
+    (err) => {
+      settled();
+      reply(0, errorData(err));
+    },
+  );
+  if (!thenable) {
+    settled();
     reply(1, value);
   }
+}
+
+/**
+ * If `value` is a thenable, subscribes `ok` and `fail` (at most one of them runs, once)
+ * and returns true; a `then` getter or call that throws counts as a rejection. Returns
+ * false for anything else. Never throws.
+ */
+function whenSettled(value: unknown, ok: (v: unknown) => void, fail: (err: unknown) => void): boolean {
+  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return false;
+  let then: unknown;
+  let done = false;
+  const once =
+    <T>(f: (x: T) => void) =>
+    (x: T) => {
+      if (done) return;
+      done = true;
+      f(x);
+    };
+  try {
+    then = (value as { then?: unknown }).then;
+  } catch (err) {
+    once(fail)(err);
+    return true;
+  }
+  if (typeof then !== 'function') return false;
+  try {
+    then.call(value, once(ok), once(fail));
+  } catch (err) {
+    once(fail)(err);
+  }
+  return true;
 }

@@ -40,7 +40,7 @@ import { yieldToHost } from './host-yield.js';
 import { EventNotifier } from './notifier.js';
 import { type MessageSourceLike, type ReadableStreamLike, setMessageHandler, setStreamHandler } from './message-source.js';
 import { notifySlot } from './notify.js';
-import { type RecordHooks, failCallsReplyingTo, failCallsToReclaimed, refuseRecord, runRecord } from './calls.js';
+import { type RecordHooks, failCallsReplyingTo, failCallsToEnded, refuseRecord, runRecord } from './calls.js';
 import { ContextLock } from './context-lock.js';
 import { threadId } from './locks/thread-id.js';
 import type { AbortSignalLike } from './locks/futex.js';
@@ -953,7 +953,7 @@ export class AioContext implements BhOwner {
     if (Atomics.load(this.#w, this.#iNotified) !== 0) Atomics.store(this.#w, this.#iNotified, 0);
     const blockNs = pass.start > 0 ? getHost().nowNs() - pass.start : 0;
     if (outboxPending()) flushOutbox();
-    failCallsToReclaimed(this.#table);
+    failCallsToEnded(this.#table);
     this.#stats.polls++;
     const t0 = this.#timing ? pass.wokeNs || getHost().nowNs() : 0;
     dispatching.push(this);
@@ -1201,7 +1201,9 @@ export class AioContext implements BhOwner {
     }
     this.#attached = false;
     if (this.#pool) void this.#pool.shutdown();
-    // Calls that reached the inbox but will never run fail now, rather than never.
+    // Senders see the context gone from here on; calls that reached the inbox but will
+    // never run fail now, rather than never.
+    this.#table.beginRelease(this.#slot);
     const unrun: InboxRecord[] = this.#delivered;
     this.#delivered = [];
     // What is malformed is only dropped: nobody can be answered from it.

@@ -8,10 +8,11 @@
  * per thread, its port unreferenced so it never holds a process alive). setTimeout(0) is
  * the last resort. Per thread; any code in this thread.
  *
- * Also owns the count of things this thread waits on that only the host loop can finish
- * (an async function a call started, a promise a coroutine awaits, a worker starting): a
+ * Also owns the counts of what this thread waits on that only the host loop can finish: a
  * dedicated IOThread loop, which otherwise sleeps in Atomics.wait, gives the host a turn
- * every millisecond while it is nonzero.
+ * every millisecond while either is nonzero. Answers it owes (an async function a call
+ * started, a worker starting) also hold the process and delay a stop; waits nobody is
+ * owed (a promise a coroutine awaits) do not.
  */
 
 interface PortLike {
@@ -49,24 +50,45 @@ export function yieldToHost(): Promise<void> {
   });
 }
 
-let hostWaits = 0;
+let owed = 0;
+let watched = 0;
 
-/**
- * Counts one wait that needs the host loop to turn; returns the function that ends it
- * (calling that again does nothing). Any code in this thread.
- */
-export function expectHostEvent(): () => void {
-  hostWaits++;
+function counter(add: (delta: number) => void): () => void {
+  add(1);
   let open = true;
   return () => {
     if (open) {
       open = false;
-      hostWaits--;
+      add(-1);
     }
   };
 }
 
-/** How many waits this thread has that need the host loop. Any code in this thread. */
+/**
+ * Counts one thing this thread owes an answer for that only the host loop can finish (an
+ * async function a call started, a worker starting): the loop gives the host turns, holds
+ * the process, and a stopping loop waits for it. Returns the function that ends it
+ * (calling that again does nothing). Any code in this thread.
+ */
+export function expectHostEvent(): () => void {
+  return counter((d) => (owed += d));
+}
+
+/**
+ * Counts one wait that a host event may end but that nobody is owed (a promise a
+ * coroutine awaits, which may never settle): the loop gives the host turns while it
+ * lasts, and nothing more. Returns the function that ends it. Any code in this thread.
+ */
+export function watchHostEvent(): () => void {
+  return counter((d) => (watched += d));
+}
+
+/** How many answers this thread owes that need the host loop (see expectHostEvent). Any code in this thread. */
 export function hostEventsExpected(): number {
-  return hostWaits;
+  return owed;
+}
+
+/** Whether anything in this thread waits on the host loop (owed or watched). Any code in this thread. */
+export function hostTurnsWanted(): boolean {
+  return owed + watched > 0;
 }

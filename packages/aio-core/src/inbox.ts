@@ -177,11 +177,3 @@ export function drain(table: WakeTable, slot: number, into: unknown[], bad: (pro
   }
   Atomics.store(w, b + Slot.InboxRead, read | 0);
 }
-
-/** Drops every unread record (context close). Home thread only. */
-export function discard(table: WakeTable, slot: number): void {
-  const w = table.words;
-  const b = table.base(slot);
-  Atomics.store(w, b + Slot.InboxRead, Atomics.load(w, b + Slot.InboxWrite));
-  Atomics.store(w, b + Slot.InboxPending, 0);
-}

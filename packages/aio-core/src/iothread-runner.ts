@@ -18,7 +18,7 @@ import { markNotMainThread } from './context-lock.js';
 import { AioContext } from './context.js';
 import { OwnerDiedError, describeValue } from './errors.js';
 import { type ThreadChannel, getHost } from './host.js';
-import { hostEventsExpected, yieldToHost } from './host-yield.js';
+import { hostEventsExpected, hostTurnsWanted, yieldToHost } from './host-yield.js';
 import type { IOThreadInit, IOThreadMessage } from './iothread.js';
 import { setThreadId } from './locks/thread-id.js';
 import { RESULT, type ResultRecord, errorData, jsonSafe } from './messages.js';
@@ -158,11 +158,11 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
   }
 
   async function runDedicated(): Promise<void> {
-    const tick = ctx.timer('realtime', 1, () => {});
     // Something ran since the host loop last had a turn: give it one once the loop idles
-    // (no work within HOST_TURN_IDLE_NS), not between requests that keep coming.
+    // (no work within HOST_TURN_IDLE_NS), not between requests that keep coming. While
+    // something waits on the host, sleep at most HOST_TICK_NS between host turns.
     let hostTurnDue = false;
-    ctx._setSleepCap(() => (hostTurnDue ? HOST_TURN_IDLE_NS : -1));
+    ctx._setSleepCap(() => (hostTurnDue ? HOST_TURN_IDLE_NS : hostTurnsWanted() ? HOST_TICK_NS : -1));
     try {
       while (running) {
         // The loop holds its context's lock while it dispatches; poll drops it to sleep.
@@ -191,15 +191,11 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
           }
           await yieldToHost();
         }
-        if (hostEventsExpected() > 0) {
-          await yieldToHost();
-          if (hostEventsExpected() > 0 && !tick.pending()) tick.modNs(getHost().nowNs() + HOST_TICK_NS);
-        }
+        if (hostTurnsWanted()) await yieldToHost();
         reportHold();
       }
     } finally {
       ctx._setSleepCap(null);
-      tick.del();
     }
   }
 }

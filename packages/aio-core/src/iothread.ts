@@ -26,7 +26,7 @@ import { checkSignal } from './locks/handle.js';
 import type { AbortSignalLike } from './locks/futex.js';
 import { randomThreadId, threadId } from './locks/thread-id.js';
 import { CONTROL, type InboxRecord, type RemoteErrorData, errorDataProblem, errorFrom } from './messages.js';
-import { notifyAll } from './notify.js';
+import { buryThread } from './start-worker.js';
 import { sendRecord } from './outbox.js';
 import { RemoteContext } from './remote-context.js';
 import { type HistogramSummary, Histogram } from './histogram.js';
@@ -150,16 +150,6 @@ function causeOf(exit: ThreadExit, crash: Error | null): string {
   if (exit.closed) return 'it closed itself';
   if (exit.terminated) return 'it was terminated';
   return 'it ended without a word (killed, or out of memory)';
-}
-
-/**
- * What the parent does whenever a thread it started ends: the thread's locks report
- * owner death, the contexts it left open are given back with `cause` as their epitaph,
- * and every thread's calls waiting on them fail.
- */
-function buryThread(table: ReturnType<typeof wakeTable>, owner: number, cause: string): void {
-  table.markThreadDead(owner);
-  if (table.reclaimSlotsOf(owner, cause) > 0) notifyAll(table);
 }
 
 /** A URL string for `specifier`: URLs as they are, paths against the host's base (cwd or page). */
@@ -322,7 +312,7 @@ export class IOThread {
       settled();
       if (self) return self.#ended(end);
       const cause = causeOf(end, null);
-      buryThread(table, owner, `IOThread '${name}' ${cause}`);
+      buryThread(table, owner, `IOThread '${name}': ${cause}`);
       failReply(id, new AioError('ERR_AIO_THREAD_DIED', `IOThread '${name}' died while starting: ${cause}`, { cause: end.error }));
     });
     const init: IOThreadInit = {
@@ -391,7 +381,7 @@ export class IOThread {
     this.#state = stopped ? 'stopped' : 'dead';
     const cause = stopped ? 'it was stopped' : causeOf(exit, this.#crash);
     if (!stopped) this.#cause = cause;
-    buryThread(this.context._target.table, this.#owner, `IOThread '${this.name}' ${cause}`);
+    buryThread(this.context._target.table, this.#owner, `IOThread '${this.name}': ${cause}`);
     const t = this.context._target;
     const error = this.#crash ?? exit.error;
     failCallsTo(t.table, t.slot, () =>

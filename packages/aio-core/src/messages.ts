@@ -10,7 +10,7 @@
  *                                                 how long the function ran
  *   [CONTROL, op]                                 for the thread runner (stop, ...)
  *   [FAULT, error]                                a request this context sent failed where
- *                                                 nobody waits for it (see faults.ts)
+ *                                                 nobody waits for it (AioContext.setErrorHandler)
  *
  * Values travel as JSON. `jsonSafe` says whether a value survives that unchanged; a value
  * that does not (a typed array, a Map, a handle holding a SharedArrayBuffer, NaN, -0)

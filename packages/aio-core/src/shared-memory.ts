@@ -63,8 +63,10 @@ const NEXT_HINT = 1;
 const GENERATION = 2;
 /** Header word: how many thread ids were ever recorded as dead. */
 const DEAD_COUNT = 4;
-/** Header word: how many contexts were ever reclaimed from dead threads (pollers compare it). */
-const RECLAIMED = 5;
+/** Header word: how many times contexts ended, closed or reclaimed from dead threads (pollers compare it). */
+const ENDINGS = 5;
+/** The InUse word of a slot whose context is closing: no longer alive, not yet free. */
+const CLOSING = -0x80000000;
 /** Header word: how many epitaphs were ever written. */
 const EPITAPH_COUNT = 6;
 /** Entries of the ring of recently dead thread ids (robust locks look owners up there). */
@@ -190,21 +192,26 @@ export class WakeTable {
     for (let slot = 0; slot < SLOTS; slot++) {
       const b = this.base(slot);
       const gen = Atomics.load(this.words, b + Slot.InUse);
-      if (gen === 0 || Atomics.load(this.words, b + Slot.Owner) !== thread) continue;
+      if (gen === 0 || gen === CLOSING) continue;
+      // Taking the owner word first makes one reclaimer win when two report the same
+      // end; the dead thread itself can no longer close the slot under us.
+      if (Atomics.compareExchange(this.words, b + Slot.Owner, thread, 0) !== thread) continue;
       this.#writeEpitaph(slot, gen, cause);
-      // The dead thread can no longer touch its slot, so nothing races these two stores.
-      Atomics.store(this.words, b + Slot.Owner, 0);
       // Pairs with the compareExchange in claim(): the slot is free from here on.
       if (Atomics.compareExchange(this.words, b + Slot.InUse, gen, 0) === gen) reclaimed++;
     }
-    // Pairs with the load in reclaimedCount(): a poller that sees the new count looks again.
-    if (reclaimed > 0) Atomics.add(this.words, RECLAIMED, 1);
+    // Pairs with the load in endings(): a poller that sees the new count looks again.
+    if (reclaimed > 0) Atomics.add(this.words, ENDINGS, 1);
     return reclaimed;
   }
 
-  /** How many reclaims happened in this group so far; a poller compares it with the last it saw. Any thread. */
-  reclaimedCount(): number {
-    return Atomics.load(this.words, RECLAIMED);
+  /**
+   * How many times a context of this group ended (closed, or reclaimed from a dead
+   * thread); a poller that sees it change looks for calls waiting on ended contexts. Any
+   * thread.
+   */
+  endings(): number {
+    return Atomics.load(this.words, ENDINGS);
   }
 
   #writeEpitaph(slot: number, generation: number, cause: string): void {
@@ -256,7 +263,7 @@ export class WakeTable {
   claim(owner: number): [number, number] {
     // As the word stores them: a generation past 2^31 - 1 wraps, and handles carry it as stored.
     let gen = (Atomics.add(this.words, GENERATION, 1) + 1) | 0;
-    if (gen === 0) gen = (Atomics.add(this.words, GENERATION, 1) + 1) | 0;
+    while (gen === 0 || gen === CLOSING) gen = (Atomics.add(this.words, GENERATION, 1) + 1) | 0;
     const start = Atomics.load(this.words, NEXT_HINT);
     for (let i = 0; i < SLOTS; i++) {
       const slot = (start + i) % SLOTS;
@@ -272,11 +279,24 @@ export class WakeTable {
     throw new AioError('ERR_AIO_CLOSED', `too many live AioContexts (${SLOTS}); close() the ones no longer used`);
   }
 
-  /** Returns a slot; its context must be closed. Home thread of the context. */
-  release(slot: number): void {
+  /**
+   * First step of giving a slot back: the context is no longer alive for senders (a sender
+   * checks the generation again after it appended, so a record either reaches the drain
+   * that follows or its sender fails the call itself), and not yet free. Home thread of
+   * the context.
+   */
+  beginRelease(slot: number): void {
     // Owner first: a reclaimer that sees the slot claimed again must not see this owner.
     Atomics.store(this.words, this.base(slot) + Slot.Owner, 0);
+    // Pairs with the sender's load of the generation after its append (calls.ts).
+    Atomics.store(this.words, this.base(slot) + Slot.InUse, CLOSING);
+  }
+
+  /** Gives a slot back after beginRelease() and the last drain of its inbox. Home thread of the context. */
+  release(slot: number): void {
     Atomics.store(this.words, this.base(slot) + Slot.InUse, 0);
+    // Pairs with the load in endings().
+    Atomics.add(this.words, ENDINGS, 1);
   }
 }
 
@@ -289,6 +309,11 @@ export function wakeTable(): WakeTable {
     Atomics.store(t.words, TABLE_ID, 1 + Math.floor(Math.random() * 0x7ffffffe));
     table = t;
   }
+  return table;
+}
+
+/** This thread's wake table if it has one yet (nothing is allocated). Any code in this thread. */
+export function existingWakeTable(): WakeTable | undefined {
   return table;
 }
 

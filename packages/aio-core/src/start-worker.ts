@@ -21,7 +21,8 @@
 import { AioError } from './errors.js';
 import { THREAD_NAME_TAG, randomThreadId, threadId, threadIdOfWorker } from './locks/thread-id.js';
 import type { ThreadExit } from './host.js';
-import { wakeTable } from './shared-memory.js';
+import { notifyAll } from './notify.js';
+import { type WakeTable, existingWakeTable, wakeTable } from './shared-memory.js';
 
 /** What `startWorker()` returns: the runtime's own `Worker` object, seen through the members aio uses. */
 export interface AioWorker {
@@ -42,6 +43,9 @@ export interface StartWorkerOptions {
   /** Any other option of the runtime's Worker constructor, passed as is. */
   [option: string]: unknown;
 }
+
+/** How long a worker asked to end may take to confirm it (see startWatchedWorker) before its end is recorded anyway. */
+const END_CONFIRM_MS = 1000;
 
 /** The kind of the messages between the two sides; the parent side swallows them. */
 const MESSAGE = 'aio.thread';
@@ -64,12 +68,25 @@ function lifetimeLock(id: number): string {
 }
 
 /**
- * Records that the thread whose lock id is `id` (`threadId()` there) ended, so the locks
- * it still holds report owner death to their next locker. For programs that see their
- * workers end by other means than `startWorker()`. Any thread of the group.
+ * What follows a thread's end, in the thread that saw it: the locks it holds report owner
+ * death, the contexts it left open are given back with `cause` as their epitaph, and every
+ * context is woken so that calls waiting on those contexts fail. Any thread. @internal
  */
-export function threadEnded(id: number): void {
-  wakeTable().markThreadDead(id);
+export function buryThread(table: WakeTable, id: number, cause: string): void {
+  table.markThreadDead(id);
+  if (table.reclaimSlotsOf(id, cause) > 0) notifyAll(table);
+}
+
+/**
+ * Records that the thread whose lock id is `id` (`threadId()` there) ended: the locks it
+ * still holds report owner death to their next locker, and the contexts it left open are
+ * closed for every sender, with `cause` (default: "thread <id> ended") as the reason their
+ * calls fail. For programs that see their workers end by other means than `startWorker()`.
+ * Does nothing in a thread that never used aio's shared memory. Any thread of the group.
+ */
+export function threadEnded(id: number, cause?: string): void {
+  const table = existingWakeTable();
+  if (table) buryThread(table, id, cause ?? `thread ${id} ended`);
 }
 
 /** How `startWatchedWorker` treats the worker. @internal */
@@ -104,19 +121,38 @@ export function startWatchedWorker(
   let ended = false;
   let error: Error | undefined;
   let terminated = false;
+  let closed = false;
+  // Whether a later signal confirms the worker is gone: Bun's 'close' event (Bun is the
+  // runtime whose web Worker has a threadId), or the lifetime lock the worker holds.
+  let confirmed = typeof worker.threadId === 'number';
   const end = (exit: ThreadExit) => {
     if (ended) return;
     ended = true;
-    onEnd({ ...(error ? { error } : {}), ...exit, ...(terminated ? { terminated } : {}) });
+    onEnd({ ...(error ? { error } : {}), ...exit, ...(terminated ? { terminated } : {}), ...(closed ? { closed } : {}) });
+  };
+  // A worker asked to end (terminate(), its close()) may run a little longer: its end is
+  // recorded when that is confirmed, so its slots are not given back while it still
+  // writes them; without a confirming signal, or if none comes in time, at once.
+  const ending = () => {
+    if (!confirmed) return end({});
+    setTimeout(() => end({}), END_CONFIRM_MS);
   };
   worker.addEventListener('close', (e: { code?: unknown }) => end(typeof e.code === 'number' && !terminated ? { code: e.code } : {}));
   worker.addEventListener('message', (e: { data: unknown; stopImmediatePropagation(): void }) => {
     const m = e.data as Partial<LifetimeMessage> | null;
     if (typeof m !== 'object' || m === null || m.kind !== MESSAGE) return;
     e.stopImmediatePropagation();
-    if (m.op === 'exiting') end({ closed: true });
-    // The worker holds its lifetime lock now: queue for it, to get it when the worker ends.
-    else if (m.op === 'alive') void webLocks()?.request(lifetimeLock(id), () => end({}));
+    if (m.op === 'exiting') {
+      closed = true;
+      ending();
+    } else if (m.op === 'alive') {
+      // The worker holds its lifetime lock now: queue for it, to get it when the worker ends.
+      const locks = webLocks();
+      if (locks) {
+        confirmed = true;
+        void locks.request(lifetimeLock(id), () => end({}));
+      }
+    }
   });
   worker.addEventListener('error', (e: { error?: unknown; message?: unknown; preventDefault?(): void }) => {
     if (!watch.endOnError) return;
@@ -129,7 +165,7 @@ export function startWatchedWorker(
   worker.terminate = function (this: AioWorker) {
     terminate.call(this);
     if (!error) terminated = true;
-    end({});
+    ending();
   };
   return { worker, id };
 }
@@ -147,7 +183,7 @@ export function startWatchedWorker(
  */
 export function startWorker(url: string | URL, options: StartWorkerOptions = {}): AioWorker {
   const table = wakeTable();
-  const started = startWatchedWorker(url, options, {}, () => table.markThreadDead(started.id));
+  const started = startWatchedWorker(url, options, {}, (exit) => buryThread(table, started.id, `the worker started by startWorker() ${exit.code !== undefined ? `exited with code ${exit.code}` : 'ended'}`));
   return started.worker;
 }
 

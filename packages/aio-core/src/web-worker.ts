@@ -16,8 +16,11 @@ export function spawnWebWorker(entry: URL): SpawnedThread {
   const early: unknown[] = [];
   let exited: ((exit: ThreadExit) => void) | null = null;
   let ended: ThreadExit | undefined;
+  let gone!: () => void;
+  const joined = new Promise<void>((r) => (gone = r));
   const { worker } = startWatchedWorker(entry, {}, { endOnError: true }, (exit) => {
     ended = exit;
+    gone();
     exited?.(exit);
   });
   const w = worker as typeof worker & { unref?(): void; ref?(): void };
@@ -38,6 +41,7 @@ export function spawnWebWorker(entry: URL): SpawnedThread {
     },
     async terminate() {
       worker.terminate();
+      await joined;
     },
     // Bun's workers can stop holding the process; others lack it.
     unref: () => w.unref?.(),

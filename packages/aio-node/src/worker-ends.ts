@@ -13,5 +13,5 @@ subscribe('worker_threads', (message) => {
   const { worker } = message as { worker: Worker };
   // Read now: after the exit, worker.threadId is -1.
   const id = threadIdOfWorker(worker.threadId);
-  worker.once('exit', () => threadEnded(id));
+  worker.once('exit', (code: number) => threadEnded(id, `its worker_threads Worker exited with code ${code}`));
 });

@@ -30,9 +30,9 @@ describe('faults: bad requests', () => {
     await t.stop();
   });
 
-  it('a function throwing any value rejects its call only', async () => {
+  it('a function throwing any value, or returning a thenable whose then throws, rejects its call only', async () => {
     const t = await IOThread.create({ module: moduleUrl });
-    for (const kind of ['null-prototype', 'getter', 'code-getter', 'symbol', 'undefined', 'proxy']) {
+    for (const kind of ['null-prototype', 'getter', 'code-getter', 'symbol', 'undefined', 'proxy', 'then-throws', 'then-getter-throws']) {
       const err = await t.call('throwValue', kind).then(
         () => null,
         (e) => e,

@@ -38,6 +38,17 @@ export async function scenario(aio, name) {
     await Promise.all(Array.from({ length: 1000 }, () => t.call('count', counter.buffer)));
     return Atomics.load(counter, 0) === 1000;
   }
+  if (name === 'await-forever') {
+    // A coroutine awaiting forever is nobody's answer: it holds neither the process nor stop().
+    const t = await IOThread.create({ module });
+    await t.call('awaitForever');
+    const started = performance.now();
+    await t.stop().catch(() => {});
+    const stopMs = performance.now() - started;
+    const u = await IOThread.create({ module });
+    await u.call('awaitForever');
+    return stopMs < 2000;
+  }
   throw new Error(`unknown scenario ${name}`);
 }
 

@@ -33,6 +33,8 @@ export function setup(ctx) {
     if (kind === 'code-getter') throw Object.defineProperty(new Error('y'), 'code', { get() { throw new Error('code getter threw'); } });
     if (kind === 'symbol') throw Symbol('thrown symbol');
     if (kind === 'undefined') throw undefined;
+    if (kind === 'then-throws') return { then() { throw new Error('then threw'); } };
+    if (kind === 'then-getter-throws') return Object.defineProperty({}, 'then', { get() { throw new Error('then getter threw'); } });
     if (kind === 'proxy') throw new Proxy({}, { get() { throw new Error('proxy trap'); }, getPrototypeOf() { throw new Error('proxy trap'); } });
     throw new Error(`unknown kind ${kind}`);
   });
@@ -63,6 +65,13 @@ export function setup(ctx) {
     AioContext.current().threadPool.submit('square', n).then((v) => (flag = `pool said ${v}`));
   });
   registerFunction('square', (n) => n * n);
+  // A coroutine that awaits a promise nobody will ever settle.
+  registerFunction('awaitForever', () => {
+    ctx.coEnter(Coroutine.create(function* () {
+      yield* awaitPromise(new Promise(() => {}));
+    }));
+    return 'waiting';
+  });
   // Exactly-once: each run counts itself in shared memory and here.
   registerFunction('count', (sab) => {
     Atomics.add(new Int32Array(sab), 0, 1);

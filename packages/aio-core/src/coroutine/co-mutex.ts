@@ -117,9 +117,11 @@ export class CoMutex {
     const w = new SharedMutexWaiter(this, signal);
     // The grant arrives in this thread's current context's poll; a waiter that left
     // meanwhile passes the mutex on (also one taken over from a dead holder).
-    w.ticket = sharedLockOrQueue(words, table, (ownerDied) => {
-      if (w.gone) sharedUnlock(words, table, ownerDied);
-      else if (ownerDied) w._grantFailing(new OwnerDiedError('CoMutex'));
+    w.ticket = sharedLockOrQueue(words, table, (outcome) => {
+      if (outcome instanceof Error) {
+        if (!w.gone) w._grantFailing(outcome);
+      } else if (w.gone) sharedUnlock(words, table, outcome);
+      else if (outcome) w._grantFailing(new OwnerDiedError('CoMutex'));
       else w._grant(undefined);
     });
     if (w.ticket === null) return READY;

@@ -85,15 +85,20 @@ export interface SharedTicket {
 
 /**
  * Takes the mutex or queues the caller; `granted` runs in the caller's current context's
- * poll once the mutex is handed over, with `ownerDied` true when it was taken over from a
- * holder that died. Returns null when taken at once.
+ * poll once the mutex is handed over, with true when it was taken over from a holder that
+ * died, false otherwise; or with the error when no grant can come (that context closed),
+ * the caller then neither queued nor holding. Returns null when taken at once.
  */
-export function sharedLockOrQueue(w: Int32Array, table: WakeTable, granted: (ownerDied: boolean) => void): SharedTicket | null {
+export function sharedLockOrQueue(w: Int32Array, table: WakeTable, granted: (outcome: boolean | Error) => void): SharedTicket | null {
   if (sharedTryLock(w)) return null;
   let watch: HolderWatch | null = null;
-  const { id, replyTo } = expectReply(table, null, 'CoMutex.lock()', (_err, value) => {
+  const { id, replyTo } = expectReply(table, null, 'CoMutex.lock()', (err, value) => {
     watch?.remove(w);
-    granted(value === 1);
+    if (!err) return granted(value === 1);
+    // No grant will come (this thread's context is closing): leave the queue, or, if the
+    // mutex was already handed here, pass it on; the waiter fails with the error.
+    if (!withdrawEntry(w, id, replyTo._slot)) sharedUnlock(w, table, false);
+    granted(err);
   });
   guard(w);
   if (Atomics.compareExchange(w, LOCKED, 0, 1) === 0) {
@@ -118,23 +123,29 @@ export function sharedLockOrQueue(w: Int32Array, table: WakeTable, granted: (own
   watch.add(w, table);
   return {
     withdraw(): boolean {
-      guard(w);
-      const head = Atomics.load(w, HEAD);
-      const end = Atomics.load(w, TAIL);
-      for (let i = head; i < end; i++) {
-        const e = RING + ENTRY * (i % SHARED_CO_MUTEX_WAITERS);
-        if (Atomics.load(w, e + 1) === id && Atomics.load(w, e) === replyTo._slot) {
-          Atomics.store(w, e + 1, 0);
-          unguard(w);
-          forgetReply(id);
-          watch!.remove(w);
-          return true;
-        }
-      }
-      unguard(w);
-      return false; // already handed over: the grant is on its way
+      if (!withdrawEntry(w, id, replyTo._slot)) return false; // already handed over: the grant is on its way
+      forgetReply(id);
+      watch!.remove(w);
+      return true;
     },
   };
+}
+
+/** Takes the waiter (`id`, `slot`) out of the ring if it is still queued; false if it was handed the mutex. */
+function withdrawEntry(w: Int32Array, id: number, slot: number): boolean {
+  guard(w);
+  const head = Atomics.load(w, HEAD);
+  const end = Atomics.load(w, TAIL);
+  for (let i = head; i < end; i++) {
+    const e = RING + ENTRY * (i % SHARED_CO_MUTEX_WAITERS);
+    if (Atomics.load(w, e + 1) === id && Atomics.load(w, e) === slot) {
+      Atomics.store(w, e + 1, 0);
+      unguard(w);
+      return true;
+    }
+  }
+  unguard(w);
+  return false;
 }
 
 /**
@@ -180,6 +191,9 @@ function handOff(w: Int32Array, table: WakeTable, ownerDied: boolean): void {
       sendRecord(table, slot, generation, [RESULT, id, 1, ownerDied ? 1 : 0], true, null, 'CoMutex.unlock()');
       return;
     }
+    // A waiter that died queued (its context was reclaimed) is handed the mutex all the
+    // same: it holds it for the next locker, who is told, as after any holder's death.
+    if (thread !== 0 && table.isThreadDead(thread)) return;
     // A waiter whose context is gone (its thread ended) is skipped: hand to the next one.
     guard(w);
   }

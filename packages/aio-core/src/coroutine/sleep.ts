@@ -9,7 +9,7 @@
  * it was running in when it started to wait. Cancelling the coroutine meanwhile deletes
  * the timer or forgets the promise.
  */
-import { expectHostEvent } from '../host-yield.js';
+import { watchHostEvent } from '../host-yield.js';
 import { type ClockType, SCALE_NS, checkClock, clockNs } from '../clock.js';
 import { argTypeError, checkNumber } from '../errors.js';
 import { yieldingSelf } from './coroutine.js';
@@ -77,7 +77,7 @@ function* awaitIn<T>(p: PromiseLike<T>): Generator<unknown, T, unknown> {
   };
   // A dedicated IOThread loop gives its host turns while the promise is pending, since
   // what settles it may be a host event (a timer, I/O).
-  const hostSettled = expectHostEvent();
+  const hostSettled = watchHostEvent();
   const settle = () => {
     hostSettled();
     if (!waiting) return;
