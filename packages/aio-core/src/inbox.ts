@@ -25,6 +25,7 @@
  * on, so a bad record is never read twice.
  */
 import { getHost } from './host.js';
+import { threadId } from './locks/thread-id.js';
 import { notifySlot } from './notify.js';
 import { INBOX_BYTES, Slot, type WakeTable } from './shared-memory.js';
 
@@ -37,20 +38,37 @@ export const MAX_RECORD_BYTES = INBOX_BYTES / 2 - 8;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-function lock(w: Int32Array, i: number): void {
-  if (Atomics.compareExchange(w, i, 0, 1) === 0) return;
+/**
+ * Takes the producer lock of the slot whose first word is `b`. A holder that died in the
+ * middle of an append (a worker terminated there) would hold it forever: a producer that
+ * has waited finds the holder's thread recorded dead and takes the lock over. What the
+ * dead holder wrote is past the published write position, so no reader ever sees it.
+ */
+function lock(table: WakeTable, b: number): void {
+  const w = table.words;
+  const i = b + Slot.InboxLock;
+  const me = threadId();
+  // Pairs with the exchange in unlock().
+  if (Atomics.compareExchange(w, i, 0, 1) === 0) return Atomics.store(w, b + Slot.InboxLockOwner, me);
   const canBlock = getHost().canBlock();
   for (let spins = 0; ; spins++) {
     // 2 marks "held with waiters", so the holder knows to wake someone.
-    if (Atomics.exchange(w, i, 2) === 0) return;
-    // Pairs with the notify in unlock(). A thread that may not block spins instead: the
-    // critical section is a copy of at most a few KiB.
-    if (canBlock && spins > 16) Atomics.wait(w, i, 2, 1);
+    if (Atomics.exchange(w, i, 2) === 0) return Atomics.store(w, b + Slot.InboxLockOwner, me);
+    if (spins > 16) {
+      const owner = Atomics.load(w, b + Slot.InboxLockOwner);
+      // Exactly one producer wins the dead holder's lock: the one whose compareExchange
+      // replaces its id.
+      if (owner !== 0 && owner !== me && table.isThreadDead(owner) && Atomics.compareExchange(w, b + Slot.InboxLockOwner, owner, me) === owner) return;
+      // Pairs with the notify in unlock(). A thread that may not block spins instead: the
+      // critical section is a copy of at most a few KiB.
+      if (canBlock) Atomics.wait(w, i, 2, 1);
+    }
   }
 }
 
-function unlock(w: Int32Array, i: number): void {
-  if (Atomics.exchange(w, i, 0) === 2) Atomics.notify(w, i, 1);
+function unlock(w: Int32Array, b: number): void {
+  Atomics.store(w, b + Slot.InboxLockOwner, 0);
+  if (Atomics.exchange(w, b + Slot.InboxLock, 0) === 2) Atomics.notify(w, b + Slot.InboxLock, 1);
 }
 
 /** Encodes a message for an inbox (`json`: its JSON text, when already made). Any thread. */
@@ -100,7 +118,7 @@ function append(table: WakeTable, slot: number, maxLength: number, write: (dest:
   const w = table.words;
   const b = table.base(slot);
   const need = 4 + ((maxLength + 3) & ~3);
-  lock(w, b + Slot.InboxLock);
+  lock(table, b);
   try {
     const pos = Atomics.load(w, b + Slot.InboxWrite) >>> 0;
     const read = Atomics.load(w, b + Slot.InboxRead) >>> 0;
@@ -121,7 +139,7 @@ function append(table: WakeTable, slot: number, maxLength: number, write: (dest:
     // Publishes the bytes above; pairs with the load in drain().
     Atomics.store(w, b + Slot.InboxWrite, (next + 4 + ((length + 3) & ~3)) | 0);
   } finally {
-    unlock(w, b + Slot.InboxLock);
+    unlock(w, b);
   }
   Atomics.store(w, b + Slot.InboxPending, 1);
   notifySlot(table, slot);

@@ -30,6 +30,8 @@ export const Slot = {
   Waiters: 5,
   /** Lock-owner id of the context's home thread, so the slot is given back when that thread dies. */
   Owner: 6,
+  /** Lock-owner id of the producer holding the inbox lock, so a dead one's lock can be taken over. */
+  InboxLockOwner: 7,
   /** Inbox producer lock: 0 free, 1 held, 2 held with waiters. */
   InboxLock: 8,
   /** Inbox write position in bytes (only grows, modulo 2^32). */

@@ -5,7 +5,7 @@
  * resolves; the context slot comes back. Creates that fail give their slot back too, and
  * create() can be abandoned or time out.
  */
-import { AioContext, IOThread } from 'aio-under-test';
+import { AioContext, IOThread, threadEnded } from 'aio-under-test';
 import { describe, expect, it } from 'vitest';
 import { runtime } from '../support/runtime.js';
 
@@ -71,6 +71,22 @@ describe('faults: a thread that ends by itself', () => {
     expect(await caller.call('add', 1, 1)).toBe(2);
     await victim.stop();
     await caller.stop();
+  }, 60_000);
+
+  it("a sender that died holding a context's inbox lock does not block later senders", async () => {
+    const t = await IOThread.create({ module: moduleUrl });
+    const h = t.context.handle;
+    const words = new Int32Array(h.table);
+    const slot = 16 + h.slot * 24;
+    // As a worker terminated in the middle of an append leaves it: the lock word (8)
+    // held, its owner word (7) naming a thread that has ended.
+    const ghost = 0x7ffffff0;
+    threadEnded(ghost);
+    Atomics.store(words, slot + 7, ghost);
+    Atomics.store(words, slot + 8, 1);
+    expect(await t.call('add', 2, 3)).toBe(5);
+    expect(Atomics.load(words, slot + 8)).toBe(0);
+    await t.stop();
   }, 60_000);
 
   it('a failed create gives its context slot back (setup throws, module missing)', async () => {
