@@ -213,9 +213,14 @@ export function failCallsReplyingTo(ctx: AioContext): void {
 
 /**
  * Answers a record its context will never run because it is closing: a call fails with
- * ERR_AIO_CLOSED, without having run. Home thread of `ctx`.
+ * ERR_AIO_CLOSED, without having run; a oneshot's sender is told, as of any failed oneshot.
+ * Home thread of `ctx`.
  */
 export function refuseRecord(ctx: AioContext, record: InboxRecord): void {
+  if (record[0] === ONESHOT) {
+    const [, name, , senderSlot, senderGen] = record;
+    return oneshotFailed(ctx, name, senderSlot, senderGen, new AioError('ERR_AIO_CLOSED', `AioContext '${ctx.name}' was closed before running it`));
+  }
   if (record[0] !== CALL) return;
   const [, id, name, , replySlot] = record;
   const table = ctx._table;

@@ -329,7 +329,11 @@ export class IOThread {
       keepAlive,
       ready: [id, replyTo._slot],
     };
-    thread.post(init);
+    try {
+      thread.post(init);
+    } catch (err) {
+      fail(err instanceof Error ? err : new AioError('ERR_AIO_THREAD_DIED', `IOThread.create('${name}'): the start message could not be sent`, { cause: err }));
+    }
   }
 
   /**

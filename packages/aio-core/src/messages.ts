@@ -4,7 +4,8 @@
  *
  *   [ONESHOT, name, args, senderSlot, senderGen]  run a registered function, no reply; a
  *                                                 failure goes back to the sender as a FAULT
- *   [CALL, id, name, args, replySlot, replyGen]   run it and reply to the caller's context
+ *   [CALL, id, name, args, replySlot, thread]     run it and reply to the caller's context;
+ *                                                 thread: the caller's lock-owner id
  *   [RESULT, id, ok, value | error, runNs]        settle the caller's pending call; ok is 1
  *                                                 (value), 2 (undefined) or 0 (error); runNs is
  *                                                 how long the function ran
