@@ -49,11 +49,17 @@ function lock(table: WakeTable, b: number): void {
   const i = b + Slot.InboxLock;
   const me = threadId();
   // Pairs with the exchange in unlock().
-  if (Atomics.compareExchange(w, i, 0, 1) === 0) return Atomics.store(w, b + Slot.InboxLockOwner, me);
+  if (Atomics.compareExchange(w, i, 0, 1) === 0) {
+    Atomics.store(w, b + Slot.InboxLockOwner, me);
+    return;
+  }
   const canBlock = getHost().canBlock();
   for (let spins = 0; ; spins++) {
     // 2 marks "held with waiters", so the holder knows to wake someone.
-    if (Atomics.exchange(w, i, 2) === 0) return Atomics.store(w, b + Slot.InboxLockOwner, me);
+    if (Atomics.exchange(w, i, 2) === 0) {
+      Atomics.store(w, b + Slot.InboxLockOwner, me);
+      return;
+    }
     if (spins > 16) {
       const owner = Atomics.load(w, b + Slot.InboxLockOwner);
       // Exactly one producer wins the dead holder's lock: the one whose compareExchange
