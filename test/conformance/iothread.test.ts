@@ -47,12 +47,18 @@ describe('IOThread', () => {
   it('a dedicated thread with an unfinished async call keeps answering promptly', async () => {
     // While an async function is unfinished the loop yields to its host every pass. That
     // yield must not be a clamped timer (browsers make nested setTimeout(0) wait 4 ms):
-    // 100 calls take a few ms normally and over 400 ms with the clamp.
+    // 100 calls take a few ms normally and over 400 ms with the clamp. Measured against
+    // the same 100 calls with nothing pending, in this run, so a loaded machine slows both.
     await using t = await IOThread.create({ module: moduleUrl });
+    const hundredCalls = async () => {
+      const start = performance.now();
+      for (let i = 0; i < 100; i++) expect(await t.call('add', i, 1)).toBe(i + 1);
+      return performance.now() - start;
+    };
+    const idle = await hundredCalls();
     const held = t.call('hold');
-    const start = performance.now();
-    for (let i = 0; i < 100; i++) expect(await t.call('add', i, 1)).toBe(i + 1);
-    expect(performance.now() - start).toBeLessThan(350);
+    const busy = await hundredCalls();
+    expect(busy).toBeLessThan(Math.max(350, idle * 5));
     await t.call('unhold');
     expect(await held).toBe('released');
   });
