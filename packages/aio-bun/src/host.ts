@@ -12,6 +12,7 @@ export const bunHost: Host = createHost({
   runtime: 'bun',
   canBlock: () => true,
   spawnThread: (entry) => spawnWebWorker(entry),
+  workerCloseEvent: true,
   parentChannel: webWorkerParent,
   iothreadEntry: new URL('./iothread-worker.js', import.meta.url),
   moduleBase: () => `file://${process.cwd()}/`,

@@ -26,7 +26,7 @@ export interface ThreadChannel {
 export interface ThreadExit {
   /** The uncaught error that ended it. */
   error?: Error;
-  /** Its exit code (process.exit, Deno.exit), where the runtime reports one. */
+  /** Its exit code (the code the thread passed when it exited itself), where the runtime reports one. */
   code?: number;
   /** It called close() on its own global scope. */
   closed?: boolean;
@@ -69,6 +69,11 @@ export interface Host {
    * an asynchronous wait with a deadline also arms a host timer. Default false.
    */
   readonly waitAsyncTimeoutsLate?: boolean;
+  /**
+   * True where a web Worker fires 'close' once it is gone (with its exit code), so a
+   * worker asked to end is recorded as ended only then. Default false.
+   */
+  readonly workerCloseEvent?: boolean;
   /**
    * Starts a thread running the module at `entry` (absent: this host cannot start
    * threads). `modules` are the user modules the thread will load; hosts that cannot

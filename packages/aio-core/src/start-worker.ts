@@ -20,7 +20,7 @@
  */
 import { AioError } from './errors.js';
 import { THREAD_NAME_TAG, randomThreadId, threadId, threadIdOfWorker } from './locks/thread-id.js';
-import type { ThreadExit } from './host.js';
+import { type ThreadExit, getHost } from './host.js';
 import { notifyAll } from './notify.js';
 import { type WakeTable, existingWakeTable, wakeTable } from './shared-memory.js';
 
@@ -122,9 +122,9 @@ export function startWatchedWorker(
   let error: Error | undefined;
   let terminated = false;
   let closed = false;
-  // Whether a later signal confirms the worker is gone: Bun's 'close' event (Bun is the
-  // runtime whose web Worker has a threadId), or the lifetime lock the worker holds.
-  let confirmed = typeof worker.threadId === 'number';
+  // Whether a later signal confirms the worker is gone: the runtime's 'close' event (the
+  // host says whether it has one), or the lifetime lock the worker holds.
+  let confirmed = getHost().workerCloseEvent === true;
   const end = (exit: ThreadExit) => {
     if (ended) return;
     ended = true;
