@@ -2,8 +2,12 @@
  * The browser host. A window's main thread may not block (Atomics.wait throws there);
  * dedicated workers may. Without cross-origin isolation there is no SharedArrayBuffer,
  * and `crossOriginIsolationProblem()` says which header is missing.
+ *
+ * A nested worker starts only while its parent turns its event loop, so workers start
+ * their IOThreads through the window that started them (web-worker-relay.ts in aio-core):
+ * a worker asleep in a blocking poll can still start a pool or an IOThread.
  */
-import { type Host, createHost, probeCanBlock, spawnWebWorker, webWorkerParent } from 'aio-core';
+import { type Host, createHost, probeCanBlock, relayedSpawn, serveSpawns, spawnWebWorker, spawnerPort, webWorkerParent } from 'aio-core';
 
 const canBlock = probeCanBlock();
 const entry = new URL('./iothread-worker.js', import.meta.url);
@@ -24,12 +28,22 @@ function spawnThread(workerEntry: URL, modules: string[]): ReturnType<typeof spa
   }
 }
 
+/** A worker's IOThreads start in the window that started the worker, where there is one. */
+function startThread(workerEntry: URL, modules: string[]): ReturnType<typeof spawnWebWorker> {
+  const port = spawnerPort();
+  return port ? relayedSpawn(port, workerEntry, modules) : spawnThread(workerEntry, modules);
+}
+
 /** The host aio-browser installs in every thread that imports it. */
 export const browserHost: Host = createHost({
   runtime: 'browser',
   canBlock: () => canBlock,
-  spawnThread,
-  parentChannel: webWorkerParent,
+  spawnThread: startThread,
+  // Only a window's loop turns for sure (it cannot block): it serves its workers' starts.
+  workerStarted: (worker, ended) => {
+    if (!canBlock) serveSpawns(worker, spawnThread, ended);
+  },
+  parentChannel: () => webWorkerParent(),
   iothreadEntry: entry,
 });
 

@@ -3,9 +3,9 @@
  * is unreliable under load; Bun reports a worker's end with its 'close' event. Every
  * thread may block; module paths resolve against the working directory.
  */
-import { type Host, createHost, spawnWebWorker, webWorkerParent } from 'aio-core';
+import { type Host, type NodeStyleProcess, createHost, spawnWebWorker, webWorkerParent } from 'aio-core';
 
-declare const process: { cwd(): string };
+declare const process: NodeStyleProcess & { cwd(): string };
 
 /** The host aio-bun installs in every thread that imports it. */
 export const bunHost: Host = createHost({
@@ -13,7 +13,7 @@ export const bunHost: Host = createHost({
   canBlock: () => true,
   spawnThread: (entry) => spawnWebWorker(entry),
   workerCloseEvent: true,
-  parentChannel: webWorkerParent,
+  parentChannel: () => webWorkerParent(process),
   iothreadEntry: new URL('./iothread-worker.js', import.meta.url),
   moduleBase: () => `file://${process.cwd()}/`,
 });

@@ -1,5 +1,6 @@
 /** Entry module of an aio-bun IOThread: installs the host and runs the thread's loop. */
-import { runIOThread, webWorkerParent } from 'aio-core';
+import { runIOThread } from 'aio-core';
+import { bunHost } from './host.js';
 import './index.js';
 
-void runIOThread(webWorkerParent(), (url) => import(url));
+void runIOThread(bunHost.parentChannel!(), (url) => import(url));

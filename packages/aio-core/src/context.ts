@@ -392,6 +392,11 @@ export class AioContext implements BhOwner {
     this.notify();
   }
 
+  /** Whether records that came by message wait for the next poll. @internal */
+  _hasDelivered(): boolean {
+    return this.#delivered.length > 0;
+  }
+
   /**
    * Queues a record that arrived by structured clone; it runs like an inbox record. Returns
    * false when the record is malformed: it is dropped and reported. Any code in this thread.

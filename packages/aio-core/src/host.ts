@@ -9,7 +9,7 @@
  * The host is per thread: each thread's copy of aio-core has its own. Adapters install
  * theirs when they are imported.
  */
-import { AioError } from './errors.js';
+import { AioError, describeValue } from './errors.js';
 
 /** A message channel between a thread and the thread that started it. */
 export interface ThreadChannel {
@@ -17,6 +17,81 @@ export interface ThreadChannel {
   post(message: unknown): void;
   /** Sets the one receiver of incoming messages. */
   onMessage(receiver: (message: unknown) => void): void;
+  /**
+   * In a thread the host started: tells `listener` once, synchronously, when the thread is
+   * about to end by itself (it exits, closes itself, or an uncaught error ends it), before
+   * it is gone, with what it knows of the end. A parent sleeping in a blocking poll sees no
+   * runtime event, so the thread records its own end in shared memory here. Absent where
+   * the runtime tells a thread nothing of its own end.
+   */
+  onEnding?(listener: (exit: ThreadExit) => void): void;
+}
+
+/**
+ * The `process` of Node-style runtimes (Node, Bun, Deno), seen through what tells a
+ * thread it is ending. Adapters pass the runtime's `process`.
+ */
+export interface NodeStyleProcess {
+  once(event: 'exit', listener: (code: number) => void): unknown;
+  on(event: 'uncaughtExceptionMonitor', listener: (error: unknown) => void): unknown;
+  listenerCount(event: string): number;
+}
+
+/**
+ * Calls `listener` when the thread `proc` belongs to is about to end by itself: its
+ * 'exit' (process.exit(), or its event loop ran dry), or an uncaught exception that no
+ * 'uncaughtException' listener catches. Worker thread.
+ */
+export function onProcessEnding(proc: NodeStyleProcess, listener: (exit: ThreadExit) => void): void {
+  proc.once('exit', (code) => listener({ code }));
+  proc.on('uncaughtExceptionMonitor', (error) => {
+    if (proc.listenerCount('uncaughtException') === 0) listener({ error: asError(error) });
+  });
+}
+
+/**
+ * Makes `owner[method]` (a function that ends the thread, such as a worker's `close` or
+ * Deno's `exit`) tell `listener` the end that `exit(...args)` describes before it runs.
+ * Does nothing where `owner` has no such function. Worker thread.
+ */
+export function tellBeforeEnding<A extends unknown[]>(owner: object, method: string, exit: (...args: A) => ThreadExit, listener: (exit: ThreadExit) => void): void {
+  const target = owner as Record<string, unknown>;
+  const end = target[method];
+  if (typeof end !== 'function') return;
+  target[method] = function (this: unknown, ...args: A) {
+    listener(exit(...args));
+    return end.apply(this, args);
+  };
+}
+
+/** `listener`, told at most once however many signals report the same end. */
+export function tellOnce(listener: (exit: ThreadExit) => void): (exit: ThreadExit) => void {
+  let told = false;
+  return (exit) => {
+    if (told) return;
+    told = true;
+    listener(exit);
+  };
+}
+
+/** `value` as an Error, for what a thread threw (any value at all). */
+function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(`uncaught ${describeValue(value)}`);
+}
+
+/** How a thread ended, in words (the cause its calls fail with). */
+export function describeExit(exit: ThreadExit): string {
+  if (exit.error) {
+    try {
+      return `${exit.error.name}: ${exit.error.message}`;
+    } catch {
+      return `an uncaught ${describeValue(exit.error)}`;
+    }
+  }
+  if (exit.code !== undefined) return `it exited with code ${exit.code}`;
+  if (exit.closed) return 'it closed itself';
+  if (exit.terminated) return 'it was terminated';
+  return 'it ended without a word (killed, or out of memory)';
 }
 
 /**
@@ -32,6 +107,16 @@ export interface ThreadExit {
   closed?: boolean;
   /** The parent's terminate() ended it. */
   terminated?: boolean;
+}
+
+/** What `startWorker()` returns: the runtime's own `Worker` object, seen through the members aio uses. */
+export interface AioWorker {
+  postMessage(message: unknown, transfer?: unknown[]): void;
+  terminate(): void;
+  addEventListener(type: string, listener: (event: never) => void, options?: unknown): void;
+  removeEventListener(type: string, listener: (event: never) => void, options?: unknown): void;
+  /** The runtime's worker number, where it has one (Bun). */
+  readonly threadId?: number;
 }
 
 /** A thread started by the host, seen from its parent. */
@@ -80,6 +165,11 @@ export interface Host {
    * import them dynamically inside the thread load them statically at start.
    */
   spawnThread?(entry: URL, modules: string[]): SpawnedThread;
+  /**
+   * Told of every web Worker aio starts in this thread (IOThreads, `startWorker()`), just
+   * constructed, before anything is posted to it; `ended` resolves when it ends.
+   */
+  workerStarted?(worker: AioWorker, ended: Promise<void>): void;
   /** The adapter's IOThread worker entry module. */
   readonly iothreadEntry?: URL;
   /** In a thread the host started: the channel to its parent. */

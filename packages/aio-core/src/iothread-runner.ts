@@ -17,11 +17,12 @@
 import { markNotMainThread } from './context-lock.js';
 import { AioContext } from './context.js';
 import { OwnerDiedError, describeValue } from './errors.js';
-import { type ThreadChannel, getHost } from './host.js';
+import { type ThreadChannel, type ThreadExit, describeExit, getHost } from './host.js';
 import { hostEventsExpected, hostTurnsWanted, yieldToHost } from './host-yield.js';
-import type { IOThreadInit, IOThreadMessage } from './iothread.js';
+import { type IOThreadInit, type IOThreadMessage, iothreadEpitaph } from './iothread.js';
 import { setThreadId } from './locks/thread-id.js';
-import { RESULT, type ResultRecord, errorData, jsonSafe } from './messages.js';
+import { RESULT, type ResultRecord, errorData, errorFrom, jsonSafe } from './messages.js';
+import { buryThread } from './start-worker.js';
 import { flushOutbox, outboxPending, sendRecord } from './outbox.js';
 import { adoptWakeTable } from './shared-memory.js';
 
@@ -62,6 +63,10 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
   const table = adoptWakeTable(init.table);
   markNotMainThread();
   setThreadId(init.thread);
+  // The thread's own end, recorded before it is gone: a parent asleep in a blocking poll
+  // sees no exit event, but it sees the epitaph and its calls here fail at once.
+  const recordOwnEnd = (exit: ThreadExit) => buryThread(table, init.thread, iothreadEpitaph(init.name, describeExit(exit)));
+  channel.onEnding?.(recordOwnEnd);
   const ready = (record: ResultRecord) => {
     const slot = init.ready[1];
     sendRecord(table, slot, table.generation(slot), record, jsonSafe(record), null, 'IOThread ready');
@@ -128,9 +133,13 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
         reportHold();
       }
     }
-    // Finish what was started before the stop: async functions still running (their
-    // replies), and replies still waiting for room in a full inbox.
-    while (hostEventsExpected() > 0 || outboxPending()) {
+    // Finish what was sent and started before the stop: records announced in the inbox
+    // whose port message had not arrived yet (a call the stop came right behind), async
+    // functions still running (their replies), and replies still waiting for room in a
+    // full inbox.
+    for (;;) {
+      await receiveAnnounced();
+      if (!(hostEventsExpected() > 0 || outboxPending() || ctx._hasDelivered())) break;
       takeOver(() => ctx.acquire());
       try {
         ctx.poll(false);
@@ -144,7 +153,9 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
     // uncaught exception; the parent rejects pending calls with ERR_AIO_THREAD_DIED and
     // locks report owner death.
     AioContext.setHome(null);
-    send({ kind: 'aio.crashed', error: errorData(err) });
+    const error = errorData(err);
+    recordOwnEnd({ error: errorFrom(error, `IOThread '${init.name}'`) });
+    send({ kind: 'aio.crashed', error });
     return;
   }
   try {
@@ -155,6 +166,21 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
     send({ kind: 'aio.exited' });
   } catch (err) {
     send({ kind: 'aio.exited', error: errorData(err) });
+  }
+
+  /**
+   * Lets the host loop deliver every port message the parent announced in the inbox. An
+   * announcement no message follows (a forged record) is given up after a while.
+   */
+  async function receiveAnnounced(): Promise<void> {
+    for (const since = getHost().nowNs(); portReceived < portAnnounced; ) {
+      if (getHost().nowNs() - since > PORT_WAIT_NS) {
+        ctx._badRecord(`gave up waiting for ${portAnnounced - portReceived} announced port message(s)`);
+        portAnnounced = portReceived;
+        return;
+      }
+      await yieldToHost();
+    }
   }
 
   async function runDedicated(): Promise<void> {
@@ -181,16 +207,8 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
           hostTurnDue = false;
           await yieldToHost();
         }
-        // Let the host loop deliver every announced port message before sleeping again. An
-        // announcement no message follows (a forged record) is given up after a while.
-        for (const since = getHost().nowNs(); portReceived < portAnnounced; ) {
-          if (getHost().nowNs() - since > PORT_WAIT_NS) {
-            ctx._badRecord(`gave up waiting for ${portAnnounced - portReceived} announced port message(s)`);
-            portAnnounced = portReceived;
-            break;
-          }
-          await yieldToHost();
-        }
+        // Every announced port message is delivered before the loop sleeps again.
+        await receiveAnnounced();
         if (hostTurnsWanted()) await yieldToHost();
         reportHold();
       }

@@ -21,7 +21,7 @@
 import { type CallCallback, expectReply, failCallsTo, failReply, sendCallWith } from './calls.js';
 import { AioContext } from './context.js';
 import { AioError, argRangeError, argTypeError, checkFunction, checkInteger, checkNumber, checkOptions, checkString, describeValue } from './errors.js';
-import { type SpawnedThread, type ThreadExit, getHost } from './host.js';
+import { type SpawnedThread, type ThreadExit, describeExit, getHost } from './host.js';
 import { checkSignal } from './locks/handle.js';
 import type { AbortSignalLike } from './locks/futex.js';
 import { randomThreadId, threadId } from './locks/thread-id.js';
@@ -144,12 +144,15 @@ function newThreadId(): number {
 
 /** What ended a thread, in words, from what its runner and its host said. */
 function causeOf(exit: ThreadExit, crash: Error | null): string {
-  const error = crash ?? exit.error;
-  if (error) return `${error.name}: ${error.message}`;
-  if (exit.code !== undefined) return `it exited with code ${exit.code}`;
-  if (exit.closed) return 'it closed itself';
-  if (exit.terminated) return 'it was terminated';
-  return 'it ended without a word (killed, or out of memory)';
+  return describeExit(crash ? { ...exit, error: crash } : exit);
+}
+
+/**
+ * The epitaph of IOThread `name`'s context slots (what every later call through a handle
+ * fails with), the same whether its parent or the thread itself records the end. @internal
+ */
+export function iothreadEpitaph(name: string, cause: string): string {
+  return `IOThread '${name}': ${cause}`;
 }
 
 /** A URL string for `specifier`: URLs as they are, paths against the host's base (cwd or page). */
@@ -312,7 +315,7 @@ export class IOThread {
       settled();
       if (self) return self.#ended(end);
       const cause = causeOf(end, null);
-      buryThread(table, owner, `IOThread '${name}': ${cause}`);
+      buryThread(table, owner, iothreadEpitaph(name, cause));
       failReply(id, new AioError('ERR_AIO_THREAD_DIED', `IOThread '${name}' died while starting: ${cause}`, { cause: end.error }));
     });
     const init: IOThreadInit = {
@@ -379,13 +382,34 @@ export class IOThread {
     }
   }
 
+  /**
+   * The cause the thread wrote for itself when it ended by itself (exit, close(), an
+   * uncaught error): what calls through any handle fail with. Null while it runs.
+   */
+  #ownCause(): string | null {
+    const t = this.context._target;
+    const epitaph = t.table.epitaph(t.slot, t.generation);
+    if (epitaph === null) return null;
+    const prefix = iothreadEpitaph(this.name, '');
+    return epitaph.startsWith(prefix) ? epitaph.slice(prefix.length) : epitaph;
+  }
+
+  /** Sees an end the thread recorded itself before its exit event arrives (a call may fail with it first). */
+  #seeOwnEnd(): void {
+    if (this.#state !== 'running' && this.#state !== 'stopping') return;
+    const cause = this.#ownCause();
+    if (cause === null) return;
+    this.#state = 'dead';
+    this.#cause = cause;
+  }
+
   #ended(exit: ThreadExit): void {
     // A stop() that had to terminate a loop that did not end in time still counts as a stop.
     const stopped = this.#exitedCleanly || (!this.#crash && this.#state === 'stopping' && exit.terminated === true);
+    const cause = stopped ? 'it was stopped' : (this.#cause ?? this.#ownCause() ?? causeOf(exit, this.#crash));
     this.#state = stopped ? 'stopped' : 'dead';
-    const cause = stopped ? 'it was stopped' : causeOf(exit, this.#crash);
     if (!stopped) this.#cause = cause;
-    buryThread(this.context._target.table, this.#owner, `IOThread '${this.name}': ${cause}`);
+    buryThread(this.context._target.table, this.#owner, iothreadEpitaph(this.name, cause));
     const t = this.context._target;
     const error = this.#crash ?? exit.error;
     failCallsTo(t.table, t.slot, () =>
@@ -409,11 +433,13 @@ export class IOThread {
 
   /** 'running', 'stopping', 'stopped', or 'dead' (the thread crashed or exited on its own). */
   get state(): 'running' | 'stopping' | 'stopped' | 'dead' {
+    this.#seeOwnEnd();
     return this.#state;
   }
 
   /** Why the thread died ('dead' state), in words; null otherwise. */
   get cause(): string | null {
+    this.#seeOwnEnd();
     return this.#cause;
   }
 

@@ -16,23 +16,17 @@
  *    the worker ends (crash, kill), and the parent, queued on it, then gets it. The lock is
  *    requested when aio-core loads and held a few milliseconds later; `watched()` resolves
  *    then, for a worker that must not take an aio lock its parent could not see it drop.
+ *    It also takes the spawner port a window sends first (spawner-port.ts).
  * The parent records the end when its event loop runs (see robust.ts).
  */
 import { AioError } from './errors.js';
 import { THREAD_NAME_TAG, randomThreadId, threadId, threadIdOfWorker } from './locks/thread-id.js';
-import { type ThreadExit, getHost } from './host.js';
-import { notifyAll } from './notify.js';
-import { type WakeTable, existingWakeTable, wakeTable } from './shared-memory.js';
+import { type AioWorker, type ThreadExit, getHost } from './host.js';
 
-/** What `startWorker()` returns: the runtime's own `Worker` object, seen through the members aio uses. */
-export interface AioWorker {
-  postMessage(message: unknown, transfer?: unknown[]): void;
-  terminate(): void;
-  addEventListener(type: string, listener: (event: never) => void, options?: unknown): void;
-  removeEventListener(type: string, listener: (event: never) => void, options?: unknown): void;
-  /** The runtime's worker number, where it has one (Bun). */
-  readonly threadId?: number;
-}
+export type { AioWorker };
+import { notifyAll } from './notify.js';
+import { acceptSpawner } from './spawner-port.js';
+import { type WakeTable, existingWakeTable, wakeTable } from './shared-memory.js';
 
 /** Options of `startWorker()`: the runtime's Worker options; `type` defaults to 'module'. */
 export interface StartWorkerOptions {
@@ -119,6 +113,8 @@ export function startWatchedWorker(
   const worker = new WorkerCtor(url, { type: 'module', ...options, name: options.name ? `${options.name} ${tag}` : tag });
   const id = typeof worker.threadId === 'number' ? threadIdOfWorker(worker.threadId) : chosen;
   let ended = false;
+  let gone!: () => void;
+  const whenEnded = new Promise<void>((r) => (gone = r));
   let error: Error | undefined;
   let terminated = false;
   let closed = false;
@@ -128,6 +124,7 @@ export function startWatchedWorker(
   const end = (exit: ThreadExit) => {
     if (ended) return;
     ended = true;
+    gone();
     onEnd({ ...(error ? { error } : {}), ...exit, ...(terminated ? { terminated } : {}), ...(closed ? { closed } : {}) });
   };
   // A worker asked to end (terminate(), its close()) may run a little longer: its end is
@@ -161,6 +158,7 @@ export function startWatchedWorker(
     // Browsers keep a worker running after an uncaught error; a crashed thread must not.
     worker.terminate();
   });
+  getHost().workerStarted?.(worker, whenEnded);
   const terminate = worker.terminate;
   worker.terminate = function (this: AioWorker) {
     terminate.call(this);
@@ -196,6 +194,8 @@ function watchOwnEnd(): Promise<void> | undefined {
   const scope = globalThis as { name?: unknown; postMessage?(m: LifetimeMessage): void; close?(): void } & Record<symbol, Promise<void> | undefined>;
   const post = scope.postMessage;
   if (typeof scope.name !== 'string' || !scope.name.endsWith(`${THREAD_NAME_TAG}${threadId()}`) || typeof post !== 'function') return;
+  // Its parent may send a spawner port first (a window: see web-worker-relay.ts).
+  acceptSpawner();
   // Once per worker, whichever copy of aio-core loads first: a second copy (a bundler may
   // load two) waits for the same lock instead of queueing behind it forever.
   if (scope[OWN_END] !== undefined) return scope[OWN_END];

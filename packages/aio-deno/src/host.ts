@@ -5,10 +5,12 @@
  * process (`unref`). Every thread may block; module paths resolve against the working
  * directory.
  */
+import process from 'node:process';
 import { Worker, parentPort } from 'node:worker_threads';
-import { type Host, createHost, spawnWorkerThread, workerThreadParent } from 'aio-core';
+import { type Host, createHost, spawnWorkerThread, tellBeforeEnding, workerThreadParent } from 'aio-core';
 
 declare const Deno: {
+  exit(code?: number): never;
   cwd(): string;
   env: { get(name: string): string | undefined };
   permissions: { querySync?(descriptor: { name: 'env'; variable: string }): { state: string } };
@@ -30,7 +32,11 @@ export const denoHost: Host = createHost({
   canBlock: () => true,
   waitAsyncTimeoutsLate: true,
   spawnThread: (entry) => spawnWorkerThread((url) => new Worker(url), entry),
-  parentChannel: () => workerThreadParent(parentPort),
+  parentChannel: () => workerThreadParent(parentPort, process, (tell) => {
+    // Deno's own ways out of a worker fire no 'exit' in it.
+    tellBeforeEnding(Deno, 'exit', (code?: number) => ({ code: code ?? 0 }), tell);
+    tellBeforeEnding(globalThis, 'close', () => ({ closed: true }), tell);
+  }),
   iothreadEntry: new URL('./iothread-worker.js', import.meta.url),
   moduleBase: () => `file://${Deno.cwd()}/`,
   env,

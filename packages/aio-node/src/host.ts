@@ -2,6 +2,7 @@
  * The Node.js host: threads are `worker_threads` Workers; every thread may block; module
  * paths resolve against the working directory.
  */
+import process from 'node:process';
 import { pathToFileURL } from 'node:url';
 import { Worker, parentPort } from 'node:worker_threads';
 import { type Host, createHost, spawnWorkerThread, workerThreadParent } from 'aio-core';
@@ -11,7 +12,7 @@ export const nodeHost: Host = createHost({
   runtime: 'node',
   canBlock: () => true,
   spawnThread: (entry) => spawnWorkerThread((url) => new Worker(url), entry),
-  parentChannel: () => workerThreadParent(parentPort),
+  parentChannel: () => workerThreadParent(parentPort, process),
   iothreadEntry: new URL('./iothread-worker.js', import.meta.url),
   moduleBase: () => pathToFileURL(`${process.cwd()}/`).href,
 });

@@ -7,6 +7,7 @@
  * Records are forged black-box, the way a hostile thread would: by writing bytes into the
  * wake table every context handle carries. Also: error texts stay small whatever the name
  * or message, `-0` survives call(), and importing the package needs no Deno permission.
+ * In browsers, a worker's malformed thread start requests to its window are dropped too.
  */
 import {
   AioContext,
@@ -23,6 +24,7 @@ import {
   RecMutex,
   Semaphore,
   registerFunction,
+  startWorker,
 } from 'aio-under-test';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { flush, runtime } from '../support/runtime.js';
@@ -347,6 +349,27 @@ describe("an IOThread's port", () => {
     for (const f of (await t.call('boundary.faults')) as string[]) expect(f).toMatch(/^ERR_AIO_BAD_RECORD: /);
     expect(await t.call('boundary.add', 40, 2)).toBe(42);
     expect(t.state).toBe('running');
+  });
+});
+
+// Only a window serves its workers' thread starts (web-worker-relay.ts): elsewhere no
+// spawner port exists to forge requests on.
+describe.runIf(runtime === 'browser')('thread start requests a worker sends its window', () => {
+  it('a malformed request is dropped and reported', async () => {
+    const main = AioContext.main();
+    const seen: AioError[] = [];
+    main.setErrorHandler((err) => seen.push(err));
+    const before = main.stats().faults;
+    const worker = startWorker(new URL('../workers/forged-spawn.mjs', import.meta.url));
+    const reply = new Promise((resolve) => worker.addEventListener('message', (e: MessageEvent) => resolve(e.data)));
+    worker.postMessage('go');
+    expect(await reply).toBe('sent 3');
+    await expect.poll(() => main.stats().faults - before, { timeout: 10_000 }).toBe(3);
+    worker.terminate();
+    await expect.poll(() => (main.poll(false), seen.length)).toBe(3);
+    for (const err of seen) expect(err.code).toBe('ERR_AIO_BAD_RECORD');
+    expect(seen.map((e) => e.message).join('\n')).toMatch(/not a URL/);
+    main.setErrorHandler(null);
   });
 });
 

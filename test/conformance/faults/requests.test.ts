@@ -55,7 +55,7 @@ describe('faults: exactly-once outcomes', () => {
     const outcomes = await Promise.allSettled(calls);
     await stopped;
     const resolved = outcomes.filter((o) => o.status === 'fulfilled').length;
-    for (const o of outcomes) if (o.status === 'rejected') expect((o.reason as { code?: string }).code).toBe('ERR_AIO_THREAD_STOPPED');
+    for (const o of outcomes) if (o.status === 'rejected') expect(o.reason).toMatchObject({ code: 'ERR_AIO_THREAD_STOPPED' });
     // Every function run has its resolved call: none ran without its caller knowing.
     expect(resolved).toBe(Atomics.load(counter, 0));
     // Calls sent before stop() all run.

@@ -7,7 +7,7 @@
  */
 import { AioContext, IOThread, threadEnded } from 'aio-under-test';
 import { describe, expect, it } from 'vitest';
-import { runtime } from '../support/runtime.js';
+import { ways } from './ways.js';
 
 const moduleUrl = new URL('../workers/fault-module.mjs', import.meta.url);
 
@@ -18,14 +18,6 @@ function liveSlots(table: SharedArrayBuffer): number {
   for (let slot = 0; slot < 1024; slot++) if (Atomics.load(words, 16 + slot * 24 + 3) !== 0) n++;
   return n;
 }
-
-/** The ways a thread can end itself on this runtime, and what the cause must say. */
-const ways: [string, RegExp][] = [
-  ...(runtime === 'browser' ? [] : ([['process.exit', /exited with code 3/]] as [string, RegExp][])),
-  ...(runtime === 'deno' ? ([['Deno.exit', /exited with code 4/]] as [string, RegExp][]) : []),
-  ...(runtime === 'browser' || runtime === 'deno' ? ([['close', /closed itself|exited with code 0/]] as [string, RegExp][]) : []),
-  ['throw', /thrown from a microtask/],
-];
 
 describe('faults: a thread that ends by itself', () => {
   it('is seen dead with its cause; its calls, oneshots and handles fail at once; stop() resolves', async () => {

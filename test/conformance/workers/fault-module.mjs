@@ -1,7 +1,7 @@
 // The module the fault-injection tests load into their IOThreads: ways a thread ends by
 // itself, functions that throw what users throw, and promise chains that need the loop
 // to run microtasks and host tasks.
-import { AioContext, Coroutine, awaitPromise, registerFunction } from 'aio-core';
+import { AioContext, Coroutine, IOThread, awaitPromise, registerFunction } from 'aio-core';
 
 let flag = 'unset';
 let ran = 0;
@@ -65,6 +65,50 @@ export function setup(ctx) {
     AioContext.current().threadPool.submit('square', n).then((v) => (flag = `pool said ${v}`));
   });
   registerFunction('square', (n) => n * n);
+  // A thread that starts a pool worker, or an IOThread, and then blocks in poll(true)
+  // until it hears back, never turning its host loop (QEMU's blocking style).
+  registerFunction('poolWhileBlocking', (n) => {
+    const c = new AioContext({ name: 'blocking' });
+    try {
+      let outcome;
+      c.threadPool.setParams({ modules: [import.meta.url] });
+      c.threadPool.submitAio('square', [n], (err, v) => (outcome = err ? `failed: ${err.message}` : `pool said ${v}`));
+      while (outcome === undefined) c.poll(true);
+      return outcome;
+    } finally {
+      c.threadPool.shutdown();
+      c.close();
+    }
+  });
+  // Starts an IOThread, makes it end itself (`how`, as exitWith), and waits in poll(true)
+  // for a call that only the thread's end can settle: its outcome in words.
+  registerFunction('deathWhileBlocking', (how) => {
+    const c = new AioContext({ name: 'blocking' });
+    let outcome;
+    let thread;
+    c.scheduleOneshot(() => IOThread.start({ module: import.meta.url }, (err, t) => {
+      if (err) return (outcome = `failed to start: ${err.message}`);
+      thread = t;
+      t._callWith('exitWith', [how], () => t._callWith('never', [], (e) => (outcome = e ? `${e.code}: ${e.message}` : 'resolved')));
+    }));
+    while (outcome === undefined) c.poll(true);
+    return thread ? thread.stop().then(() => { c.close(); return outcome; }) : outcome;
+  });
+  registerFunction('iothreadWhileBlocking', (n) => {
+    const c = new AioContext({ name: 'blocking' });
+    let outcome;
+    let thread;
+    // Started from a bottom half of c, so its ready reply lands in c.
+    c.scheduleOneshot(() => IOThread.start({ module: import.meta.url }, (err, t) => {
+      if (err) outcome = `failed: ${err.message}`;
+      else {
+        thread = t;
+        t._callWith('square', [n], (e, v) => (outcome = e ? `failed: ${e.message}` : `thread said ${v}`));
+      }
+    }));
+    while (outcome === undefined) c.poll(true);
+    return thread ? thread.stop().then(() => { c.close(); return outcome; }) : outcome;
+  });
   // A coroutine that awaits a promise nobody will ever settle.
   registerFunction('awaitForever', () => {
     ctx.coEnter(Coroutine.create(function* () {
