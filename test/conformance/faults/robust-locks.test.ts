@@ -6,9 +6,10 @@
  * held by the dead thread goes on. The dead threads here are plain workers the program
  * started (worker_threads on Node, aio's startWorker() elsewhere) as well as IOThreads.
  * Blocking lockers run in an IOThread, so every runtime (a browser main thread may not
- * block) runs the same assertions.
+ * block) runs the same assertions. A plain worker's own contexts are given back when it
+ * ends, and calls into them fail with its end.
  */
-import { AioContext, CoMutex, Coroutine, IOThread, LockCnt, Mutex, OwnerDiedError, RecMutex, startWorker } from 'aio-under-test';
+import { AioContext, CoMutex, type ContextHandle, Coroutine, IOThread, LockCnt, Mutex, OwnerDiedError, RecMutex, startWorker } from 'aio-under-test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runtime } from '../support/runtime.js';
 
@@ -17,12 +18,14 @@ const moduleUrl = new URL('../workers/robust-module.mjs', import.meta.url);
 /** Far under every timeout involved, far over a robust check (25 ms) on a loaded machine. */
 const PROMPT_MS = 1000;
 
-type Reply = { ready?: boolean; held?: string; queued?: boolean; thread?: number; error?: string };
+type Reply = { ready?: boolean; held?: string; queued?: boolean; thread?: number; error?: string; handle?: ContextHandle };
 
 /** A plain worker running robust-holder.mjs. */
 interface Holder {
   hold(kind: string, handle: unknown): Promise<Reply>;
   queue(handle: unknown): Promise<Reply>;
+  /** Has it join the group of `group` (a context handle) and create a context of its own (never polled). */
+  context(group: ContextHandle): Promise<Reply>;
   /** Ends it from inside (process.exit / close()). */
   exit(): void;
   /** Ends it from outside without aio being told (a kill aio only sees through the runtime). */
@@ -64,6 +67,7 @@ async function startHolder(): Promise<Holder> {
   return {
     hold: (kind, handle) => ask({ op: 'hold', kind, handle }),
     queue: (handle) => ask({ op: 'queue', handle }),
+    context: (group) => ask({ op: 'context', group }),
     exit: () => post({ op: 'exit' }),
     kill,
   };
@@ -234,6 +238,26 @@ describe('robust locks: plain workers', () => {
     expect(t.stats().lockOwnerDeaths).toBe(1);
     await t.stop();
   });
+});
+
+describe('plain workers: their own contexts', () => {
+  for (const how of ['exits', 'is killed'] as const) {
+    it(`a worker that ${how}: its context is given back; a call waiting on it and every later one fail`, async () => {
+      const w = await startHolder();
+      const { handle } = await w.context(locker.context.handle);
+      const ctx = AioContext.from(handle!);
+      expect(ctx.alive).toBe(true);
+      // Sent before the end: the worker never polls, so only its end settles it.
+      const waiting = outcome(ctx.call('anything'), performance.now());
+      if (how === 'exits') w.exit();
+      else await w.kill();
+      const { err } = await waiting;
+      expect(err).toMatchObject({ code: 'ERR_AIO_THREAD_DIED' });
+      expect(ctx.alive).toBe(false);
+      await expect(ctx.call('anything')).rejects.toMatchObject({ code: 'ERR_AIO_THREAD_DIED' });
+      expect(() => ctx.scheduleOneshot('anything')).toThrow(expect.objectContaining({ code: 'ERR_AIO_THREAD_DIED' }));
+    });
+  }
 });
 
 describe('robust locks: IOThreads', () => {

@@ -3,6 +3,8 @@
 //  { op: 'hold', kind, handle }  take the lock behind `handle` (Mutex, RecMutex, LockCnt,
 //                                CoMutex, Context) and report { held: kind, thread }
 //  { op: 'queue', handle }       queue on the shared CoMutex behind `handle`, report { queued }
+//  { op: 'context', group }      join the group of the context handle `group`, create a
+//                                context of its own that it never polls, report { handle, thread }
 //  { op: 'exit' }                end the worker from inside (process.exit / close())
 // and never unlocks anything.
 import { AioContext, CoMutex, LockCnt, Mutex, RecMutex, threadId, watched } from 'aio-core';
@@ -37,6 +39,10 @@ on((msg) => {
     // this worker never polls: it ends first.
     void Promise.resolve(CoMutex.from(msg.handle).lock()).catch(() => {});
     post({ queued: true, thread: threadId() });
+  } else if (msg.op === 'context') {
+    AioContext.from(msg.group);
+    const ctx = new AioContext({ name: 'plain-worker' });
+    post({ handle: ctx.handle, thread: threadId() });
   } else if (msg.op === 'exit') {
     if (node) process.exit(0);
     else globalThis.close();
