@@ -105,7 +105,7 @@ export function failCallsToEnded(table: WakeTable): void {
  * that context's inbox: the target may have replied just before it ended.
  */
 function failAfterRecords(id: number, call: PendingCall, err: () => Error): void {
-  call.replyTo._afterRecords(() => {
+  call.replyTo._afterBhPhase(() => {
     if (pending.get(id) !== call) return; // the reply was in the inbox
     pending.delete(id);
     call.replyTo._expectReplies(-1);

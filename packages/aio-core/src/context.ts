@@ -40,18 +40,13 @@ import { yieldToHost } from './host-yield.js';
 import { EventNotifier } from './notifier.js';
 import { type MessageSourceLike, type ReadableStreamLike, setMessageHandler, setStreamHandler } from './message-source.js';
 import { notifySlot } from './notify.js';
-import { type RecordHooks, failCallsReplyingTo, failCallsToEnded, refuseRecord, runRecord } from './calls.js';
 import { ContextLock } from './context-lock.js';
 import { threadId } from './locks/thread-id.js';
 import type { AbortSignalLike } from './locks/futex.js';
-import { drain, inboxPending } from './inbox.js';
-import { type InboxRecord, recordProblem } from './messages.js';
-import { flushOutbox, outboxPending } from './outbox.js';
-import { RemoteContext, type ContextHandle } from './remote-context.js';
+import type { RemoteContext } from './remote-context.js';
 import { Slot, type WakeTable, wakeTable } from './shared-memory.js';
 import type { Coroutine } from './coroutine/coroutine.js';
-import { coEnter, coSchedule } from './coroutine/schedule.js';
-import { ThreadPool } from './thread-pool.js';
+import type { ThreadPool } from './thread-pool.js';
 import { Timer, TimerList, checkTimerArgs } from './timer.js';
 
 /** Options of `new AioContext()`. */
@@ -110,8 +105,6 @@ export interface EventNotifierOptions {
 
 /** Idle BHs cap a blocking wait at this many ns (QEMU: 10 ms). */
 const IDLE_BH_TIMEOUT_NS = 10_000_000;
-/** How soon a blocking poll retries records waiting for room in a full inbox. */
-const OUTBOX_RETRY_NS = 1_000_000;
 /** How many busy passes an attached context runs before it yields to the host loop. */
 const ATTACHED_BUSY_PASSES = 32;
 
@@ -119,6 +112,62 @@ let mainContext: AioContext | null = null;
 let homeContext: AioContext | null = null;
 const dispatching: AioContext[] = [];
 let contextCount = 0;
+
+/**
+ * What another layer does in every poll of a context to take in work from other threads
+ * (record-intake.ts: records in the inbox ring or delivered by message). The loop knows
+ * only this. @internal
+ */
+export interface ContextIntake {
+  /** Whether work waits now (a blocking poll then does not sleep). */
+  pending(): boolean;
+  /** The longest a blocking poll may sleep, in ns (-1: no limit). */
+  maxSleepNs(): number;
+  /** Runs at the start of every dispatch, before the BH phase. */
+  beginDispatch(): void;
+  /** Adds a oneshot BH per waiting item to the BH phase's slice (popped from its end: push the last first). */
+  take(into: BottomHalf[]): void;
+  /** The context is closing, already gone for senders: answers what it will never run. */
+  close(): void;
+}
+
+/** The structured-cloneable form of an AioContext. */
+export interface ContextHandle {
+  readonly kind: 'aio.AioContext';
+  readonly name: string;
+  readonly table: SharedArrayBuffer;
+  readonly slot: number;
+  readonly generation: number;
+}
+
+/**
+ * What the layers above the loop add to every context, so that the loop calls them
+ * without importing them: the intake of work from other threads (record-intake.ts), the
+ * thread pool (thread-pool.ts), coroutine entry (coroutine/schedule.ts), and contexts of
+ * other threads reached through their handles (remote-context.ts). The package's entry
+ * module (index.ts), which composes the layers, installs them. @internal
+ */
+export interface ContextExtensions {
+  intake(ctx: AioContext): ContextIntake;
+  threadPool(ctx: AioContext, modules: (string | URL)[]): ThreadPool;
+  coEnter(ctx: AioContext, co: Coroutine<unknown>): void;
+  coSchedule(ctx: AioContext, co: Coroutine<unknown>): void;
+  remote(handle: ContextHandle): RemoteContext;
+}
+
+const extensions: Partial<ContextExtensions> = {};
+
+/** Installs extensions of every context (see ContextExtensions). The package's entry module, once. @internal */
+export function extendContexts(more: Partial<ContextExtensions>): void {
+  Object.assign(extensions, more);
+}
+
+/** The extension `name`; its module is part of aio-core, so it is always installed. */
+function extension<K extends keyof ContextExtensions>(name: K): ContextExtensions[K] {
+  const ext = extensions[name];
+  if (!ext) throw new Error(`aio-core: the context extension '${name}' is not installed (aio-core was not loaded through its entry module)`);
+  return ext as ContextExtensions[K];
+}
 
 /** Picks the earlier of two timeouts where -1 means infinite (qemu_soonest_timeout). */
 function soonest(a: number, b: number): number {
@@ -188,12 +237,10 @@ export class AioContext implements BhOwner {
   readonly #stats: AioContextStats = { polls: 0, bhRuns: 0, timersFired: 0, handlerDispatches: 0, pollingNs: 0, sleepingNs: 0, dispatchingNs: 0, faults: 0 };
   #pool: ThreadPool | null = null;
   #poolModules: (string | URL)[] = [];
-  /** Records that arrived through a fallback channel instead of the inbox ring. */
-  #delivered: InboxRecord[] = [];
-  /** Work for the end of the next BH phase, once the inbox records taken in it have run. */
-  #afterRecords: (() => void)[] | null = null;
-  /** What the thread runner adds to record handling (CONTROL records, replies to its parent). */
-  #hooks: RecordHooks = {};
+  /** Work from other threads (see ContextIntake). */
+  readonly #intake: ContextIntake;
+  /** Work for the end of the next BH phase, once the work taken in it has run. */
+  #afterBhPhase: (() => void)[] | null = null;
   #errorHandler: AioErrorHandler | null = null;
   /** Faults waiting for the next BH phase to be reported. */
   #faults: AioError[] | null = null;
@@ -231,6 +278,7 @@ export class AioContext implements BhOwner {
     };
     this.#timerLists = CLOCK_ORDER.map((clock) => this.#timers[clock]);
     this.#unsubscribeVirtual = onVirtualClockEnabled(() => this.notify());
+    this.#intake = extension('intake')(this);
     // The context's own notifier: ready when a notify woke (or would wake) a sleeper.
     this.#handlers = [
       {
@@ -283,7 +331,7 @@ export class AioContext implements BhOwner {
 
   /** Rebuilds a context handle received from another thread as a {@link RemoteContext}. Any thread. */
   static from(handle: ContextHandle): RemoteContext {
-    return new RemoteContext(handle);
+    return extension('remote')(handle);
   }
 
   /** Structured-cloneable handle; `AioContext.from(handle)` in another thread. */
@@ -316,7 +364,7 @@ export class AioContext implements BhOwner {
    * enters it now. Home thread.
    */
   coEnter(co: Coroutine<unknown>): void {
-    coEnter(this, co);
+    extension('coEnter')(this, co);
   }
 
   /**
@@ -324,7 +372,7 @@ export class AioContext implements BhOwner {
    * (aio_co_schedule); scheduling it twice throws ERR_AIO_COROUTINE. Home thread.
    */
   coSchedule(co: Coroutine<unknown>): void {
-    coSchedule(this, co);
+    extension('coSchedule')(this, co);
   }
 
   /**
@@ -333,7 +381,7 @@ export class AioContext implements BhOwner {
    */
   get threadPool(): ThreadPool {
     this.assertOpen('AioContext.threadPool');
-    return (this.#pool ??= new ThreadPool(this, this.#poolModules));
+    return (this.#pool ??= extension('threadPool')(this, this.#poolModules));
   }
 
   /** The modules pool workers of this context load first (the IOThread's own). @internal */
@@ -349,11 +397,6 @@ export class AioContext implements BhOwner {
     } finally {
       dispatching.pop();
     }
-  }
-
-  /** Installs the thread runner's record hooks. @internal */
-  _setHooks(hooks: RecordHooks): void {
-    this.#hooks = hooks;
   }
 
   /**
@@ -382,35 +425,14 @@ export class AioContext implements BhOwner {
   }
 
   /**
-   * Runs `fn` at the end of this context's next BH phase, after the inbox records that
-   * phase takes (what a thread sent before it ended is there by then). Wakes the
-   * context. Dropped if the context closes first. This thread. @internal
+   * Runs `fn` at the end of this context's next BH phase, after the work from other
+   * threads that phase takes (what a thread sent before it ended is there by then).
+   * Wakes the context. Dropped if the context closes first. This thread. @internal
    */
-  _afterRecords(fn: () => void): void {
+  _afterBhPhase(fn: () => void): void {
     if (this.#closed) return;
-    (this.#afterRecords ??= []).push(fn);
+    (this.#afterBhPhase ??= []).push(fn);
     this.notify();
-  }
-
-  /** Whether records that came by message wait for the next poll. @internal */
-  _hasDelivered(): boolean {
-    return this.#delivered.length > 0;
-  }
-
-  /**
-   * Queues a record that arrived by structured clone; it runs like an inbox record. Returns
-   * false when the record is malformed: it is dropped and reported. Any code in this thread.
-   */
-  _deliver(record: unknown): boolean {
-    const problem = recordProblem(record);
-    if (problem !== null) {
-      this._badRecord(`dropped a record that came by message: ${problem}`);
-      return false;
-    }
-    if (this.#closed) return true;
-    this.#delivered.push(record as InboxRecord);
-    this.notify();
-    return true;
   }
 
   /**
@@ -458,28 +480,6 @@ export class AioContext implements BhOwner {
     if (this.#faultLogged) return;
     this.#faultLogged = true;
     console.error(`aio: ${err.code}: ${err.message} (later faults of this context are counted in stats().faults, not logged; see setErrorHandler())`);
-  }
-
-  /** Turns inbox records into oneshot BHs of the current slice. */
-  #takeRecords(into: BottomHalf[]): void {
-    const pending = inboxPending(this.#table, this.#slot);
-    if (this.#delivered.length === 0 && !pending) return;
-    const records: unknown[] = this.#delivered;
-    const checkFrom = records.length; // delivered records were checked by _deliver()
-    this.#delivered = [];
-    if (pending) drain(this.#table, this.#slot, records, (problem) => this._badRecord(problem));
-    // The slice is popped from its end: push in reverse so records run in arrival order.
-    for (let i = records.length - 1; i >= 0; i--) {
-      const record = records[i];
-      if (i >= checkFrom) {
-        const problem = recordProblem(record);
-        if (problem !== null) {
-          this._badRecord(`dropped an inbox record: ${problem}`);
-          continue;
-        }
-      }
-      into.push(new BottomHalf(this, () => runRecord(this, record as InboxRecord, this.#hooks), 'inbox', BH_PENDING | BH_SCHEDULED | BH_ONESHOT));
-    }
   }
 
   /** True after `close()`. */
@@ -612,7 +612,7 @@ export class AioContext implements BhOwner {
     this.#localBhs = this.#spareSlice ?? [];
     this.#spareSlice = null;
     this.#takeRemoteBhs(slice);
-    this.#takeRecords(slice);
+    this.#intake.take(slice);
     if (this.#faults !== null) this.#takeFaults(slice);
     this.#slices.push(slice);
     let progress = false;
@@ -631,9 +631,9 @@ export class AioContext implements BhOwner {
         bh._cb();
       }
     }
-    if (this.#afterRecords !== null) {
-      const after = this.#afterRecords;
-      this.#afterRecords = null;
+    if (this.#afterBhPhase !== null) {
+      const after = this.#afterBhPhase;
+      this.#afterBhPhase = null;
       for (const fn of after) fn();
       progress = true;
     }
@@ -659,12 +659,11 @@ export class AioContext implements BhOwner {
       return false;
     };
     if (Atomics.load(this.#w, this.#iRemoteHead) !== 0) return 0;
-    if (this.#delivered.length > 0 || this.#faults !== null || inboxPending(this.#table, this.#slot)) return 0;
+    if (this.#faults !== null || this.#intake.pending()) return 0;
     if (scan(this.#localBhs)) return 0;
     for (const s of this.#slices) if (scan(s)) return 0;
     let timeout = idle ? IDLE_BH_TIMEOUT_NS : -1;
-    // Records waiting for room in another context's inbox are retried every millisecond.
-    if (outboxPending()) timeout = OUTBOX_RETRY_NS;
+    timeout = soonest(timeout, this.#intake.maxSleepNs());
     for (const clock of CLOCK_ORDER) timeout = soonest(timeout, this.#timers[clock].deadlineNs());
     return timeout;
   }
@@ -957,8 +956,7 @@ export class AioContext implements BhOwner {
     // load first spares the costlier sequentially consistent store when nothing notified.
     if (Atomics.load(this.#w, this.#iNotified) !== 0) Atomics.store(this.#w, this.#iNotified, 0);
     const blockNs = pass.start > 0 ? getHost().nowNs() - pass.start : 0;
-    if (outboxPending()) flushOutbox();
-    failCallsToEnded(this.#table);
+    this.#intake.beginDispatch();
     this.#stats.polls++;
     const t0 = this.#timing ? pass.wokeNs || getHost().nowNs() : 0;
     dispatching.push(this);
@@ -1206,17 +1204,12 @@ export class AioContext implements BhOwner {
     }
     this.#attached = false;
     if (this.#pool) void this.#pool.shutdown();
-    // Senders see the context gone from here on; calls that reached the inbox but will
-    // never run fail now, rather than never.
+    // Senders see the context gone from here on; what reached it but will never run is
+    // answered now, rather than never.
     this.#table.beginRelease(this.#slot);
-    const unrun: InboxRecord[] = this.#delivered;
-    this.#delivered = [];
-    // What is malformed is only dropped: nobody can be answered from it.
-    drain(this.#table, this.#slot, unrun, () => {});
-    for (const record of unrun) if (recordProblem(record) === null) refuseRecord(this, record);
+    this.#intake.close();
     this.#faults = null;
-    this.#afterRecords = null;
-    failCallsReplyingTo(this);
+    this.#afterBhPhase = null;
     for (const h of this.#handlers) if (h.notifier) h.notifier._link(0);
     this.#handlers = [];
     this.#byNotifier.clear();

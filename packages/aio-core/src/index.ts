@@ -4,14 +4,29 @@
  *
  * @module aio-core
  */
-export { AioContext, aioWaitKick, type AioContextOptions, type AioContextStats, type AioErrorHandler, type EventNotifierOptions } from './context.js';
+import { extendContexts } from './context.js';
+import { coEnter, coSchedule } from './coroutine/schedule.js';
+import { createIntake } from './record-intake.js';
+import { RemoteContext } from './remote-context.js';
+import { ThreadPool } from './thread-pool.js';
+
+// The loop knows nothing of the layers built on it: this entry composes them.
+extendContexts({
+  intake: createIntake,
+  threadPool: (ctx, modules) => new ThreadPool(ctx, modules),
+  coEnter,
+  coSchedule,
+  remote: (handle) => new RemoteContext(handle),
+});
+
+export { AioContext, aioWaitKick, type ContextHandle, type AioContextOptions, type AioContextStats, type AioErrorHandler, type EventNotifierOptions } from './context.js';
 export { Histogram, type HistogramSummary } from './histogram.js';
 export type { MessageSourceLike, ReadableStreamLike, ReadableStreamReaderLike } from './message-source.js';
 export { BottomHalf, RemoteBottomHalf, type BottomHalfHandle } from './bh.js';
 export { Clock, type ClockType, SCALE_NS, SCALE_US, SCALE_MS, clockNs, virtualClock } from './clock.js';
 export { Timer } from './timer.js';
 export { EventNotifier, type EventNotifierHandle } from './notifier.js';
-export { RemoteContext, type ContextHandle } from './remote-context.js';
+export { RemoteContext } from './remote-context.js';
 export { AioError, BhLeakedError, OwnerDiedError, type AioErrorCode } from './errors.js';
 export {
   type Host,

@@ -24,6 +24,7 @@ import { setThreadId } from './locks/thread-id.js';
 import { RESULT, type ResultRecord, errorData, errorFrom, jsonSafe } from './messages.js';
 import { buryThread } from './start-worker.js';
 import { flushOutbox, outboxPending, sendRecord } from './outbox.js';
+import { intakeOf } from './record-intake.js';
 import { adoptWakeTable } from './shared-memory.js';
 
 /** How often a dedicated loop lets the host run while something waits on a host event. */
@@ -78,7 +79,8 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
   // Port messages the parent announced through the inbox, and those that arrived.
   let portAnnounced = 0;
   let portReceived = 0;
-  ctx._setHooks({
+  const intake = intakeOf(ctx);
+  intake.setHooks({
     control(op) {
       if (op === 'stop') running = false;
       else if (op.startsWith('port:')) portAnnounced = Math.max(portAnnounced, Number(op.slice(5)));
@@ -92,7 +94,7 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
     const msg = m as { kind?: unknown; record?: unknown } | null;
     if (typeof msg !== 'object' || msg === null || msg.kind !== 'aio.record') {
       ctx._badRecord(`dropped a malformed message from the parent: it is ${describeValue(msg)}${msg?.kind === undefined ? '' : ` of kind ${describeValue(msg.kind)}`}, not a record`);
-    } else if (ctx._deliver(msg.record)) portReceived++;
+    } else if (intake.deliver(msg.record)) portReceived++;
   });
   // Whether the loop holds the process: told to the parent on every change.
   const holds = () => init.keepAlive || ctx._hasLiveWork() || hostEventsExpected() > 0;
@@ -139,7 +141,7 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
     // full inbox.
     for (;;) {
       await receiveAnnounced();
-      if (!(hostEventsExpected() > 0 || outboxPending() || ctx._hasDelivered())) break;
+      if (!(hostEventsExpected() > 0 || outboxPending() || intake.hasDelivered())) break;
       takeOver(() => ctx.acquire());
       try {
         ctx.poll(false);

@@ -28,6 +28,7 @@ import { randomThreadId, threadId } from './locks/thread-id.js';
 import { CONTROL, type InboxRecord, type RemoteErrorData, errorDataProblem, errorFrom } from './messages.js';
 import { buryThread } from './start-worker.js';
 import { sendRecord } from './outbox.js';
+import { intakeOf } from './record-intake.js';
 import { RemoteContext } from './remote-context.js';
 import { type HistogramSummary, Histogram } from './histogram.js';
 import { Slot, wakeTable } from './shared-memory.js';
@@ -351,7 +352,7 @@ export class IOThread {
       return;
     }
     const msg = m as IOThreadMessage;
-    if (msg.kind === 'aio.record') AioContext.current()._deliver(msg.record);
+    if (msg.kind === 'aio.record') intakeOf(AioContext.current()).deliver(msg.record);
     else if (msg.kind === 'aio.hold') {
       this.#loopHolds = msg.hold === true;
       this.#updateHold();

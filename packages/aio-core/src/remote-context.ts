@@ -9,20 +9,12 @@
  */
 import { type Target, sendCall, sendOneshot } from './calls.js';
 import { ContextLock } from './context-lock.js';
+import type { ContextHandle } from './context.js';
 import type { AbortSignalLike } from './locks/futex.js';
 import { AioError, badHandle, checkOptions, clip, describeValue } from './errors.js';
 import { notifySlot } from './notify.js';
 import type { FallbackChannel } from './outbox.js';
 import { type WakeTable, adoptWakeTable, tableFieldsProblem } from './shared-memory.js';
-
-/** The structured-cloneable form of an AioContext. */
-export interface ContextHandle {
-  readonly kind: 'aio.AioContext';
-  readonly name: string;
-  readonly table: SharedArrayBuffer;
-  readonly slot: number;
-  readonly generation: number;
-}
 
 /** A context of any thread, reached through its handle. Any thread. */
 export class RemoteContext {

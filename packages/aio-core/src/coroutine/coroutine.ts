@@ -25,7 +25,6 @@ import { AioContext } from '../context.js';
 import { AioError, argTypeError, checkFunction } from '../errors.js';
 import type { AbortSignalLike } from '../locks/futex.js';
 import { checkSignal } from '../locks/handle.js';
-import { coEnter } from './schedule.js';
 
 /** How the enter loop resumes the generator. */
 const RESUME_NEXT = 0;
@@ -178,7 +177,7 @@ export class Coroutine<T> {
     if (ctx === null) {
       throw coroutineError('Coroutine.wake(): the co-routine has never run, so it has no context to wake in; use enter() or coEnter(ctx, co)');
     }
-    coEnter(ctx, this);
+    ctx.coEnter(this);
   }
 
   /**

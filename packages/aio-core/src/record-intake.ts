@@ -1,0 +1,117 @@
+/**
+ * A context's intake of records from other threads: the records in its inbox ring and
+ * those that came by message (through an IOThread's port), each run as a oneshot bottom
+ * half in the context's BH phase, in arrival order; the hooks an IOThread's runner adds
+ * (CONTROL records, replies to its parent); and, when the context closes, an answer for
+ * every record it will never run. Each poll also retries this thread's records waiting
+ * for room in other inboxes, and fails the calls this thread waits on whose target ended.
+ *
+ * The loop knows none of this: it asks every context's intake through the small
+ * `ContextIntake` interface, installed as a context extension (index.ts).
+ *
+ * Home thread of the context.
+ */
+import { BH_ONESHOT, BH_PENDING, BH_SCHEDULED, BottomHalf } from './bh.js';
+import { type RecordHooks, failCallsReplyingTo, failCallsToEnded, refuseRecord, runRecord } from './calls.js';
+import type { AioContext, ContextIntake } from './context.js';
+import { drain, inboxPending } from './inbox.js';
+import { type InboxRecord, recordProblem } from './messages.js';
+import { flushOutbox, outboxPending } from './outbox.js';
+
+/** How soon a blocking poll retries records waiting for room in a full inbox. */
+const OUTBOX_RETRY_NS = 1_000_000;
+
+const intakes = new WeakMap<AioContext, RecordIntake>();
+
+/** The record intake of one context. */
+class RecordIntake implements ContextIntake {
+  readonly #ctx: AioContext;
+  /** Records that arrived through a fallback channel instead of the inbox ring. */
+  #delivered: InboxRecord[] = [];
+  /** What the thread runner adds to record handling (CONTROL records, replies to its parent). */
+  #hooks: RecordHooks = {};
+
+  constructor(ctx: AioContext) {
+    this.#ctx = ctx;
+  }
+
+  setHooks(hooks: RecordHooks): void {
+    this.#hooks = hooks;
+  }
+
+  hasDelivered(): boolean {
+    return this.#delivered.length > 0;
+  }
+
+  deliver(record: unknown): boolean {
+    const problem = recordProblem(record);
+    if (problem !== null) {
+      this.#ctx._badRecord(`dropped a record that came by message: ${problem}`);
+      return false;
+    }
+    if (this.#ctx.closed) return true;
+    this.#delivered.push(record as InboxRecord);
+    this.#ctx.notify();
+    return true;
+  }
+
+  pending(): boolean {
+    return this.#delivered.length > 0 || inboxPending(this.#ctx._table, this.#ctx._slot);
+  }
+
+  maxSleepNs(): number {
+    return outboxPending() ? OUTBOX_RETRY_NS : -1;
+  }
+
+  beginDispatch(): void {
+    if (outboxPending()) flushOutbox();
+    failCallsToEnded(this.#ctx._table);
+  }
+
+  take(into: BottomHalf[]): void {
+    const ctx = this.#ctx;
+    const pending = inboxPending(ctx._table, ctx._slot);
+    if (this.#delivered.length === 0 && !pending) return;
+    const records: unknown[] = this.#delivered;
+    const checkFrom = records.length; // delivered records were checked by deliver()
+    this.#delivered = [];
+    if (pending) drain(ctx._table, ctx._slot, records, (problem) => ctx._badRecord(problem));
+    // The slice is popped from its end: push in reverse so records run in arrival order.
+    for (let i = records.length - 1; i >= 0; i--) {
+      const record = records[i];
+      if (i >= checkFrom) {
+        const problem = recordProblem(record);
+        if (problem !== null) {
+          ctx._badRecord(`dropped an inbox record: ${problem}`);
+          continue;
+        }
+      }
+      into.push(new BottomHalf(ctx, () => runRecord(ctx, record as InboxRecord, this.#hooks), 'inbox', BH_PENDING | BH_SCHEDULED | BH_ONESHOT));
+    }
+  }
+
+  close(): void {
+    const ctx = this.#ctx;
+    // Senders see the context gone already; calls that reached it but will never run fail
+    // now, rather than never. What is malformed is only dropped: nobody can be answered.
+    const unrun: unknown[] = this.#delivered;
+    this.#delivered = [];
+    drain(ctx._table, ctx._slot, unrun, () => {});
+    for (const record of unrun) if (recordProblem(record) === null) refuseRecord(ctx, record as InboxRecord);
+    failCallsReplyingTo(ctx);
+  }
+}
+
+/** The record intake of `ctx`, created with it. Home thread of `ctx`. @internal */
+export function intakeOf(ctx: AioContext): RecordIntake {
+  const intake = intakes.get(ctx);
+  if (!intake) throw new Error(`AioContext '${ctx.name}' has no record intake`);
+  return intake;
+}
+
+/** Creates the record intake of a new context (its ContextExtensions.intake). This thread. @internal */
+export function createIntake(ctx: AioContext): ContextIntake {
+  const intake = new RecordIntake(ctx);
+  intakes.set(ctx, intake);
+  return intake;
+}
