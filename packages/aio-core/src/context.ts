@@ -28,13 +28,7 @@ import {
   checkOptions,
   checkString,
 } from './errors.js';
-import {
-  type Handler,
-  type PollParams,
-  POLL_IDLE_INTERVAL_NS,
-  adjustPollingTime,
-  wordReady,
-} from './handler.js';
+import { type Handler, HandlerSet, type PollParams, type ReadyScan } from './handler.js';
 import { assertCanBlock, getHost } from './host.js';
 import { yieldToHost } from './host-yield.js';
 import { EventNotifier } from './notifier.js';
@@ -48,6 +42,7 @@ import { Slot, type WakeTable, wakeTable } from './shared-memory.js';
 import type { Coroutine } from './coroutine/coroutine.js';
 import type { ThreadPool } from './thread-pool.js';
 import { Timer, TimerList, checkTimerArgs } from './timer.js';
+import { soonest } from './timeouts.js';
 
 /** Options of `new AioContext()`. */
 export interface AioContextOptions {
@@ -169,17 +164,9 @@ function extension<K extends keyof ContextExtensions>(name: K): ContextExtension
   return ext as ContextExtensions[K];
 }
 
-/** Picks the earlier of two timeouts where -1 means infinite (qemu_soonest_timeout). */
-function soonest(a: number, b: number): number {
-  if (a < 0) return b;
-  if (b < 0) return a;
-  return a < b ? a : b;
-}
 
 /** The state of one poll between its preparation and its dispatch. */
-interface PollPass {
-  timeout: number;
-  ready: Handler[];
+interface PollPass extends ReadyScan {
   progress: boolean;
   start: number;
   announced: boolean;
@@ -219,13 +206,8 @@ export class AioContext implements BhOwner {
   readonly #timerLists: readonly TimerList[];
   readonly #unsubscribeVirtual: () => void;
 
-  /** Handlers, copied on write so a walk survives changes made by callbacks. */
-  #handlers: Handler[];
-  readonly #byNotifier = new Map<EventNotifier, Handler>();
-  #pollList: Handler[] = [];
-  readonly #poll: PollParams = { maxNs: 0, grow: 0, shrink: 0 };
+  readonly #handlers: HandlerSet;
 
-  #externalDisabled = 0;
   /** Dispatch passes of this context under way in this thread (nested polls count). */
   #dispatchDepth = 0;
   #attached = false;
@@ -234,7 +216,8 @@ export class AioContext implements BhOwner {
   #handle: ContextHandle | null = null;
   #pendingReplies = 0;
   readonly #timing: boolean;
-  readonly #stats: AioContextStats = { polls: 0, bhRuns: 0, timersFired: 0, handlerDispatches: 0, pollingNs: 0, sleepingNs: 0, dispatchingNs: 0, faults: 0 };
+  /** The counters the handler set does not keep. */
+  readonly #stats: Omit<AioContextStats, 'handlerDispatches' | 'pollingNs'> = { polls: 0, bhRuns: 0, timersFired: 0, sleepingNs: 0, dispatchingNs: 0, faults: 0 };
   #pool: ThreadPool | null = null;
   #poolModules: (string | URL)[] = [];
   /** Work from other threads (see ContextIntake). */
@@ -270,7 +253,6 @@ export class AioContext implements BhOwner {
     this.#iRemoteHead = b + Slot.RemoteBhHead;
     this.#iWaiters = b + Slot.Waiters;
     this.#lock = new ContextLock(this.#table, this.#slot, name);
-    Object.assign(this.#poll, { maxNs, grow, shrink });
     this.#timers = {
       realtime: new TimerList(this, 'realtime'),
       virtual: new TimerList(this, 'virtual'),
@@ -280,7 +262,7 @@ export class AioContext implements BhOwner {
     this.#unsubscribeVirtual = onVirtualClockEnabled(() => this.notify());
     this.#intake = extension('intake')(this);
     // The context's own notifier: ready when a notify woke (or would wake) a sleeper.
-    this.#handlers = [
+    this.#handlers = new HandlerSet(
       {
         notifier: null,
         words: this.#w,
@@ -299,7 +281,8 @@ export class AioContext implements BhOwner {
         inPollList: false,
         pollIdleUntil: 0,
       },
-    ];
+      { maxNs, grow, shrink },
+    );
   }
 
   /**
@@ -709,10 +692,10 @@ export class AioContext implements BhOwner {
       throw argTypeError('options.external', 'a boolean', options.external);
     }
     this.assertOpen('AioContext.setEventNotifier()');
-    const old = this.#byNotifier.get(e);
+    const old = this.#handlers.of(e);
     if (onRead === null) {
       if (!old) return;
-      this.#removeHandler(old);
+      this.#handlers.remove(old);
       e._link(0);
       this.notify();
       return;
@@ -742,9 +725,7 @@ export class AioContext implements BhOwner {
       inPollList: false,
       pollIdleUntil: 0,
     };
-    if (old) this.#removeHandler(old);
-    this.#handlers = [...this.#handlers, h];
-    this.#byNotifier.set(e, h);
+    this.#handlers.add(h, old);
     this.notify();
   }
 
@@ -771,114 +752,6 @@ export class AioContext implements BhOwner {
     setStreamHandler(this, stream, onChunk, options);
   }
 
-  #removeHandler(h: Handler): void {
-    h.deleted = true;
-    this.#byNotifier.delete(h.notifier!);
-    this.#handlers = this.#handlers.filter((x) => x !== h);
-    h.inPollList = false;
-    this.#pollList = this.#pollList.filter((x) => x !== h);
-  }
-
-  #dispatchable(h: Handler): boolean {
-    return !h.deleted && !(h.external && this.#externalDisabled > 0);
-  }
-
-  /** The readiness scan (the ppoll of QEMU's fd monitor): handlers whose word is set. */
-  #collectReady(ready: Handler[]): void {
-    for (const h of this.#handlers) {
-      if (!h.readReady && this.#dispatchable(h) && wordReady(h)) {
-        h.readReady = true;
-        if (!h.pollReady) ready.push(h);
-      }
-    }
-  }
-
-  #dispatchReady(ready: Handler[], blockNs: number): boolean {
-    let progress = false;
-    for (const h of ready) {
-      const viaRead = h.readReady;
-      const viaPoll = h.pollReady;
-      h.readReady = false;
-      h.pollReady = false;
-      if (!this.#dispatchable(h)) continue;
-      if (viaRead) {
-        h.onRead();
-        // A handler that fired through its word becomes a polling candidate.
-        if (!h.inPollList && !h.deleted) {
-          h.inPollList = true;
-          this.#pollList = [...this.#pollList, h];
-        }
-      } else if (viaPoll && h.onPollReady) {
-        // Leave the poll list during the callback, so a nested poll does not poll it again.
-        h.inPollList = false;
-        h.onPollReady();
-        h.inPollList = !h.deleted;
-      }
-      if (!h.own) {
-        progress = true;
-        this.#stats.handlerDispatches++;
-      }
-      if (this.#poll.maxNs > 0 && h.inPollList) adjustPollingTime(h, this.#poll, blockNs);
-    }
-    return progress;
-  }
-
-  /** One round of busy polling: returns true if a non-own handler had work. */
-  #pollOnce(ready: Handler[], now: number, pass: PollPass): boolean {
-    let progress = false;
-    for (const h of this.#pollList) {
-      if (!h.inPollList || !this.#dispatchable(h)) continue;
-      const viaWord = !h.own && wordReady(h);
-      const viaPoll = !viaWord && h.onPoll !== null && h.onPoll();
-      if (!viaWord && !viaPoll) continue;
-      if (viaWord) {
-        if (!h.readReady && !h.pollReady) ready.push(h);
-        h.readReady = true;
-      } else {
-        if (!h.readReady && !h.pollReady) ready.push(h);
-        h.pollReady = true;
-      }
-      h.pollIdleUntil = now + POLL_IDLE_INTERVAL_NS;
-      pass.timeout = 0;
-      if (!h.own) progress = true;
-    }
-    return progress;
-  }
-
-  /** try_poll_mode: busy-poll the poll list for up to the largest handler polling time. */
-  #tryPollMode(pass: PollPass): boolean {
-    if (this.#pollList.length === 0 || this.#poll.maxNs === 0) return false;
-    let maxNs = 0;
-    for (const h of this.#pollList) if (h.pollNs > maxNs) maxNs = h.pollNs;
-    maxNs = soonest(pass.timeout, maxNs);
-    if (maxNs === 0) return false;
-    const host = getHost();
-    const start = host.nowNs();
-    let now = start;
-    let progress = false;
-    do {
-      progress = this.#pollOnce(pass.ready, now, pass);
-      now = host.nowNs();
-    } while (pass.timeout !== 0 && now - start < maxNs);
-    this.#removeIdlePollHandlers(now);
-    this.#stats.pollingNs += now - start;
-    if (pass.timeout > 0) pass.timeout = Math.max(0, pass.timeout - (now - start));
-    return progress;
-  }
-
-  #removeIdlePollHandlers(now: number): void {
-    let removed = false;
-    for (const h of this.#pollList) {
-      if (h.pollIdleUntil === 0) h.pollIdleUntil = now + POLL_IDLE_INTERVAL_NS;
-      else if (now >= h.pollIdleUntil) {
-        h.pollIdleUntil = 0;
-        h.inPollList = false;
-        removed = true;
-      }
-    }
-    if (removed) this.#pollList = this.#pollList.filter((h) => h.inPollList);
-  }
-
   /**
    * Sets adaptive polling (aio_context_set_poll_params): busy-wait up to `maxNs` before
    * sleeping, growing by `grow` (0 = 2) and shrinking by `shrink` (0 = to zero). `maxNs` 0
@@ -893,16 +766,13 @@ export class AioContext implements BhOwner {
     checkNumber('p.grow', grow, 0);
     checkNumber('p.shrink', shrink, 0);
     this.assertOpen('AioContext.setPollParams()');
-    this.#poll.maxNs = p.maxNs;
-    this.#poll.grow = grow;
-    this.#poll.shrink = shrink;
-    for (const h of this.#handlers) h.pollNs = 0;
+    this.#handlers.setParams(p.maxNs, grow, shrink);
     this.notify();
   }
 
   /** Current polling parameters. Home thread. */
   get pollParams(): Readonly<PollParams> {
-    return { ...this.#poll };
+    return { ...this.#handlers.params };
   }
 
   // ---------------------------------------------------------------- external clients
@@ -910,20 +780,20 @@ export class AioContext implements BhOwner {
   /** Stops dispatching external handlers until the matching enableExternal(); nests (aio_disable_clients). Home thread. */
   disableExternal(): void {
     this.assertOpen('AioContext.disableExternal()');
-    this.#externalDisabled++;
+    this.#handlers.disableExternal();
   }
 
   /** Ends one disableExternal(); at zero, pending external events are dispatched again. Home thread. */
   enableExternal(): void {
-    if (this.#externalDisabled === 0) {
+    if (!this.#handlers.externalDisabled) {
       throw new AioError('ERR_AIO_UNBALANCED', `AioContext '${this.name}': enableExternal() without a matching disableExternal()`);
     }
-    if (--this.#externalDisabled === 0) this.notify();
+    if (this.#handlers.enableExternal()) this.notify();
   }
 
   /** True while external clients are disabled. Home thread. */
   get externalDisabled(): boolean {
-    return this.#externalDisabled > 0;
+    return this.#handlers.externalDisabled;
   }
 
   // ---------------------------------------------------------------- polling
@@ -933,19 +803,19 @@ export class AioContext implements BhOwner {
       timeout: blocking ? this.#computeTimeout() : 0,
       ready: [],
       progress: false,
-      start: this.#poll.maxNs > 0 ? getHost().nowNs() : 0,
+      start: this.#handlers.params.maxNs > 0 ? getHost().nowNs() : 0,
       announced: false,
       wokeNs: 0,
       sleptNs: 0,
     };
-    pass.progress = this.#tryPollMode(pass);
+    pass.progress = this.#handlers.tryPollMode(pass);
     if (pass.timeout !== 0) {
       // Announce the sleep before looking for work; pairs with the notified store in notify().
       Atomics.add(this.#w, this.#iNotifyMe, 2);
       pass.announced = true;
       if (Atomics.load(this.#w, this.#iNotified) !== 0) pass.timeout = 0;
     }
-    this.#collectReady(pass.ready);
+    this.#handlers.collectReady(pass.ready);
     if (pass.ready.length > 0) pass.timeout = 0;
     return pass;
   }
@@ -964,7 +834,7 @@ export class AioContext implements BhOwner {
     try {
       let progress = pass.progress;
       if (this.#bhPoll()) progress = true;
-      if (this.#dispatchReady(pass.ready, blockNs)) progress = true;
+      if (this.#handlers.dispatchReady(pass.ready, blockNs)) progress = true;
       if (this.#runTimers()) progress = true;
       return progress;
     } finally {
@@ -986,7 +856,7 @@ export class AioContext implements BhOwner {
   #addTime(kind: 'dispatchingNs' | 'sleepingNs', ns: number): void {
     this.#stats[kind] += ns;
     const b = (this.#table.base(this.#slot) + (kind === 'sleepingNs' ? Slot.SleepNs : Slot.BusyNs)) * 4;
-    this.#table.view.setFloat64(b, kind === 'sleepingNs' ? this.#stats.sleepingNs : this.#stats.dispatchingNs + this.#stats.pollingNs, true);
+    this.#table.view.setFloat64(b, kind === 'sleepingNs' ? this.#stats.sleepingNs : this.#stats.dispatchingNs + this.#handlers.pollingNs, true);
   }
 
   /**
@@ -994,7 +864,7 @@ export class AioContext implements BhOwner {
    * Home thread.
    */
   stats(): AioContextStats {
-    return { ...this.#stats };
+    return { ...this.#stats, handlerDispatches: this.#handlers.dispatches, pollingNs: this.#handlers.pollingNs };
   }
 
   /** Milliseconds for a futex wait; -1 (infinite) becomes Infinity. */
@@ -1026,7 +896,7 @@ export class AioContext implements BhOwner {
       this.#lock.retake(depth);
       // Recorded after the dispatch: the woken thread's first job is to answer.
       if (this.#timing) this.#woke(pass, t0);
-      this.#collectReady(pass.ready);
+      this.#handlers.collectReady(pass.ready);
     }
     return this.#dispatch(pass);
   }
@@ -1055,7 +925,7 @@ export class AioContext implements BhOwner {
         return false;
       }
       if (this.#timing) this.#woke(pass, t0);
-      this.#collectReady(pass.ready);
+      this.#handlers.collectReady(pass.ready);
     }
     return this.#dispatch(pass);
   }
@@ -1137,7 +1007,7 @@ export class AioContext implements BhOwner {
   }
 
   #hasLiveWork(): boolean {
-    if (this.#handlers.length > 1 || this.#pendingReplies > 0) return true;
+    if (this.#handlers.hasUserHandlers || this.#pendingReplies > 0) return true;
     for (const clock of CLOCK_ORDER) if (this.#timers[clock].size > 0) return true;
     return false;
   }
@@ -1210,10 +1080,7 @@ export class AioContext implements BhOwner {
     this.#intake.close();
     this.#faults = null;
     this.#afterBhPhase = null;
-    for (const h of this.#handlers) if (h.notifier) h.notifier._link(0);
-    this.#handlers = [];
-    this.#byNotifier.clear();
-    this.#pollList = [];
+    this.#handlers.clear();
     this.#bhs.clear();
     this.#sharedBhs.clear();
     this.#localBhs = [];

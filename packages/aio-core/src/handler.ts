@@ -1,6 +1,7 @@
 /**
- * Event-notifier handlers of a context (QEMU's AioHandler) and adaptive polling
- * (try_poll_mode, adjust_polling_time, remove_idle_poll_handlers).
+ * The event-notifier handlers of a context and adaptive polling: QEMU's aio-posix.c part of
+ * the loop (AioHandler, the readiness scan, dispatching ready handlers, try_poll_mode,
+ * adjust_polling_time, remove_idle_poll_handlers, disabled external clients).
  *
  * Every handler is pollable: reading a notifier's shared word costs nothing, so unlike
  * QEMU's poll() monitor no handler disables polling. A handler with `onPoll` is also
@@ -8,7 +9,9 @@
  *
  * Home thread of the context only.
  */
+import { getHost } from './host.js';
 import type { EventNotifier } from './notifier.js';
+import { soonest } from './timeouts.js';
 
 /** How long a polled handler may stay idle before it leaves the poll list. */
 export const POLL_IDLE_INTERVAL_NS = 7_000_000_000;
@@ -69,4 +72,182 @@ export function adjustPollingTime(h: Handler, params: PollParams, blockNs: numbe
 /** True when the handler has work visible without a callback: its word is set. */
 export function wordReady(h: Handler): boolean {
   return Atomics.load(h.words, h.index) !== 0;
+}
+
+/** What a poll pass shares with the handler phase: its timeout (ns, -1 infinite) and the handlers found ready. @internal */
+export interface ReadyScan {
+  timeout: number;
+  ready: Handler[];
+}
+
+/**
+ * The handlers of one context, its own notifier's first, with its poll list and polling
+ * parameters. The list is copied on write, so a walk survives changes made by callbacks.
+ * @internal
+ */
+export class HandlerSet {
+  #list: Handler[];
+  readonly #byNotifier = new Map<EventNotifier, Handler>();
+  #pollList: Handler[] = [];
+  readonly params: PollParams;
+  #externalDisabled = 0;
+  /** Dispatches of handlers other than the context's own notifier. */
+  dispatches = 0;
+  /** Time spent busy polling, in ns. */
+  pollingNs = 0;
+
+  constructor(own: Handler, params: PollParams) {
+    this.#list = [own];
+    this.params = params;
+  }
+
+  /** Whether handlers other than the context's own notifier are registered. */
+  get hasUserHandlers(): boolean {
+    return this.#list.length > 1;
+  }
+
+  /** The handler registered for `e`. */
+  of(e: EventNotifier): Handler | undefined {
+    return this.#byNotifier.get(e);
+  }
+
+  /** Registers `h` for its notifier, replacing `old`. */
+  add(h: Handler, old: Handler | undefined): void {
+    if (old) this.remove(old);
+    this.#list = [...this.#list, h];
+    this.#byNotifier.set(h.notifier!, h);
+  }
+
+  remove(h: Handler): void {
+    h.deleted = true;
+    this.#byNotifier.delete(h.notifier!);
+    this.#list = this.#list.filter((x) => x !== h);
+    h.inPollList = false;
+    this.#pollList = this.#pollList.filter((x) => x !== h);
+  }
+
+  /** Removes every handler and unlinks its notifier (the context closes). */
+  clear(): void {
+    for (const h of this.#list) if (h.notifier) h.notifier._link(0);
+    this.#list = [];
+    this.#byNotifier.clear();
+    this.#pollList = [];
+  }
+
+  /** Sets the polling parameters and resets every handler's polling time. */
+  setParams(maxNs: number, grow: number, shrink: number): void {
+    Object.assign(this.params, { maxNs, grow, shrink });
+    for (const h of this.#list) h.pollNs = 0;
+  }
+
+  /** aio_disable_external: nests. */
+  disableExternal(): void {
+    this.#externalDisabled++;
+  }
+
+  /** Ends one disableExternal() (one is in effect); returns whether external clients run again. */
+  enableExternal(): boolean {
+    return --this.#externalDisabled === 0;
+  }
+
+  get externalDisabled(): boolean {
+    return this.#externalDisabled > 0;
+  }
+
+  #dispatchable(h: Handler): boolean {
+    return !h.deleted && !(h.external && this.#externalDisabled > 0);
+  }
+
+  /** The readiness scan (the ppoll of QEMU's fd monitor): handlers whose word is set. */
+  collectReady(ready: Handler[]): void {
+    for (const h of this.#list) {
+      if (!h.readReady && this.#dispatchable(h) && wordReady(h)) {
+        h.readReady = true;
+        if (!h.pollReady) ready.push(h);
+      }
+    }
+  }
+
+  /** Runs the ready handlers; `blockNs` is how long the poll blocked (adaptive polling). Returns progress. */
+  dispatchReady(ready: Handler[], blockNs: number): boolean {
+    let progress = false;
+    for (const h of ready) {
+      const viaRead = h.readReady;
+      const viaPoll = h.pollReady;
+      h.readReady = false;
+      h.pollReady = false;
+      if (!this.#dispatchable(h)) continue;
+      if (viaRead) {
+        h.onRead();
+        // A handler that fired through its word becomes a polling candidate.
+        if (!h.inPollList && !h.deleted) {
+          h.inPollList = true;
+          this.#pollList = [...this.#pollList, h];
+        }
+      } else if (viaPoll && h.onPollReady) {
+        // Leave the poll list during the callback, so a nested poll does not poll it again.
+        h.inPollList = false;
+        h.onPollReady();
+        h.inPollList = !h.deleted;
+      }
+      if (!h.own) {
+        progress = true;
+        this.dispatches++;
+      }
+      if (this.params.maxNs > 0 && h.inPollList) adjustPollingTime(h, this.params, blockNs);
+    }
+    return progress;
+  }
+
+  /** One round of busy polling: returns true if a non-own handler had work. */
+  #pollOnce(scan: ReadyScan, now: number): boolean {
+    let progress = false;
+    for (const h of this.#pollList) {
+      if (!h.inPollList || !this.#dispatchable(h)) continue;
+      const viaWord = !h.own && wordReady(h);
+      const viaPoll = !viaWord && h.onPoll !== null && h.onPoll();
+      if (!viaWord && !viaPoll) continue;
+      if (!h.readReady && !h.pollReady) scan.ready.push(h);
+      if (viaWord) h.readReady = true;
+      else h.pollReady = true;
+      h.pollIdleUntil = now + POLL_IDLE_INTERVAL_NS;
+      scan.timeout = 0;
+      if (!h.own) progress = true;
+    }
+    return progress;
+  }
+
+  /** try_poll_mode: busy-polls the poll list for up to the largest handler polling time. */
+  tryPollMode(scan: ReadyScan): boolean {
+    if (this.#pollList.length === 0 || this.params.maxNs === 0) return false;
+    let maxNs = 0;
+    for (const h of this.#pollList) if (h.pollNs > maxNs) maxNs = h.pollNs;
+    maxNs = soonest(scan.timeout, maxNs);
+    if (maxNs === 0) return false;
+    const host = getHost();
+    const start = host.nowNs();
+    let now = start;
+    let progress = false;
+    do {
+      progress = this.#pollOnce(scan, now);
+      now = host.nowNs();
+    } while (scan.timeout !== 0 && now - start < maxNs);
+    this.#removeIdlePollHandlers(now);
+    this.pollingNs += now - start;
+    if (scan.timeout > 0) scan.timeout = Math.max(0, scan.timeout - (now - start));
+    return progress;
+  }
+
+  #removeIdlePollHandlers(now: number): void {
+    let removed = false;
+    for (const h of this.#pollList) {
+      if (h.pollIdleUntil === 0) h.pollIdleUntil = now + POLL_IDLE_INTERVAL_NS;
+      else if (now >= h.pollIdleUntil) {
+        h.pollIdleUntil = 0;
+        h.inPollList = false;
+        removed = true;
+      }
+    }
+    if (removed) this.#pollList = this.#pollList.filter((h) => h.inPollList);
+  }
 }
