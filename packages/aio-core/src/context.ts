@@ -9,8 +9,6 @@
  * progress, so a blocking poll returns false only when someone called notify().
  */
 import {
-  BH_DELETED,
-  BH_IDLE,
   BH_ONESHOT,
   BH_PENDING,
   BH_SCHEDULED,
@@ -41,6 +39,7 @@ import type { RemoteContext } from './remote-context.js';
 import { Slot, type WakeTable, wakeTable } from './shared-memory.js';
 import type { Coroutine } from './coroutine/coroutine.js';
 import type { ThreadPool } from './thread-pool.js';
+import { BhList } from './bh-list.js';
 import { Timer, TimerList, checkTimerArgs } from './timer.js';
 import { soonest } from './timeouts.js';
 
@@ -189,17 +188,11 @@ export class AioContext implements BhOwner {
   readonly #iNotifyMe: number;
   readonly #iNotified: number;
   readonly #iWake: number;
-  readonly #iRemoteHead: number;
   readonly #iWaiters: number;
   readonly #lock: ContextLock;
 
   #closed = false;
-  #localBhs: BottomHalf[] = [];
-  #spareSlice: BottomHalf[] | null = null;
-  readonly #slices: BottomHalf[][] = [];
-  readonly #bhs = new Set<BottomHalf>();
-  readonly #sharedBhs = new Map<number, BottomHalf>();
-  #nextSharedId = 1;
+  readonly #bhs: BhList;
 
   readonly #timers: Record<ClockType, TimerList>;
   /** The same lists in the order a poll runs them (CLOCK_ORDER). */
@@ -216,8 +209,8 @@ export class AioContext implements BhOwner {
   #handle: ContextHandle | null = null;
   #pendingReplies = 0;
   readonly #timing: boolean;
-  /** The counters the handler set does not keep. */
-  readonly #stats: Omit<AioContextStats, 'handlerDispatches' | 'pollingNs'> = { polls: 0, bhRuns: 0, timersFired: 0, sleepingNs: 0, dispatchingNs: 0, faults: 0 };
+  /** The counters the BH list and the handler set do not keep. */
+  readonly #stats: Omit<AioContextStats, 'bhRuns' | 'handlerDispatches' | 'pollingNs'> = { polls: 0, timersFired: 0, sleepingNs: 0, dispatchingNs: 0, faults: 0 };
   #pool: ThreadPool | null = null;
   #poolModules: (string | URL)[] = [];
   /** Work from other threads (see ContextIntake). */
@@ -250,8 +243,8 @@ export class AioContext implements BhOwner {
     this.#iNotifyMe = b + Slot.NotifyMe;
     this.#iNotified = b + Slot.Notified;
     this.#iWake = b + Slot.Wake;
-    this.#iRemoteHead = b + Slot.RemoteBhHead;
     this.#iWaiters = b + Slot.Waiters;
+    this.#bhs = new BhList(this.#w, b + Slot.RemoteBhHead);
     this.#lock = new ContextLock(this.#table, this.#slot, name);
     this.#timers = {
       realtime: new TimerList(this, 'realtime'),
@@ -538,13 +531,13 @@ export class AioContext implements BhOwner {
     this.assertOpen('AioContext.scheduleOneshot()');
     const bh = new BottomHalf(this, cb, options?.name ?? (cb.name || 'oneshot'), BH_PENDING | BH_SCHEDULED | BH_ONESHOT);
     this.#bhs.add(bh);
-    this.#localBhs.push(bh);
+    this.#bhs.enqueue(bh);
     this.notify();
   }
 
   /** @internal */
   _enqueueLocal(bh: BottomHalf): void {
-    this.#localBhs.push(bh);
+    this.#bhs.enqueue(bh);
     // A BH scheduled while this context dispatches needs no wake-up when nobody sleeps on
     // it (notify_me 0; the dispatching pass withdrew its own): every poll looks at the
     // local list before it could sleep (#computeTimeout). Otherwise, as aio_notify, wake
@@ -554,66 +547,18 @@ export class AioContext implements BhOwner {
 
   /** @internal */
   _shareBh(bh: BottomHalf): { id: number; table: WakeTable; slot: number; generation: number } {
-    const id = this.#nextSharedId++;
-    this.#sharedBhs.set(id, bh);
-    return { id, table: this.#table, slot: this.#slot, generation: this.#generation };
+    return { id: this.#bhs.share(bh), table: this.#table, slot: this.#slot, generation: this.#generation };
   }
 
-  /**
-   * Takes the BHs other threads pushed; they join the current slice. Every BH on the list
-   * is PENDING (only the thread that set PENDING pushes it) and on it once. An id that is
-   * not a shared BH of this context, a BH that is not PENDING, or a list longer than the
-   * shared BHs can come only from a forged handle or corrupt memory; the rest of the list
-   * is then out of reach (its links live in the BHs' own memory), so every PENDING shared
-   * BH joins the slice instead: one listed twice runs once, its flags gate the run.
-   */
-  #takeRemoteBhs(into: BottomHalf[]): void {
-    if (Atomics.load(this.#w, this.#iRemoteHead) === 0) return;
-    let id = Atomics.exchange(this.#w, this.#iRemoteHead, 0);
-    let left = this.#sharedBhs.size;
-    while (id !== 0) {
-      const bh = this.#sharedBhs.get(id);
-      if (!bh || left-- === 0 || !(bh._loadFlags() & BH_PENDING)) {
-        for (const shared of this.#sharedBhs.values()) if (shared._loadFlags() & BH_PENDING) into.push(shared);
-        this._badRecord(
-          `its remote bottom-half list held id ${id}, which is not a scheduled bottom half of this context (a forged handle or corrupt memory); the scheduled ones were recovered`,
-        );
-        return;
-      }
-      into.push(bh);
-      id = bh._sharedNext();
-    }
-  }
-
-  /**
-   * The BH phase (aio_bh_poll). Everything scheduled so far forms a slice; BHs scheduled
-   * while it runs wait for the next pass. A nested poll finishes the outer slices too.
-   */
+  /** The BH phase (aio_bh_poll), with the work of other threads and fault reports, then what waited for it. */
   #bhPoll(): boolean {
-    const slice = this.#localBhs;
-    // A slice is empty once it leaves #slices: the last one becomes the next local list.
-    this.#localBhs = this.#spareSlice ?? [];
-    this.#spareSlice = null;
-    this.#takeRemoteBhs(slice);
-    this.#intake.take(slice);
-    if (this.#faults !== null) this.#takeFaults(slice);
-    this.#slices.push(slice);
-    let progress = false;
-    while (this.#slices.length > 0) {
-      const s = this.#slices[0]!;
-      const bh = s.pop();
-      if (!bh) {
-        this.#spareSlice = this.#slices.shift()!;
-        continue;
-      }
-      const flags = bh._fetchAnd(~(BH_PENDING | BH_SCHEDULED | BH_IDLE));
-      if (flags & (BH_DELETED | BH_ONESHOT)) this.#freeBh(bh);
-      if ((flags & (BH_SCHEDULED | BH_DELETED)) === BH_SCHEDULED) {
-        if (!(flags & BH_IDLE)) progress = true;
-        this.#stats.bhRuns++;
-        bh._cb();
-      }
-    }
+    let progress = this.#bhs.phase(
+      (slice) => {
+        this.#intake.take(slice);
+        if (this.#faults !== null) this.#takeFaults(slice);
+      },
+      (problem) => this._badRecord(problem),
+    );
     if (this.#afterBhPhase !== null) {
       const after = this.#afterBhPhase;
       this.#afterBhPhase = null;
@@ -623,29 +568,11 @@ export class AioContext implements BhOwner {
     return progress;
   }
 
-  #freeBh(bh: BottomHalf): void {
-    this.#bhs.delete(bh);
-    if (bh._sharedId !== 0) this.#sharedBhs.delete(bh._sharedId);
-  }
-
-  /** True if a BH would run now (not idle), or only idle ones (10 ms cap). */
+  /** How long a blocking poll may sleep (aio_compute_timeout): 0 with work to do now, capped by idle BHs (10 ms), timers and the intake. */
   #computeTimeout(): number {
-    let idle = false;
-    const scan = (list: readonly BottomHalf[]): boolean => {
-      for (const bh of list) {
-        const f = bh._loadFlags();
-        if ((f & (BH_SCHEDULED | BH_DELETED)) === BH_SCHEDULED) {
-          if (!(f & BH_IDLE)) return true;
-          idle = true;
-        }
-      }
-      return false;
-    };
-    if (Atomics.load(this.#w, this.#iRemoteHead) !== 0) return 0;
-    if (this.#faults !== null || this.#intake.pending()) return 0;
-    if (scan(this.#localBhs)) return 0;
-    for (const s of this.#slices) if (scan(s)) return 0;
-    let timeout = idle ? IDLE_BH_TIMEOUT_NS : -1;
+    const bhs = this.#bhs.readiness();
+    if (bhs === 'now' || this.#faults !== null || this.#intake.pending()) return 0;
+    let timeout = bhs === 'idle' ? IDLE_BH_TIMEOUT_NS : -1;
     timeout = soonest(timeout, this.#intake.maxSleepNs());
     for (const clock of CLOCK_ORDER) timeout = soonest(timeout, this.#timers[clock].deadlineNs());
     return timeout;
@@ -864,7 +791,7 @@ export class AioContext implements BhOwner {
    * Home thread.
    */
   stats(): AioContextStats {
-    return { ...this.#stats, handlerDispatches: this.#handlers.dispatches, pollingNs: this.#handlers.pollingNs };
+    return { ...this.#stats, bhRuns: this.#bhs.runs, handlerDispatches: this.#handlers.dispatches, pollingNs: this.#handlers.pollingNs };
   }
 
   /** Milliseconds for a futex wait; -1 (infinite) becomes Infinity. */
@@ -1065,7 +992,7 @@ export class AioContext implements BhOwner {
    */
   close(): void {
     if (this.#closed) return;
-    const leaked = [...this.#bhs].filter((bh) => !(bh._loadFlags() & BH_DELETED)).map((bh) => bh.name);
+    const leaked = this.#bhs.leaked();
     if (leaked.length > 0) throw new BhLeakedError(this.name, leaked);
     let pending = 0;
     for (const clock of CLOCK_ORDER) pending += this.#timers[clock].size;
@@ -1082,9 +1009,6 @@ export class AioContext implements BhOwner {
     this.#afterBhPhase = null;
     this.#handlers.clear();
     this.#bhs.clear();
-    this.#sharedBhs.clear();
-    this.#localBhs = [];
-    this.#slices.length = 0;
     this.#unsubscribeVirtual();
     this.#closed = true;
     // Wake an async waiter so it sees the close, then give the slot back.
