@@ -40,6 +40,7 @@ import { Slot, type WakeTable, wakeTable } from './shared-memory.js';
 import type { Coroutine } from './coroutine/coroutine.js';
 import type { ThreadPool } from './thread-pool.js';
 import { BhList } from './bh-list.js';
+import { sleep, sleepAsync } from './sleep.js';
 import { Timer, TimerList, checkTimerArgs } from './timer.js';
 import { soonest } from './timeouts.js';
 
@@ -794,11 +795,6 @@ export class AioContext implements BhOwner {
     return { ...this.#stats, bhRuns: this.#bhs.runs, handlerDispatches: this.#handlers.dispatches, pollingNs: this.#handlers.pollingNs };
   }
 
-  /** Milliseconds for a futex wait; -1 (infinite) becomes Infinity. */
-  static #waitMs(timeoutNs: number): number {
-    return timeoutNs < 0 ? Infinity : timeoutNs / 1e6;
-  }
-
   /**
    * Runs one iteration of the loop (aio_poll): bottom halves, then ready handlers, then
    * due timers. With `blocking`, first sleeps (Atomics.wait) until there is work, a notify,
@@ -819,7 +815,7 @@ export class AioContext implements BhOwner {
       const t0 = this.#timing ? getHost().nowNs() : 0;
       // Others may take the context while it sleeps (the seed's release around the wait).
       const depth = this.#lock.drop();
-      Atomics.wait(this.#w, this.#iWake, 0, AioContext.#waitMs(pass.timeout));
+      sleep(this.#w, this.#iWake, pass.timeout);
       this.#lock.retake(depth);
       // Recorded after the dispatch: the woken thread's first job is to answer.
       if (this.#timing) this.#woke(pass, t0);
@@ -843,7 +839,7 @@ export class AioContext implements BhOwner {
     if (pass.timeout !== 0) {
       const t0 = this.#timing ? getHost().nowNs() : 0;
       const depth = this.#lock.drop();
-      await this.#sleepAsync(pass.timeout, keepAlive);
+      await sleepAsync(this.#w, this.#iWake, pass.timeout, keepAlive);
       if (this.#closed) return false;
       await this.#lock.retakeAsync(depth);
       if (forAttach && !this.#attached) {
@@ -855,39 +851,6 @@ export class AioContext implements BhOwner {
       this.#handlers.collectReady(pass.ready);
     }
     return this.#dispatch(pass);
-  }
-
-  async #sleepAsync(timeoutNs: number, keepAlive: boolean): Promise<void> {
-    const host = getHost();
-    const ms = AioContext.#waitMs(timeoutNs);
-    if (keepAlive) host.ref();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      const waits: Promise<unknown>[] = [];
-      // Where waitAsync timeouts fire late (Deno), a host timer bounds the wait too. Not
-      // elsewhere: browsers clamp a host timer armed from a timer task to 4 ms, which
-      // would stretch every short aio timer.
-      if (ms !== Infinity && host.waitAsyncTimeoutsLate) waits.push(new Promise<void>((r) => (timer = setTimeout(r, Math.ceil(ms)))));
-      if (typeof Atomics.waitAsync === 'function') {
-        const r = Atomics.waitAsync(this.#w, this.#iWake, 0, ms);
-        if (!r.async) return;
-        waits.push(r.value);
-      } else {
-        waits.push(this.#pollWord(ms));
-      }
-      await Promise.race(waits);
-    } finally {
-      if (timer !== undefined) clearTimeout(timer);
-      if (keepAlive) host.unref();
-    }
-  }
-
-  /** Fallback for runtimes without Atomics.waitAsync: look at the wake word every 1 ms. */
-  async #pollWord(ms: number): Promise<void> {
-    const end = performance.now() + ms;
-    while (Atomics.load(this.#w, this.#iWake) === 0 && performance.now() < end) {
-      await new Promise<void>((r) => setTimeout(r, 1));
-    }
   }
 
   /**
