@@ -11,6 +11,14 @@
  */
 import { BH_DELETED, BH_IDLE, BH_ONESHOT, BH_PENDING, BH_SCHEDULED, type BottomHalf } from './bh.js';
 
+/** What a BH phase takes besides the BHs: work the context's other sources add to the slice. */
+export interface BhPhaseFeed {
+  /** Adds oneshot BHs to the slice (popped from its end: push the last first). */
+  feed(slice: BottomHalf[]): void;
+  /** Told of a remote BH list that only a forged handle or corrupt memory can produce. */
+  bad(problem: string): void;
+}
+
 /** What the BHs of a context ask of the next wait: run now, wake within the idle cap, or nothing. */
 export type BhReadiness = 'now' | 'idle' | 'none';
 
@@ -60,10 +68,10 @@ export class BhList {
    * not a shared BH of this context, a BH that is not PENDING, or a list longer than the
    * shared BHs can come only from a forged handle or corrupt memory; the rest of the list
    * is then out of reach (its links live in the BHs' own memory), so every PENDING shared
-   * BH joins the slice instead, and `bad` is told: one listed twice runs once, its flags
-   * gate the run.
+   * BH joins the slice instead, and `extra.bad` is told: one listed twice runs once, its
+   * flags gate the run.
    */
-  #takeRemote(into: BottomHalf[], bad: (problem: string) => void): void {
+  #takeRemote(into: BottomHalf[], extra: BhPhaseFeed): void {
     if (Atomics.load(this.#words, this.#remoteHead) === 0) return;
     // Pairs with the compare-exchange that pushes onto the list (bh.ts).
     let id = Atomics.exchange(this.#words, this.#remoteHead, 0);
@@ -72,7 +80,7 @@ export class BhList {
       const bh = this.#shared.get(id);
       if (!bh || left-- === 0 || !(bh._loadFlags() & BH_PENDING)) {
         for (const shared of this.#shared.values()) if (shared._loadFlags() & BH_PENDING) into.push(shared);
-        bad(`its remote bottom-half list held id ${id}, which is not a scheduled bottom half of this context (a forged handle or corrupt memory); the scheduled ones were recovered`);
+        extra.bad(`its remote bottom-half list held id ${id}, which is not a scheduled bottom half of this context (a forged handle or corrupt memory); the scheduled ones were recovered`);
         return;
       }
       into.push(bh);
@@ -81,17 +89,17 @@ export class BhList {
   }
 
   /**
-   * The BH phase (aio_bh_poll): the local and remote BHs, then what `more` adds to the
-   * slice (work from other threads, fault reports; pushed last-first), run in order.
-   * Returns progress: a BH that was not idle ran.
+   * The BH phase (aio_bh_poll): the local and remote BHs, then what `extra` feeds into the
+   * slice (work from other threads, fault reports), run in order. Returns progress: a BH
+   * that was not idle ran.
    */
-  phase(more: (slice: BottomHalf[]) => void, bad: (problem: string) => void): boolean {
+  phase(extra: BhPhaseFeed): boolean {
     const slice = this.#local;
     // A slice is empty once it leaves #slices: the last one becomes the next local list.
     this.#local = this.#spare ?? [];
     this.#spare = null;
-    this.#takeRemote(slice, bad);
-    more(slice);
+    this.#takeRemote(slice, extra);
+    extra.feed(slice);
     this.#slices.push(slice);
     let progress = false;
     while (this.#slices.length > 0) {

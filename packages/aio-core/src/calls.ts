@@ -90,6 +90,8 @@ let endingsSeen = 0;
  * otherwise. Called by every poll pass. This thread.
  */
 export function failCallsToEnded(table: WakeTable): void {
+  // Nothing waits: the next look covers every ending since the last.
+  if (pending.size === 0) return;
   const count = table.endings();
   if (count === endingsSeen) return;
   endingsSeen = count;

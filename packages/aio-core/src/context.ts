@@ -39,7 +39,7 @@ import type { RemoteContext } from './remote-context.js';
 import { Slot, type WakeTable, wakeTable } from './shared-memory.js';
 import type { Coroutine } from './coroutine/coroutine.js';
 import type { ThreadPool } from './thread-pool.js';
-import { BhList } from './bh-list.js';
+import { BhList, type BhPhaseFeed } from './bh-list.js';
 import { sleep, sleepAsync } from './sleep.js';
 import { Timer, TimerList, checkTimerArgs } from './timer.js';
 import { soonest } from './timeouts.js';
@@ -194,6 +194,14 @@ export class AioContext implements BhOwner {
 
   #closed = false;
   readonly #bhs: BhList;
+  /** What the BH phase takes besides BHs: work from other threads, then fault reports. Made once: the phase is hot. */
+  readonly #bhFeed: BhPhaseFeed = {
+    feed: (slice) => {
+      this.#intake.take(slice);
+      if (this.#faults !== null) this.#takeFaults(slice);
+    },
+    bad: (problem) => this._badRecord(problem),
+  };
 
   readonly #timers: Record<ClockType, TimerList>;
   /** The same lists in the order a poll runs them (CLOCK_ORDER). */
@@ -553,13 +561,7 @@ export class AioContext implements BhOwner {
 
   /** The BH phase (aio_bh_poll), with the work of other threads and fault reports, then what waited for it. */
   #bhPoll(): boolean {
-    let progress = this.#bhs.phase(
-      (slice) => {
-        this.#intake.take(slice);
-        if (this.#faults !== null) this.#takeFaults(slice);
-      },
-      (problem) => this._badRecord(problem),
-    );
+    let progress = this.#bhs.phase(this.#bhFeed);
     if (this.#afterBhPhase !== null) {
       const after = this.#afterBhPhase;
       this.#afterBhPhase = null;

@@ -152,11 +152,6 @@ function append(table: WakeTable, slot: number, maxLength: number, write: (dest:
   return true;
 }
 
-/** True when records may be waiting. Home thread. */
-export function inboxPending(table: WakeTable, slot: number): boolean {
-  return Atomics.load(table.words, table.base(slot) + Slot.InboxPending) !== 0;
-}
-
 /**
  * Takes every record written so far, parsed, in order (their shape is not checked here).
  * `bad` is told of each record skipped and of a reset of a corrupt ring. Home thread only.

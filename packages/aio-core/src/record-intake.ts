@@ -14,9 +14,10 @@
 import { BH_ONESHOT, BH_PENDING, BH_SCHEDULED, BottomHalf } from './bh.js';
 import { type RecordHooks, failCallsReplyingTo, failCallsToEnded, refuseRecord, runRecord } from './calls.js';
 import type { AioContext, ContextIntake } from './context.js';
-import { drain, inboxPending } from './inbox.js';
+import { drain } from './inbox.js';
 import { type InboxRecord, recordProblem } from './messages.js';
 import { flushOutbox, outboxPending } from './outbox.js';
+import { Slot, type WakeTable } from './shared-memory.js';
 
 /** How soon a blocking poll retries records waiting for room in a full inbox. */
 const OUTBOX_RETRY_NS = 1_000_000;
@@ -26,6 +27,9 @@ const intakes = new WeakMap<AioContext, RecordIntake>();
 /** The record intake of one context. */
 class RecordIntake implements ContextIntake {
   readonly #ctx: AioContext;
+  readonly #table: WakeTable;
+  /** The context's inbox flag (Slot.InboxPending): set by a producer after it appends. */
+  readonly #flag: number;
   /** Records that arrived through a fallback channel instead of the inbox ring. */
   #delivered: InboxRecord[] = [];
   /** What the thread runner adds to record handling (CONTROL records, replies to its parent). */
@@ -33,6 +37,13 @@ class RecordIntake implements ContextIntake {
 
   constructor(ctx: AioContext) {
     this.#ctx = ctx;
+    this.#table = ctx._table;
+    this.#flag = this.#table.base(ctx._slot) + Slot.InboxPending;
+  }
+
+  /** Whether the inbox ring has records: the load pairs with the producer's store of the flag (inbox.ts). */
+  #ringPending(): boolean {
+    return Atomics.load(this.#table.words, this.#flag) !== 0;
   }
 
   setHooks(hooks: RecordHooks): void {
@@ -56,7 +67,7 @@ class RecordIntake implements ContextIntake {
   }
 
   pending(): boolean {
-    return this.#delivered.length > 0 || inboxPending(this.#ctx._table, this.#ctx._slot);
+    return this.#delivered.length > 0 || this.#ringPending();
   }
 
   maxSleepNs(): number {
@@ -65,13 +76,13 @@ class RecordIntake implements ContextIntake {
 
   beginDispatch(): void {
     if (outboxPending()) flushOutbox();
-    failCallsToEnded(this.#ctx._table);
+    failCallsToEnded(this.#table);
   }
 
   take(into: BottomHalf[]): void {
-    const ctx = this.#ctx;
-    const pending = inboxPending(ctx._table, ctx._slot);
+    const pending = this.#ringPending();
     if (this.#delivered.length === 0 && !pending) return;
+    const ctx = this.#ctx;
     const records: unknown[] = this.#delivered;
     const checkFrom = records.length; // delivered records were checked by deliver()
     this.#delivered = [];
