@@ -20,8 +20,6 @@ import { type LockHandle, checkMs, checkSignal, fromHandle, makeHandle, takeWord
 
 /** Word offsets and values of the event layout. @internal */
 export const EventWord = { Value: 0, Size: 1 } as const;
-/** The values of the event word. @internal */
-export const EventState = { Set: 0, Free: 1, Busy: -1 } as const;
 
 const SET = 0;
 const FREE = 1;

@@ -34,8 +34,6 @@ import { threadId } from './thread-id.js';
 
 /** Word offsets of the lock-counter layout. @internal */
 export const LockCntWord = { Count: 0, Owner: 1, Size: 2 } as const;
-/** Lock states (bits 0-1) and the counter's step. @internal */
-export const LockCntBits = { Free: 0, Locked: 1, Waiting: 2, Mask: 3, Step: 4, Shift: 2 } as const;
 
 const FREE = 0;
 const LOCKED = 1;

@@ -23,8 +23,6 @@ import { threadId } from './thread-id.js';
 
 /** Word offsets and values of the mutex layout. @internal */
 export const MutexWord = { State: 0, Owner: 1, Size: 2 } as const;
-/** Lock-word states. @internal */
-export const MutexState = { Free: 0, Locked: 1, Contended: 2 } as const;
 
 const FREE = 0;
 const LOCKED = 1;
