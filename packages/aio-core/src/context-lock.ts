@@ -4,10 +4,11 @@
  * it. The context's own loop holds it while it dispatches and releases it while it
  * sleeps, so a thread that holds it excludes the loop.
  *
- * Lock order (the seed's rule): only the main thread (which holds the main loop, QEMU's
- * global mutex) may hold two contexts' locks at once. In debug mode (`setAioDebug(true)`,
- * or AIO_DEBUG=1 in the environment) a thread that is not the main one and already holds
- * one context's lock gets ERR_AIO_LOCK_ORDER when it takes another's.
+ * Lock order, so that no two threads each wait for a context the other holds: only the
+ * main thread (which holds the main loop, QEMU's global mutex) may hold two contexts'
+ * locks at once. In debug mode (`setAioDebug(true)`, or AIO_DEBUG=1 in the environment) a
+ * thread that is not the main one and already holds one context's lock gets
+ * ERR_AIO_LOCK_ORDER when it takes another's.
  *
  * Robust (robust.ts): a thread that takes the lock over from a thread that ended holding
  * it is told with OwnerDiedError and holds it. The context's own loop is not stopped by

@@ -14,8 +14,7 @@
  * coSchedule() and kept while coroutines keep coming; a run that leaves the list empty
  * deletes it. So a context with no scheduled coroutine owns no BH and close() has nothing
  * to report, while one still holding a scheduled coroutine reports 'co_schedule_bh' as
- * leaked, which is what it is. (When AioContext gets coSchedule()/coEnter() methods,
- * close() can delete the BH itself and it can simply live as long as the context.)
+ * leaked, which is what it is.
  */
 import type { BottomHalf } from '../bh.js';
 import { AioContext } from '../context.js';
