@@ -145,4 +145,23 @@ export class RecMutex extends RobustLock<'aio.RecMutex'> {
   lockAsync(signal?: AbortSignalLike): Promise<void> {
     return this._lockAsync(signal, lockStep);
   }
+
+  /**
+   * If this thread holds it, releases every level at once and returns how many there
+   * were; else returns 0. With `_setDepth()`, lets the context loop let go of its context
+   * around a sleep and take it back as deep as it was. Any thread. @internal
+   */
+  _unlockAll(): number {
+    if (!this._heldByMe()) return 0;
+    const mem = this._f.mem;
+    const depth = Atomics.load(mem, this._b + DEPTH);
+    Atomics.store(mem, this._b + DEPTH, 1);
+    this.unlock();
+    return depth;
+  }
+
+  /** Sets the depth of a hold just taken (by lock() or its forms) to `depth`. The holder. @internal */
+  _setDepth(depth: number): void {
+    Atomics.store(this._f.mem, this._b + DEPTH, depth);
+  }
 }
