@@ -1,7 +1,7 @@
 /**
  * The context lock (aio_context_acquire/release): recursive, in shared memory, excluding
  * an IOThread's loop while held; the loop holds it while dispatching and drops it while
- * it sleeps; the seed's lock-order rule in debug mode.
+ * it sleeps; the lock-order rule (only the main thread holds two) in debug mode.
  */
 import { AioContext, IOThread } from 'aio-under-test';
 import { describe, expect, it } from 'vitest';

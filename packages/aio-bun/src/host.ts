@@ -6,6 +6,7 @@
 import { type Host, type NodeStyleProcess, createHost, spawnWebWorker, webWorkerParent } from 'aio-core';
 
 declare const process: NodeStyleProcess & { cwd(): string };
+declare const Bun: { pathToFileURL(path: string): URL };
 
 /** The host aio-bun installs in every thread that imports it. */
 export const bunHost: Host = createHost({
@@ -15,5 +16,5 @@ export const bunHost: Host = createHost({
   workerCloseEvent: true,
   parentChannel: () => webWorkerParent(process),
   iothreadEntry: new URL('./iothread-worker.js', import.meta.url),
-  moduleBase: () => `file://${process.cwd()}/`,
+  moduleBase: () => Bun.pathToFileURL(`${process.cwd()}/`).href,
 });

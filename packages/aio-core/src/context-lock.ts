@@ -4,10 +4,11 @@
  * it. The context's own loop holds it while it dispatches and releases it while it
  * sleeps, so a thread that holds it excludes the loop.
  *
- * Lock order (the seed's rule): only the main thread (which holds the main loop, QEMU's
- * global mutex) may hold two contexts' locks at once. In debug mode (`setAioDebug(true)`,
- * or AIO_DEBUG=1 in the environment) a thread that is not the main one and already holds
- * one context's lock gets ERR_AIO_LOCK_ORDER when it takes another's.
+ * Lock order, so that no two threads each wait for a context the other holds: only the
+ * main thread (which holds the main loop, QEMU's global mutex) may hold two contexts'
+ * locks at once. In debug mode (`setAioDebug(true)`, or AIO_DEBUG=1 in the environment) a
+ * thread that is not the main one and already holds one context's lock gets
+ * ERR_AIO_LOCK_ORDER when it takes another's.
  *
  * Robust (robust.ts): a thread that takes the lock over from a thread that ended holding
  * it is told with OwnerDiedError and holds it. The context's own loop is not stopped by
@@ -19,8 +20,7 @@
  */
 import { AioError, OwnerDiedError, checkBoolean } from './errors.js';
 import type { AbortSignalLike } from './locks/futex.js';
-import { RecMutex, RecMutexWord } from './locks/rec-mutex.js';
-import { threadId } from './locks/thread-id.js';
+import { RecMutex } from './locks/rec-mutex.js';
 import { getHost } from './host.js';
 import { Slot, type WakeTable } from './shared-memory.js';
 
@@ -60,7 +60,7 @@ export class ContextLock {
   }
 
   #checkOrder(): void {
-    if (mainThread || !(debug ??= getHost().env?.('AIO_DEBUG') === '1') || this.#mine()) return;
+    if (mainThread || !(debug ??= getHost().env?.('AIO_DEBUG') === '1') || this.#mutex._heldByMe()) return;
     const other = held.find((l) => l !== this);
     if (other) {
       throw new AioError(
@@ -68,10 +68,6 @@ export class ContextLock {
         `lock order: this thread holds AioContext '${other.#name}' and takes AioContext '${this.#name}'; only the main thread may hold two context locks`,
       );
     }
-  }
-
-  #mine(): boolean {
-    return Atomics.load(this.#mutex._f.mem, this.#mutex._b + RecMutexWord.Owner) === threadId();
   }
 
   #took(): void {
@@ -128,12 +124,7 @@ export class ContextLock {
    * (the loop does this before it sleeps); else returns 0.
    */
   drop(): number {
-    if (!this.#mine()) return 0;
-    const f = this.#mutex._f.mem;
-    const depth = Atomics.load(f, this.#mutex._b + RecMutexWord.Depth);
-    Atomics.store(f, this.#mutex._b + RecMutexWord.Depth, 1);
-    this.#mutex.unlock();
-    return depth;
+    return this.#mutex._unlockAll();
   }
 
   /**
@@ -147,7 +138,7 @@ export class ContextLock {
     } catch (err) {
       if (!this.#tookOver(err)) throw err;
     }
-    Atomics.store(this.#mutex._f.mem, this.#mutex._b + RecMutexWord.Depth, depth);
+    this.#mutex._setDepth(depth);
   }
 
   /** Takes the lock back after drop() without blocking the thread; a dead owner as in retake(). */
@@ -160,6 +151,6 @@ export class ContextLock {
         if (!this.#tookOver(err)) throw err;
       }
     }
-    Atomics.store(this.#mutex._f.mem, this.#mutex._b + RecMutexWord.Depth, depth);
+    this.#mutex._setDepth(depth);
   }
 }

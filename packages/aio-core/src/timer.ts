@@ -84,15 +84,6 @@ export class TimerList {
     t._expire = -1;
   }
 
-  /** Disarms every timer (context close). */
-  _clear(): void {
-    for (const t of this.#heap) {
-      t._index = -1;
-      t._expire = -1;
-    }
-    this.#heap = [];
-  }
-
   #less(a: Timer, b: Timer): boolean {
     return a._expire < b._expire || (a._expire === b._expire && a._seq < b._seq);
   }

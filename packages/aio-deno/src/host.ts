@@ -6,6 +6,7 @@
  * directory.
  */
 import process from 'node:process';
+import { pathToFileURL } from 'node:url';
 import { Worker, parentPort } from 'node:worker_threads';
 import { type Host, createHost, spawnWorkerThread, tellBeforeEnding, workerThreadParent } from 'aio-core';
 
@@ -38,6 +39,6 @@ export const denoHost: Host = createHost({
     tellBeforeEnding(globalThis, 'close', () => ({ closed: true }), tell);
   }),
   iothreadEntry: new URL('./iothread-worker.js', import.meta.url),
-  moduleBase: () => `file://${Deno.cwd()}/`,
+  moduleBase: () => pathToFileURL(`${Deno.cwd()}/`).href,
   env,
 });

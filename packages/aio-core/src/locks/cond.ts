@@ -17,9 +17,9 @@
  */
 import { argTypeError } from '../errors.js';
 import { assertCanBlock } from '../host.js';
-import { AtomicsOps, type FutexOps, runAsync, runTimed } from './futex.js';
-import { type LockHandle, checkMs, fromHandle, makeHandle, takeWords } from './handle.js';
-import { Mutex, MutexWord, mutexLock, mutexUnlock, notOwnerError } from './mutex.js';
+import { type FutexOps, runAsync, runTimed } from './futex.js';
+import { type LockHandle, SharedLock, checkMs, fromHandle, lockKind } from './handle.js';
+import { Mutex, mutexLock, mutexUnlock, notOwnerError } from './mutex.js';
 import { threadId } from './thread-id.js';
 
 /** Word offsets of the condition-variable layout. @internal */
@@ -73,24 +73,16 @@ function checkMutex(m: unknown): asserts m is Mutex {
 
 /** Before the blocking forms check whether they may block: not holding `m` is the worse error. */
 function checkHolder(m: Mutex, what: string): void {
-  if (m._f.read(m._b + MutexWord.Owner) !== threadId()) throw notOwnerError(what);
+  if (!m._heldByMe()) throw notOwnerError(what);
 }
 
-/** A condition variable in shared memory (QemuCond), used with a {@link Mutex}. Any thread. */
-export class Cond {
-  /** Structured-cloneable handle; pass it to another thread and call `Cond.from()` there. Any thread. */
-  readonly handle: CondHandle;
-  /** @internal */
-  readonly _f: AtomicsOps;
-  /** @internal */
-  readonly _b: number;
+const COND = lockKind('Cond', CondWord.Size);
 
+/** A condition variable in shared memory (QemuCond), used with a {@link Mutex}. Any thread. */
+export class Cond extends SharedLock<'aio.Cond'> {
   /** Creates a condition variable in new shared memory. Any thread. */
   constructor() {
-    const w = takeWords(CondWord.Size);
-    this._f = new AtomicsOps(w.mem);
-    this._b = w.base;
-    this.handle = makeHandle('aio.Cond', w);
+    super(COND);
   }
 
   /**
@@ -98,7 +90,7 @@ export class Cond {
    * is not a Cond handle. Any thread.
    */
   static from(handle: CondHandle): Cond {
-    return fromHandle('Cond.from()', 'aio.Cond', CondWord.Size, handle, () => new Cond());
+    return fromHandle(COND, handle, () => new Cond());
   }
 
   /**

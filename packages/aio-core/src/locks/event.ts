@@ -15,13 +15,11 @@
  * not wake. Use it as QEMU does: reset(); check the condition; wait().
  */
 import { checkBoolean } from '../errors.js';
-import { AtomicsOps, type AbortSignalLike, type FutexOps, cannotBlock, runAsync, runTimed } from './futex.js';
-import { type LockHandle, checkMs, checkSignal, fromHandle, makeHandle, takeWords } from './handle.js';
+import { type AbortSignalLike, type FutexOps, cannotBlock } from './futex.js';
+import { type LockHandle, SharedLock, fromHandle, lockKind } from './handle.js';
 
 /** Word offsets and values of the event layout. @internal */
 export const EventWord = { Value: 0, Size: 1 } as const;
-/** The values of the event word. @internal */
-export const EventState = { Set: 0, Free: 1, Busy: -1 } as const;
 
 const SET = 0;
 const FREE = 1;
@@ -67,23 +65,18 @@ export function eventWait(f: FutexOps, b: number, cancellable: boolean): boolean
 /** The structured-cloneable form of an {@link Event}. */
 export type EventHandle = LockHandle<'aio.Event'>;
 
-/** A manual-reset event in shared memory (QemuEvent). Any thread. */
-export class Event {
-  /** Structured-cloneable handle; pass it to another thread and call `Event.from()` there. Any thread. */
-  readonly handle: EventHandle;
-  /** @internal */
-  readonly _f: AtomicsOps;
-  /** @internal */
-  readonly _b: number;
+const EVENT = lockKind('Event', EventWord.Size);
+/** The wait of wait(), timedWait() and waitAsync(). */
+const waitStep = (f: FutexOps, b: number): boolean => eventWait(f, b, true);
 
+/** A manual-reset event in shared memory (QemuEvent). Any thread. */
+export class Event extends SharedLock<'aio.Event'> {
   /** Creates an event, set when `initiallySet` is true (qemu_event_init). Any thread. */
   constructor(initiallySet = false) {
     checkBoolean('initiallySet', initiallySet);
-    const w = takeWords(EventWord.Size);
-    this._f = new AtomicsOps(w.mem);
-    this._b = w.base;
-    this.handle = makeHandle('aio.Event', w);
-    if (w.fresh) w.mem[w.base] = initiallySet ? SET : FREE;
+    super(EVENT, (mem, b) => {
+      mem[b] = initiallySet ? SET : FREE;
+    });
   }
 
   /**
@@ -91,7 +84,7 @@ export class Event {
    * Event handle. Any thread.
    */
   static from(handle: EventHandle): Event {
-    return fromHandle('Event.from()', 'aio.Event', EventWord.Size, handle, () => new Event());
+    return fromHandle(EVENT, handle, () => new Event());
   }
 
   /** Sets the event and wakes every waiter (qemu_event_set). Never blocks. Any thread. */
@@ -110,7 +103,7 @@ export class Event {
    * thread.
    */
   wait(): void {
-    if (!eventWait(this._f, this._b, true)) cannotBlock('Event.wait()');
+    if (!waitStep(this._f, this._b)) cannotBlock('Event.wait()');
   }
 
   /**
@@ -118,22 +111,15 @@ export class Event {
    * returns false on timeout (qemu_event_timedwait). Any thread.
    */
   timedWait(ms: number): boolean {
-    checkMs('ms', ms);
-    const f = this._f;
-    const b = this._b;
-    return runTimed(ms, 'Event.timedWait()', () => eventWait(f, b, true));
+    return this._timedWait(ms, waitStep);
   }
 
   /**
    * Waits without blocking the thread; resolves once the event is set. If `signal`
    * aborts first, rejects with `signal.reason`. Any thread.
    */
-  async waitAsync(signal?: AbortSignalLike): Promise<void> {
-    checkSignal('signal', signal);
-    if (signal?.aborted) throw signal.reason;
-    const mem = this._f.mem;
-    const b = this._b;
-    await runAsync((r) => eventWait(r.view(mem), b, true), signal);
+  waitAsync(signal?: AbortSignalLike): Promise<void> {
+    return this._waitAsync(signal, waitStep);
   }
 
   /** True when the event is set now (a snapshot). Any thread. */

@@ -25,17 +25,15 @@
  * owner dead takes the owner word over and gets OwnerDiedError holding the lock, with the
  * counter as it was before its call.
  */
-import { AioError, OwnerDiedError } from '../errors.js';
-import { AtomicsOps, type FutexOps } from './futex.js';
-import { type LockHandle, fromHandle, makeHandle, takeWords } from './handle.js';
+import { AioError } from '../errors.js';
+import type { FutexOps } from './futex.js';
+import { type LockHandle, fromHandle, lockKind } from './handle.js';
 import { notOwnerError, selfDeadlockError } from './mutex.js';
-import { runRobust, takeOverFromDead } from './robust.js';
+import { RobustLock } from './robust.js';
 import { threadId } from './thread-id.js';
 
 /** Word offsets of the lock-counter layout. @internal */
 export const LockCntWord = { Count: 0, Owner: 1, Size: 2 } as const;
-/** Lock states (bits 0-1) and the counter's step. @internal */
-export const LockCntBits = { Free: 0, Locked: 1, Waiting: 2, Mask: 3, Step: 4, Shift: 2 } as const;
 
 const FREE = 0;
 const LOCKED = 1;
@@ -214,25 +212,17 @@ export function lockCntCount(f: FutexOps, b: number): number {
 /** The structured-cloneable form of a {@link LockCnt}. */
 export type LockCntHandle = LockHandle<'aio.LockCnt'>;
 
+const LOCK_CNT = lockKind('LockCnt', LockCntWord.Size);
+
 /**
  * A counter of concurrent visitors plus a lock, in one shared word (QemuLockCnt). Used to
  * walk a list without the lock while letting whoever frees entries wait until no visit is
  * in progress. The counter holds up to 2^29 - 1 visits. Any thread.
  */
-export class LockCnt {
-  /** Structured-cloneable handle; pass it to another thread and call `LockCnt.from()` there. Any thread. */
-  readonly handle: LockCntHandle;
-  /** @internal */
-  readonly _f: AtomicsOps;
-  /** @internal */
-  readonly _b: number;
-
+export class LockCnt extends RobustLock<'aio.LockCnt'> {
   /** Creates a lock counter with counter 0 and the lock free (qemu_lockcnt_init). Any thread. */
   constructor() {
-    const w = takeWords(LockCntWord.Size);
-    this._f = new AtomicsOps(w.mem);
-    this._b = w.base;
-    this.handle = makeHandle('aio.LockCnt', w);
+    super(LOCK_CNT, OWNER);
   }
 
   /**
@@ -240,7 +230,7 @@ export class LockCnt {
    * a LockCnt handle. Any thread.
    */
   static from(handle: LockCntHandle): LockCnt {
-    return fromHandle('LockCnt.from()', 'aio.LockCnt', LockCntWord.Size, handle, () => new LockCnt());
+    return fromHandle(LOCK_CNT, handle, () => new LockCnt());
   }
 
   /**
@@ -258,22 +248,13 @@ export class LockCnt {
     const b = this._b;
     const val = Atomics.load(mem, b);
     if ((val >= STEP || (val & MASK) === FREE) && Atomics.compareExchange(mem, b, val, val + STEP) === val) return;
-    const me = threadId();
-    this.#robust('LockCnt.inc()', me, () => lockCntInc(this._f, b, me));
-  }
-
-  /** Runs a waiting operation in bounded waits, so a dead lock owner is noticed (robust.ts). */
-  #robust(what: string, me: number, op: () => boolean): void {
-    runRobust(Infinity, what, op, () => {
-      if (takeOverFromDead(this._f.mem, this._b + OWNER, me)) throw new OwnerDiedError('LockCnt');
-    });
+    this._lockRobust(Infinity, 'LockCnt.inc()', lockCntInc);
   }
 
   #decAndLock(onlyIfLast: boolean): boolean {
-    const me = threadId();
     let r: number = LockCntResult.GaveUp;
-    this.#robust(onlyIfLast ? 'LockCnt.decIfLock()' : 'LockCnt.decAndLock()', me, () => {
-      r = lockCntDecAndLock(this._f, this._b, me, onlyIfLast);
+    this._lockRobust(Infinity, onlyIfLast ? 'LockCnt.decIfLock()' : 'LockCnt.decAndLock()', (f, b, me) => {
+      r = lockCntDecAndLock(f, b, me, onlyIfLast);
       return r !== LockCntResult.GaveUp;
     });
     return r === LockCntResult.Locked;
@@ -322,8 +303,7 @@ export class LockCnt {
       mem[b + OWNER] = threadId();
       return;
     }
-    const me = threadId();
-    this.#robust('LockCnt.lock()', me, () => lockCntLock(this._f, b, me));
+    this._lockRobust(Infinity, 'LockCnt.lock()', lockCntLock);
   }
 
   /**

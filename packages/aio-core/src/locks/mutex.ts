@@ -15,16 +15,14 @@
  * (which would deadlock) throws ERR_AIO_LOCK_ORDER. The owner word is also where a
  * waiter looks for a dead owner (robust.ts).
  */
-import { DeadlineSignal, ROBUST_CHECK_MS, runRobust, takeOverFromDead } from './robust.js';
-import { AioError, OwnerDiedError } from '../errors.js';
-import { AtomicsOps, type AbortSignalLike, type FutexOps, runAsync } from './futex.js';
-import { type LockHandle, checkMs, checkSignal, fromHandle, makeHandle, takeWords } from './handle.js';
+import { type LockStep, RobustLock } from './robust.js';
+import { AioError } from '../errors.js';
+import type { AbortSignalLike, FutexOps } from './futex.js';
+import { type LockHandle, checkMs, fromHandle, lockKind } from './handle.js';
 import { threadId } from './thread-id.js';
 
 /** Word offsets and values of the mutex layout. @internal */
 export const MutexWord = { State: 0, Owner: 1, Size: 2 } as const;
-/** Lock-word states. @internal */
-export const MutexState = { Free: 0, Locked: 1, Contended: 2 } as const;
 
 const FREE = 0;
 const LOCKED = 1;
@@ -119,27 +117,22 @@ export function mutexUnlock(f: FutexOps, b: number, me: number, what: string): v
 /** The structured-cloneable form of a {@link Mutex}. */
 export type MutexHandle = LockHandle<'aio.Mutex'>;
 
+const MUTEX = lockKind('Mutex', MutexWord.Size);
+/** The contended path of lock() and timedLock(). */
+const lockStep: LockStep = (f, b, me) => mutexLock(f, b, me, false, true);
+
 /**
  * A mutual-exclusion lock in shared memory (QemuMutex), usable from every thread that has
  * its handle. Not recursive; error-checking. Any thread.
  */
-export class Mutex {
-  /** Structured-cloneable handle; pass it to another thread and call `Mutex.from()` there. Any thread. */
-  readonly handle: MutexHandle;
-  /** @internal */
-  readonly _f: AtomicsOps;
-  /** @internal */
-  readonly _b: number;
+export class Mutex extends RobustLock<'aio.Mutex'> {
   /** The lock's words (`_f.mem`), held directly for the fast paths. */
   readonly #mem: Int32Array;
 
   /** Creates a free mutex in new shared memory. Any thread. */
   constructor() {
-    const w = takeWords(MutexWord.Size);
-    this._f = new AtomicsOps(w.mem);
-    this._b = w.base;
-    this.#mem = w.mem;
-    this.handle = makeHandle('aio.Mutex', w);
+    super(MUTEX, MutexWord.Owner);
+    this.#mem = this._f.mem;
   }
 
   /**
@@ -147,7 +140,7 @@ export class Mutex {
    * handle. Any thread.
    */
   static from(handle: MutexHandle): Mutex {
-    return fromHandle('Mutex.from()', 'aio.Mutex', MutexWord.Size, handle, () => new Mutex());
+    return fromHandle(MUTEX, handle, () => new Mutex());
   }
 
   /**
@@ -168,19 +161,7 @@ export class Mutex {
       mem[b + OWNER] = threadId();
       return;
     }
-    this.#lockRobust(Infinity, 'Mutex.lock()');
-  }
-
-  /** The contended path of lock() and timedLock(): bounded waits, so a dead owner is noticed (robust.ts). */
-  #lockRobust(ms: number, what: string): boolean {
-    const f = this._f;
-    const b = this._b;
-    const me = threadId();
-    return runRobust(ms, what, () => mutexLock(f, b, me, false, true), () => this.#checkOwnerDied(me));
-  }
-
-  #checkOwnerDied(me: number): void {
-    if (takeOverFromDead(this._f.mem, this._b + MutexWord.Owner, me)) throw new OwnerDiedError('Mutex');
+    this._lockRobust(Infinity, 'Mutex.lock()', lockStep);
   }
 
   /** Locks if free; returns whether it did (qemu_mutex_trylock). Never blocks. Any thread. */
@@ -196,7 +177,7 @@ export class Mutex {
    */
   timedLock(ms: number): boolean {
     checkMs('ms', ms);
-    return this.#lockRobust(ms, 'Mutex.timedLock()');
+    return this._lockRobust(ms, 'Mutex.timedLock()', lockStep);
   }
 
   /**
@@ -222,22 +203,7 @@ export class Mutex {
    * with OwnerDiedError, the caller then holding the mutex, if the holder ended without
    * unlocking (as `lock()`). Any thread.
    */
-  async lockAsync(signal?: AbortSignalLike): Promise<void> {
-    checkSignal('signal', signal);
-    if (signal?.aborted) throw signal.reason;
-    const mem = this._f.mem;
-    const b = this._b;
-    const me = threadId();
-    for (;;) {
-      const bounded = new DeadlineSignal(ROBUST_CHECK_MS, signal);
-      try {
-        if (await runAsync((r) => mutexLock(r.view(mem), b, me, true, true), bounded)) return;
-      } catch (err) {
-        if (err !== DeadlineSignal.EXPIRED) throw err;
-      } finally {
-        bounded.dispose();
-      }
-      this.#checkOwnerDied(me);
-    }
+  lockAsync(signal?: AbortSignalLike): Promise<void> {
+    return this._lockAsync(signal, (f, b, me) => mutexLock(f, b, me, true, true));
   }
 }

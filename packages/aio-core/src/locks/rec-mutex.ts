@@ -11,10 +11,9 @@
  * Recursion is per thread: a thread that holds it locks it again at once, also from
  * another async task of the same thread (as `AioContext.acquire()` behaves).
  */
-import { OwnerDiedError } from '../errors.js';
-import { DeadlineSignal, ROBUST_CHECK_MS, runRobust, takeOverFromDead } from './robust.js';
-import { AtomicsOps, type AbortSignalLike, type FutexOps, runAsync } from './futex.js';
-import { type LockHandle, checkMs, checkSignal, fromHandle, makeHandle, takeWords } from './handle.js';
+import { type LockStep, RobustLock } from './robust.js';
+import type { AbortSignalLike, FutexOps } from './futex.js';
+import { type LockHandle, checkMs, fromHandle, lockKind } from './handle.js';
 import { mutexAcquire, mutexRelease, notOwnerError } from './mutex.js';
 import { threadId } from './thread-id.js';
 
@@ -72,24 +71,18 @@ export function recMutexUnlock(f: FutexOps, b: number, me: number, what: string)
 /** The structured-cloneable form of a {@link RecMutex}. */
 export type RecMutexHandle = LockHandle<'aio.RecMutex'>;
 
+const REC_MUTEX = lockKind('RecMutex', RecMutexWord.Size);
+/** The contended path of lock() and timedLock(). */
+const lockStep: LockStep = (f, b, me) => recMutexLock(f, b, me, true);
+
 /**
  * A recursive mutual-exclusion lock in shared memory (QemuRecMutex): the thread that holds
  * it may lock it again, and must unlock it as many times. Any thread.
  */
-export class RecMutex {
-  /** Structured-cloneable handle; pass it to another thread and call `RecMutex.from()` there. Any thread. */
-  readonly handle: RecMutexHandle;
-  /** @internal */
-  readonly _f: AtomicsOps;
-  /** @internal */
-  readonly _b: number;
-
+export class RecMutex extends RobustLock<'aio.RecMutex'> {
   /** Creates a free recursive mutex in new shared memory. Any thread. */
   constructor() {
-    const w = takeWords(RecMutexWord.Size);
-    this._f = new AtomicsOps(w.mem);
-    this._b = w.base;
-    this.handle = makeHandle('aio.RecMutex', w);
+    super(REC_MUTEX, OWNER);
   }
 
   /**
@@ -97,7 +90,7 @@ export class RecMutex {
    * not a RecMutex handle. Any thread.
    */
   static from(handle: RecMutexHandle): RecMutex {
-    return fromHandle('RecMutex.from()', 'aio.RecMutex', RecMutexWord.Size, handle, () => new RecMutex());
+    return fromHandle(REC_MUTEX, handle, () => new RecMutex());
   }
 
   /**
@@ -110,22 +103,12 @@ export class RecMutex {
   lock(): void {
     const me = threadId();
     if (recMutexTryLock(this._f, this._b, me)) return;
-    this.#lockRobust(Infinity, 'RecMutex.lock()');
+    this._lockRobust(Infinity, 'RecMutex.lock()', lockStep);
   }
 
-  /** The contended path of lock() and timedLock(): bounded waits, so a dead owner is noticed (robust.ts). */
-  #lockRobust(ms: number, what: string): boolean {
-    const f = this._f;
-    const b = this._b;
-    const me = threadId();
-    return runRobust(ms, what, () => recMutexLock(f, b, me, true), () => this.#checkOwnerDied(me));
-  }
-
-  #checkOwnerDied(me: number): void {
-    if (takeOverFromDead(this._f.mem, this._b + RecMutexWord.Owner, me)) {
-      Atomics.store(this._f.mem, this._b + RecMutexWord.Depth, 1);
-      throw new OwnerDiedError('RecMutex');
-    }
+  /** A new owner after a dead one holds it once. @internal */
+  protected override _tookOver(): void {
+    Atomics.store(this._f.mem, this._b + DEPTH, 1);
   }
 
   /** Locks if free or held by this thread; returns whether it did. Never blocks. Any thread. */
@@ -141,7 +124,7 @@ export class RecMutex {
    */
   timedLock(ms: number): boolean {
     checkMs('ms', ms);
-    return this.#lockRobust(ms, 'RecMutex.timedLock()');
+    return this._lockRobust(ms, 'RecMutex.timedLock()', lockStep);
   }
 
   /**
@@ -159,22 +142,26 @@ export class RecMutex {
    * with OwnerDiedError, the caller then holding it once, if the holder ended without
    * unlocking. Any thread.
    */
-  async lockAsync(signal?: AbortSignalLike): Promise<void> {
-    checkSignal('signal', signal);
-    if (signal?.aborted) throw signal.reason;
+  lockAsync(signal?: AbortSignalLike): Promise<void> {
+    return this._lockAsync(signal, lockStep);
+  }
+
+  /**
+   * If this thread holds it, releases every level at once and returns how many there
+   * were; else returns 0. With `_setDepth()`, lets the context loop let go of its context
+   * around a sleep and take it back as deep as it was. Any thread. @internal
+   */
+  _unlockAll(): number {
+    if (!this._heldByMe()) return 0;
     const mem = this._f.mem;
-    const b = this._b;
-    const me = threadId();
-    for (;;) {
-      const bounded = new DeadlineSignal(ROBUST_CHECK_MS, signal);
-      try {
-        if (await runAsync((r) => recMutexLock(r.view(mem), b, me, true), bounded)) return;
-      } catch (err) {
-        if (err !== DeadlineSignal.EXPIRED) throw err;
-      } finally {
-        bounded.dispose();
-      }
-      this.#checkOwnerDied(me);
-    }
+    const depth = Atomics.load(mem, this._b + DEPTH);
+    Atomics.store(mem, this._b + DEPTH, 1);
+    this.unlock();
+    return depth;
+  }
+
+  /** Sets the depth of a hold just taken (by lock() or its forms) to `depth`. The holder. @internal */
+  _setDepth(depth: number): void {
+    Atomics.store(this._f.mem, this._b + DEPTH, depth);
   }
 }

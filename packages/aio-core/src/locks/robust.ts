@@ -13,9 +13,15 @@
  * holds the lock, and gets OwnerDiedError, like a robust pthread mutex's EOWNERDEAD. The
  * lock's state word is left as the dead owner left it (locked, maybe contended), so the
  * new owner's unlock wakes the others as usual. Uncontended paths never look.
+ *
+ * Owns: the bounded waits and the takeover, and `RobustLock`, the base of the lock classes
+ * with an owner word, which runs their contended paths that way.
  */
+import { OwnerDiedError } from '../errors.js';
 import { wakeTable } from '../shared-memory.js';
-import { type AbortSignalLike, runTimed } from './futex.js';
+import { type AbortSignalLike, type FutexOps, runAsync, runTimed } from './futex.js';
+import { type LockKind, SharedLock, checkSignal } from './handle.js';
+import { threadId } from './thread-id.js';
 
 /** How long a locker waits before it checks whether the owner died. */
 export const ROBUST_CHECK_MS = 25;
@@ -82,5 +88,76 @@ export class DeadlineSignal implements AbortSignalLike {
   dispose(): void {
     clearTimeout(this.#timer);
     this.#parent?.removeEventListener('abort', this.#onParent);
+  }
+}
+
+/** One attempt at taking a robust lock for `me`; false when its cancellable wait gave up. */
+export type LockStep = (f: FutexOps, b: number, me: number) => boolean;
+
+/**
+ * The base of the lock classes with an owner word (Mutex, RecMutex, LockCnt): the bodies
+ * of their contended paths, in bounded waits after each of which a dead owner is taken
+ * over (OwnerDiedError, the caller holding the lock). @internal
+ */
+export abstract class RobustLock<K extends string> extends SharedLock<K> {
+  readonly #name: string;
+  /** Index of the owner word, from `_b`. */
+  readonly #owner: number;
+
+  /** Takes its words as SharedLock does; the owner's thread id is at `_b + ownerWord`. @internal */
+  protected constructor(lock: LockKind<K>, ownerWord: number) {
+    super(lock);
+    this.#name = lock.name;
+    this.#owner = ownerWord;
+  }
+
+  /** Whether the calling thread holds the lock. Any thread. @internal */
+  _heldByMe(): boolean {
+    return Atomics.load(this._f.mem, this._b + this.#owner) === threadId();
+  }
+
+  /**
+   * Runs `step` (blocking) for at most `ms` milliseconds (`Infinity`: no limit), checking
+   * for a dead owner after each bounded wait; returns whether it locked. `what` names the
+   * operation in ERR_AIO_CANNOT_BLOCK. The calling thread. @internal
+   */
+  protected _lockRobust(ms: number, what: string, step: LockStep): boolean {
+    const f = this._f;
+    const b = this._b;
+    const me = threadId();
+    return runRobust(ms, what, () => step(f, b, me), () => this.#checkOwnerDied(me));
+  }
+
+  /**
+   * The body of `lockAsync(signal)`: checks `signal`, then runs `step` without blocking
+   * the thread, in bounded waits as `_lockRobust`; rejects with `signal.reason` if it
+   * aborts first. The calling thread. @internal
+   */
+  protected async _lockAsync(signal: AbortSignalLike | undefined, step: LockStep): Promise<void> {
+    checkSignal('signal', signal);
+    if (signal?.aborted) throw signal.reason;
+    const mem = this._f.mem;
+    const b = this._b;
+    const me = threadId();
+    for (;;) {
+      const bounded = new DeadlineSignal(ROBUST_CHECK_MS, signal);
+      try {
+        if (await runAsync((r) => step(r.view(mem), b, me), bounded)) return;
+      } catch (err) {
+        if (err !== DeadlineSignal.EXPIRED) throw err;
+      } finally {
+        bounded.dispose();
+      }
+      this.#checkOwnerDied(me);
+    }
+  }
+
+  /** Runs when this thread has just taken the lock over from a dead owner, before OwnerDiedError is thrown. @internal */
+  protected _tookOver(): void {}
+
+  #checkOwnerDied(me: number): void {
+    if (!takeOverFromDead(this._f.mem, this._b + this.#owner, me)) return;
+    this._tookOver();
+    throw new OwnerDiedError(this.#name);
   }
 }

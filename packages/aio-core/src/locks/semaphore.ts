@@ -13,8 +13,8 @@
  * the two comes second sees the other's write.
  */
 import { AioError, checkInteger } from '../errors.js';
-import { AtomicsOps, type AbortSignalLike, type FutexOps, cannotBlock, runAsync, runTimed } from './futex.js';
-import { type LockHandle, checkMs, checkSignal, fromHandle, makeHandle, takeWords } from './handle.js';
+import { type AbortSignalLike, type FutexOps, cannotBlock } from './futex.js';
+import { type LockHandle, SharedLock, fromHandle, lockKind } from './handle.js';
 
 /** Word offsets of the semaphore layout. @internal */
 export const SemaphoreWord = { Count: 0, Waiters: 1, Size: 2 } as const;
@@ -74,26 +74,21 @@ export function semWait(f: FutexOps, b: number, cancellable: boolean): boolean {
 /** The structured-cloneable form of a {@link Semaphore}. */
 export type SemaphoreHandle = LockHandle<'aio.Semaphore'>;
 
-/** A counting semaphore in shared memory (QemuSemaphore). Any thread. */
-export class Semaphore {
-  /** Structured-cloneable handle; pass it to another thread and call `Semaphore.from()` there. Any thread. */
-  readonly handle: SemaphoreHandle;
-  /** @internal */
-  readonly _f: AtomicsOps;
-  /** @internal */
-  readonly _b: number;
+const SEMAPHORE = lockKind('Semaphore', SemaphoreWord.Size);
+/** The wait of wait(), timedWait() and waitAsync(). */
+const waitStep = (f: FutexOps, b: number): boolean => semWait(f, b, true);
 
+/** A counting semaphore in shared memory (QemuSemaphore). Any thread. */
+export class Semaphore extends SharedLock<'aio.Semaphore'> {
   /**
    * Creates a semaphore holding `initial` units (qemu_sem_init), an integer in
    * [0, 2^31 - 1]; throws a RangeError naming "initial" otherwise. Any thread.
    */
   constructor(initial: number) {
     checkInteger('initial', initial, 0, MAX_COUNT);
-    const w = takeWords(SemaphoreWord.Size);
-    this._f = new AtomicsOps(w.mem);
-    this._b = w.base;
-    this.handle = makeHandle('aio.Semaphore', w);
-    if (w.fresh) w.mem[w.base + COUNT] = initial;
+    super(SEMAPHORE, (mem, b) => {
+      mem[b + COUNT] = initial;
+    });
   }
 
   /**
@@ -101,7 +96,7 @@ export class Semaphore {
    * Semaphore handle. Any thread.
    */
   static from(handle: SemaphoreHandle): Semaphore {
-    return fromHandle('Semaphore.from()', 'aio.Semaphore', SemaphoreWord.Size, handle, () => new Semaphore(0));
+    return fromHandle(SEMAPHORE, handle, () => new Semaphore(0));
   }
 
   /** Adds one unit, waking one waiter if any (qemu_sem_post). Never blocks. Any thread. */
@@ -115,7 +110,7 @@ export class Semaphore {
    * thread.
    */
   wait(): void {
-    if (!semWait(this._f, this._b, true)) cannotBlock('Semaphore.wait()');
+    if (!waitStep(this._f, this._b)) cannotBlock('Semaphore.wait()');
   }
 
   /**
@@ -123,22 +118,15 @@ export class Semaphore {
    * qemu_sem_timedwait; `Infinity`: no limit). Returns false on timeout. Any thread.
    */
   timedWait(ms: number): boolean {
-    checkMs('ms', ms);
-    const f = this._f;
-    const b = this._b;
-    return runTimed(ms, 'Semaphore.timedWait()', () => semWait(f, b, true));
+    return this._timedWait(ms, waitStep);
   }
 
   /**
    * Takes one unit without blocking the thread; resolves once taken. If `signal` aborts
    * first, rejects with `signal.reason` having taken nothing. Any thread.
    */
-  async waitAsync(signal?: AbortSignalLike): Promise<void> {
-    checkSignal('signal', signal);
-    if (signal?.aborted) throw signal.reason;
-    const mem = this._f.mem;
-    const b = this._b;
-    await runAsync((r) => semWait(r.view(mem), b, true), signal);
+  waitAsync(signal?: AbortSignalLike): Promise<void> {
+    return this._waitAsync(signal, waitStep);
   }
 
   /** The number of units available now (a snapshot). Any thread. */
