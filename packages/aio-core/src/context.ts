@@ -815,7 +815,7 @@ export class AioContext implements BhOwner {
     }
     if (pass.timeout !== 0) {
       const t0 = this.#timing ? getHost().nowNs() : 0;
-      // Others may take the context while it sleeps (the seed's release around the wait).
+      // Others may take the context while it sleeps: it holds no lock there.
       const depth = this.#lock.drop();
       sleep(this.#w, this.#iWake, pass.timeout);
       this.#lock.retake(depth);
