@@ -26,7 +26,7 @@ import {
   checkOptions,
   checkString,
 } from './errors.js';
-import { type Handler, HandlerSet, type PollParams, type ReadyScan } from './handler.js';
+import { type Handler, HandlerSet, NONE_READY, type PollParams, type ReadyScan } from './handler.js';
 import { assertCanBlock, getHost } from './host.js';
 import { yieldToHost } from './host-yield.js';
 import { EventNotifier } from './notifier.js';
@@ -731,7 +731,7 @@ export class AioContext implements BhOwner {
   #prepare(blocking: boolean): PollPass {
     const pass: PollPass = {
       timeout: blocking ? this.#computeTimeout() : 0,
-      ready: [],
+      ready: NONE_READY,
       progress: false,
       start: this.#handlers.params.maxNs > 0 ? getHost().nowNs() : 0,
       announced: false,
@@ -745,7 +745,7 @@ export class AioContext implements BhOwner {
       pass.announced = true;
       if (Atomics.load(this.#w, this.#iNotified) !== 0) pass.timeout = 0;
     }
-    this.#handlers.collectReady(pass.ready);
+    this.#handlers.collectReady(pass);
     if (pass.ready.length > 0) pass.timeout = 0;
     return pass;
   }
@@ -764,7 +764,7 @@ export class AioContext implements BhOwner {
     try {
       let progress = pass.progress;
       if (this.#bhPoll()) progress = true;
-      if (this.#handlers.dispatchReady(pass.ready, blockNs)) progress = true;
+      if (pass.ready !== NONE_READY && this.#handlers.dispatchReady(pass.ready, blockNs)) progress = true;
       if (this.#runTimers()) progress = true;
       return progress;
     } finally {
@@ -821,7 +821,7 @@ export class AioContext implements BhOwner {
       this.#lock.retake(depth);
       // Recorded after the dispatch: the woken thread's first job is to answer.
       if (this.#timing) this.#woke(pass, t0);
-      this.#handlers.collectReady(pass.ready);
+      this.#handlers.collectReady(pass);
     }
     return this.#dispatch(pass);
   }
@@ -850,7 +850,7 @@ export class AioContext implements BhOwner {
         return false;
       }
       if (this.#timing) this.#woke(pass, t0);
-      this.#handlers.collectReady(pass.ready);
+      this.#handlers.collectReady(pass);
     }
     return this.#dispatch(pass);
   }

@@ -77,7 +77,17 @@ export function wordReady(h: Handler): boolean {
 /** What a poll pass shares with the handler phase: its timeout (ns, -1 infinite) and the handlers found ready. @internal */
 export interface ReadyScan {
   timeout: number;
+  /** NONE_READY until a handler is found ready: most passes find none, and allocate nothing. */
   ready: Handler[];
+}
+
+/** The `ready` of a scan that found no handler ready yet; never written. @internal */
+export const NONE_READY: Handler[] = Object.freeze([]) as unknown as Handler[];
+
+/** Adds `h` to the handlers `scan` found ready. */
+function markReady(scan: ReadyScan, h: Handler): void {
+  if (scan.ready === NONE_READY) scan.ready = [h];
+  else scan.ready.push(h);
 }
 
 /**
@@ -159,11 +169,11 @@ export class HandlerSet {
   }
 
   /** The readiness scan (the ppoll of QEMU's fd monitor): handlers whose word is set. */
-  collectReady(ready: Handler[]): void {
+  collectReady(scan: ReadyScan): void {
     for (const h of this.#list) {
       if (!h.readReady && this.#dispatchable(h) && wordReady(h)) {
         h.readReady = true;
-        if (!h.pollReady) ready.push(h);
+        if (!h.pollReady) markReady(scan, h);
       }
     }
   }
@@ -207,7 +217,7 @@ export class HandlerSet {
       const viaWord = !h.own && wordReady(h);
       const viaPoll = !viaWord && h.onPoll !== null && h.onPoll();
       if (!viaWord && !viaPoll) continue;
-      if (!h.readReady && !h.pollReady) scan.ready.push(h);
+      if (!h.readReady && !h.pollReady) markReady(scan, h);
       if (viaWord) h.readReady = true;
       else h.pollReady = true;
       h.pollIdleUntil = now + POLL_IDLE_INTERVAL_NS;
