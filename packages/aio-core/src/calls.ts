@@ -19,6 +19,7 @@ import {
   CONTROL,
   FAULT,
   type CallRecord,
+  type ControlRecord,
   type OneshotRecord,
   type InboxRecord,
   ONESHOT,
@@ -244,7 +245,7 @@ function settle(record: ResultRecord): void {
 /** Handles of the thread runner for CONTROL records and replies to its parent. @internal */
 export interface RecordHooks {
   /** Runs a CONTROL record (IOThread stop, ...). */
-  control?(op: string): void;
+  control?(record: ControlRecord): void;
   /** Thread id of the parent thread, reachable through `parentChannel`. */
   parentThread?: number;
   parentChannel?: FallbackChannel;
@@ -263,7 +264,7 @@ export function runRecord(ctx: AioContext, record: InboxRecord, hooks: RecordHoo
     case RESULT:
       return settle(record);
     case CONTROL:
-      hooks.control?.(record[1]);
+      hooks.control?.(record);
       return;
     case FAULT: {
       const error = new AioError('ERR_AIO_REQUEST_FAILED', record[1].message);

@@ -81,9 +81,9 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
   let portReceived = 0;
   const intake = intakeOf(ctx);
   intake.setHooks({
-    control(op) {
-      if (op === 'stop') running = false;
-      else if (op.startsWith('port:')) portAnnounced = Math.max(portAnnounced, Number(op.slice(5)));
+    control(record) {
+      if (record[1] === 'stop') running = false;
+      else portAnnounced = Math.max(portAnnounced, record[2]);
     },
     parentThread: init.parentThread,
     parentChannel: (record) => send({ kind: 'aio.record', record }),

@@ -294,7 +294,7 @@ export class IOThread {
         thread.post({ kind: 'aio.record', record });
         // A dedicated loop only sees port messages when it yields to its host loop; the
         // count tells it how many to wait for, since a message may arrive after the record.
-        sendRecord(context._target.table, context._target.slot, context._target.generation, [CONTROL, `port:${++posted}`], true, null, 'IOThread');
+        sendRecord(context._target.table, context._target.slot, context._target.generation, [CONTROL, 'port', ++posted], true, null, 'IOThread');
       });
       self = new IOThread(name, context, thread, owner, exit, keepAlive, hold);
       done(null, self);

@@ -9,7 +9,9 @@
  *   [RESULT, id, ok, value | error, runNs]        settle the caller's pending call; ok is 1
  *                                                 (value), 2 (undefined) or 0 (error); runNs is
  *                                                 how long the function ran
- *   [CONTROL, op]                                 for the thread runner (stop, ...)
+ *   [CONTROL, 'stop']                             for the thread runner: end the loop
+ *   [CONTROL, 'port', n]                          for the thread runner: n messages were
+ *                                                 posted on its port so far (see iothread.ts)
  *   [FAULT, error]                                a request this context sent failed where
  *                                                 nobody waits for it (AioContext.setErrorHandler)
  *
@@ -38,7 +40,7 @@ export const FAULT = 4;
 export type OneshotRecord = [typeof ONESHOT, string, unknown[], number, number];
 export type CallRecord = [typeof CALL, number, string, unknown[], number, number];
 export type ResultRecord = [typeof RESULT, number, 0 | 1 | 2, unknown?, number?];
-export type ControlRecord = [typeof CONTROL, string];
+export type ControlRecord = [typeof CONTROL, 'stop'] | [typeof CONTROL, 'port', number];
 export type FaultRecord = [typeof FAULT, RemoteErrorData];
 export type InboxRecord = OneshotRecord | CallRecord | ResultRecord | ControlRecord | FaultRecord;
 
@@ -149,7 +151,9 @@ export function recordProblem(r: unknown): string | null {
       return r[2] === 0 ? errorDataProblem(r[3]) : null;
     }
     case CONTROL:
-      return r.length === 2 && typeof r[1] === 'string' ? null : 'a control record is not [3, op]';
+      if (r.length === 2 && r[1] === 'stop') return null;
+      if (r.length === 3 && r[1] === 'port' && Number.isSafeInteger(r[2]) && (r[2] as number) > 0) return null;
+      return "a control record is not [3, 'stop'] or [3, 'port', count]";
     case FAULT:
       return r.length === 2 ? errorDataProblem(r[1]) : 'a fault record is not [4, error]';
     default:

@@ -250,6 +250,10 @@ describe('inbox records', () => {
       '[2,1,7]',
       '[2,"one",1,5]',
       '[3,5]',
+      '[3,"port:7"]',
+      '[3,"port",0]',
+      '[3,"port",1.5]',
+      '[3,"stop",1]',
       '[4,{"name":5}]',
     ];
     for (const text of bad) forge(ctx.handle, text);
