@@ -29,14 +29,11 @@ import {
   errorFrom,
   jsonSafe,
 } from './messages.js';
-import { type FallbackChannel, sendRecord } from './outbox.js';
+import { type FallbackChannel, type RecordTarget, sendRecord } from './outbox.js';
 import type { WakeTable } from './shared-memory.js';
 
-/** Where a record goes: a context slot of a table, and how to reach it without shared memory. */
-export interface Target {
-  readonly table: WakeTable;
-  readonly slot: number;
-  readonly generation: number;
+/** A context a call or oneshot goes to: where its records go, and its name for errors. */
+export interface Target extends RecordTarget {
   readonly name: string;
   readonly fallback: FallbackChannel | null;
 }
@@ -124,7 +121,7 @@ export function sendOneshot(target: Target, name: string, args: unknown[]): void
   const sender = AioContext.current();
   const from = sender._table.id === target.table.id ? sender._slot : -1;
   const record: OneshotRecord = [ONESHOT, name, args, from, from < 0 ? 0 : target.table.generation(from)];
-  sendRecord(target.table, target.slot, target.generation, record, jsonSafe(args), target.fallback, what);
+  sendRecord(target, record, jsonSafe(args), what);
 }
 
 /**
@@ -166,7 +163,7 @@ export function sendCallWith(target: Target, name: string, args: unknown[], done
   const { id, replyTo } = expectReply(target.table, target, name, done);
   const record: CallRecord = [CALL, id, name, args, replyTo._slot, threadId()];
   try {
-    sendRecord(target.table, target.slot, target.generation, record, jsonSafe(args), target.fallback, what);
+    sendRecord(target, record, jsonSafe(args), what);
   } catch (err) {
     forgetReply(id);
     throw err;
@@ -230,7 +227,7 @@ export function refuseRecord(ctx: AioContext, record: InboxRecord): void {
   const generation = table.generation(replySlot);
   if (generation === 0) return; // the caller's context is gone too
   const error = errorData(new AioError('ERR_AIO_CLOSED', `call('${clip(name)}'): AioContext '${ctx.name}' was closed before running it`));
-  sendRecord(table, replySlot, generation, [RESULT, id, 0, error], true, null, () => `reply to call('${clip(name)}')`);
+  sendRecord({ table, slot: replySlot, generation }, [RESULT, id, 0, error], true, () => `reply to call('${clip(name)}')`);
 }
 
 function settle(record: ResultRecord): void {
@@ -301,7 +298,7 @@ function oneshotFailed(ctx: AioContext, name: string, senderSlot: number, sender
   const table = ctx._table;
   if (senderSlot >= 0 && table.generation(senderSlot) === senderGen && senderGen !== 0) {
     try {
-      sendRecord(table, senderSlot, senderGen, [FAULT, { ...data, message: what }], true, null, `report of ${what}`);
+      sendRecord({ table, slot: senderSlot, generation: senderGen }, [FAULT, { ...data, message: what }], true, `report of ${what}`);
       return;
     } catch {
       // Fall through: report it here.
@@ -322,9 +319,9 @@ function runCall(ctx: AioContext, record: CallRecord, hooks: RecordHooks): void 
     const channel = callerThread === hooks.parentThread ? (hooks.parentChannel ?? null) : null;
     const result: ResultRecord = value === undefined && ok === 1 ? [RESULT, id, 2, 0, runNs] : [RESULT, id, ok, value, runNs];
     try {
-      sendRecord(table, replySlot, generation, result, value === undefined || jsonSafe(value), channel, () => `reply to call('${clip(name)}')`);
+      sendRecord({ table, slot: replySlot, generation, fallback: channel }, result, value === undefined || jsonSafe(value), () => `reply to call('${clip(name)}')`);
     } catch (err) {
-      sendRecord(table, replySlot, generation, [RESULT, id, 0, errorData(err), runNs], true, null, () => `reply to call('${clip(name)}')`);
+      sendRecord({ table, slot: replySlot, generation }, [RESULT, id, 0, errorData(err), runNs], true, () => `reply to call('${clip(name)}')`);
     }
   };
   let value: unknown;

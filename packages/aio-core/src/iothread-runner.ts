@@ -70,7 +70,7 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
   channel.onEnding?.(recordOwnEnd);
   const ready = (record: ResultRecord) => {
     const slot = init.ready[1];
-    sendRecord(table, slot, table.generation(slot), record, jsonSafe(record), null, 'IOThread ready');
+    sendRecord({ table, slot, generation: table.generation(slot) }, record, jsonSafe(record), 'IOThread ready');
   };
   const ctx = new AioContext({ name: init.name, pollMaxNs: init.pollMaxNs, pollGrow: init.pollGrow, pollShrink: init.pollShrink, timing: true });
   AioContext.setHome(ctx);

@@ -294,7 +294,7 @@ export class IOThread {
         thread.post({ kind: 'aio.record', record });
         // A dedicated loop only sees port messages when it yields to its host loop; the
         // count tells it how many to wait for, since a message may arrive after the record.
-        sendRecord(context._target.table, context._target.slot, context._target.generation, [CONTROL, 'port', ++posted], true, null, 'IOThread');
+        sendRecord(context._target, [CONTROL, 'port', ++posted], true, 'IOThread');
       });
       self = new IOThread(name, context, thread, owner, exit, keepAlive, hold);
       done(null, self);
@@ -522,7 +522,7 @@ export class IOThread {
       this.#thread.ref?.();
       const t = this.context._target;
       try {
-        sendRecord(t.table, t.slot, t.generation, [CONTROL, 'stop'], true, null, 'IOThread.stop()');
+        sendRecord(t, [CONTROL, 'stop'], true, 'IOThread.stop()');
       } catch {
         // The context is already gone: the thread is ending anyway.
       }

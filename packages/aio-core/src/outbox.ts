@@ -16,6 +16,18 @@ import type { WakeTable } from './shared-memory.js';
 /** Delivers a record by structured clone when shared memory cannot carry it. */
 export type FallbackChannel = (record: InboxRecord) => void;
 
+/**
+ * Where a record goes: the context in `slot` of `table`, as of `generation` (records for
+ * a context that closed meanwhile are dropped), and how to reach it when shared memory
+ * cannot carry the record (absent or null: no other way).
+ */
+export interface RecordTarget {
+  readonly table: WakeTable;
+  readonly slot: number;
+  readonly generation: number;
+  readonly fallback?: FallbackChannel | null;
+}
+
 interface Queue {
   table: WakeTable;
   slot: number;
@@ -55,20 +67,13 @@ export function flushOutbox(): boolean {
 }
 
 /**
- * Sends `record` to the context in `slot`. `what` names the operation for errors (a
- * function: built only when one is thrown).
+ * Sends `record` to the context `to` names; `safe`: JSON carries it unchanged. `what`
+ * names the operation for errors (a function: built only when one is thrown).
  * Throws ERR_AIO_NOT_SERIALIZABLE when JSON cannot carry the record and there is no
  * fallback channel.
  */
-export function sendRecord(
-  table: WakeTable,
-  slot: number,
-  generation: number,
-  record: InboxRecord,
-  safe: boolean,
-  fallback: FallbackChannel | null,
-  what: string | (() => string),
-): void {
+export function sendRecord(to: RecordTarget, record: InboxRecord, safe: boolean, what: string | (() => string)): void {
+  const { table, slot, generation } = to;
   const k = key(table, slot);
   const q = queues.get(k);
   // The common case: JSON that surely fits, nothing queued before it, room in the ring:
@@ -78,7 +83,7 @@ export function sendRecord(
   let payload: Uint8Array | null = json === null ? null : encodeRecord(record, json);
   if (payload && payload.length > MAX_RECORD_BYTES) payload = null;
   if (!payload) {
-    if (fallback) return fallback(record);
+    if (to.fallback) return to.fallback(record);
     throw new AioError(
       'ERR_AIO_NOT_SERIALIZABLE',
       `${typeof what === 'function' ? what() : what}: the arguments or result cannot go through shared memory (JSON values up to ${MAX_RECORD_BYTES} bytes) and the target has no message channel`,
