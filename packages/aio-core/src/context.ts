@@ -7,6 +7,14 @@
  * Progress rule (what `poll()` returns): true iff a non-idle BH ran, a handler other than
  * the context's own notifier was dispatched, or a timer fired. A notify alone is not
  * progress, so a blocking poll returns false only when someone called notify().
+ *
+ * Owns: one poll pass (prepare, sleep, dispatch) and the notify_me / notified protocol
+ * around the sleep, the context's lifetime (slot, close), running inside the host loop
+ * (attach), waiting (waitWhile), and fault reports. The parts live beside it: the BH list
+ * and BH phase (bh-list.ts), handlers and adaptive polling (handler.ts), timers
+ * (timer.ts), sleeping on the wake word (sleep.ts). Layers built on the loop plug in
+ * through ContextExtensions (work from other threads, the thread pool, coroutine entry,
+ * remote contexts), installed by the package entry; the loop imports none of them.
  */
 import {
   BH_ONESHOT,
