@@ -48,6 +48,7 @@ import { Slot, type WakeTable, wakeTable } from './shared-memory.js';
 import type { Coroutine } from './coroutine/coroutine.js';
 import type { ThreadPool } from './thread-pool.js';
 import { BhList, type BhPhaseFeed } from './bh-list.js';
+import { type AioErrorHandler, FaultReports } from './faults.js';
 import { sleep, sleepAsync } from './sleep.js';
 import { Timer, TimerList, checkTimerArgs } from './timer.js';
 import { soonest } from './timeouts.js';
@@ -88,13 +89,6 @@ export interface AioContextStats {
   /** Faults the context survived and reported (see `setErrorHandler`), whether or not a handler was set. */
   faults: number;
 }
-
-/**
- * Told, in the context's poll, of a fault the context survived: a malformed record or
- * message from another thread that it dropped (code ERR_AIO_BAD_RECORD). The error's
- * message names the context and says what was wrong.
- */
-export type AioErrorHandler = (err: AioError) => void;
 
 /** Options of `setEventNotifier()` beyond QEMU's arguments. */
 export interface EventNotifierOptions {
@@ -206,7 +200,7 @@ export class AioContext implements BhOwner {
   readonly #bhFeed: BhPhaseFeed = {
     feed: (slice) => {
       this.#intake.take(slice);
-      if (this.#faults !== null) this.#takeFaults(slice);
+      this.#faults.take(this, slice);
     },
     bad: (problem) => this._badRecord(problem),
   };
@@ -226,19 +220,15 @@ export class AioContext implements BhOwner {
   #handle: ContextHandle | null = null;
   #pendingReplies = 0;
   readonly #timing: boolean;
-  /** The counters the BH list and the handler set do not keep. */
-  readonly #stats: Omit<AioContextStats, 'bhRuns' | 'handlerDispatches' | 'pollingNs'> = { polls: 0, timersFired: 0, sleepingNs: 0, dispatchingNs: 0, faults: 0 };
+  /** The counters the BH list, the handler set and the fault reports do not keep. */
+  readonly #stats: Omit<AioContextStats, 'bhRuns' | 'handlerDispatches' | 'pollingNs' | 'faults'> = { polls: 0, timersFired: 0, sleepingNs: 0, dispatchingNs: 0 };
   #pool: ThreadPool | null = null;
   #poolModules: (string | URL)[] = [];
   /** Work from other threads (see ContextIntake). */
   readonly #intake: ContextIntake;
   /** Work for the end of the next BH phase, once the work taken in it has run. */
   #afterBhPhase: (() => void)[] | null = null;
-  #errorHandler: AioErrorHandler | null = null;
-  /** Faults waiting for the next BH phase to be reported. */
-  #faults: AioError[] | null = null;
-  /** True once a fault was logged for want of a handler: later ones are only counted. */
-  #faultLogged = false;
+  readonly #faults = new FaultReports();
 
   constructor(options?: AioContextOptions) {
     checkOptions('options', options);
@@ -437,7 +427,7 @@ export class AioContext implements BhOwner {
    */
   setErrorHandler(handler: AioErrorHandler | null): void {
     if (handler !== null) checkFunction('handler', handler);
-    this.#errorHandler = handler;
+    this.#faults.setHandler(handler);
   }
 
   /**
@@ -448,31 +438,13 @@ export class AioContext implements BhOwner {
    */
   _report(err: AioError): void {
     if (this.#closed) return;
-    this.#stats.faults++;
-    (this.#faults ??= []).push(err);
+    this.#faults.add(err);
     this.notify();
   }
 
   /** Reports a malformed record or message that was dropped; `problem` says what and why. This thread. @internal */
   _badRecord(problem: string): void {
     this._report(new AioError('ERR_AIO_BAD_RECORD', `AioContext '${this.name}': ${problem}`));
-  }
-
-  /** Adds a BH per waiting fault report to the slice, to run in the order they came. */
-  #takeFaults(into: BottomHalf[]): void {
-    const faults = this.#faults!;
-    this.#faults = null;
-    for (let i = faults.length - 1; i >= 0; i--) {
-      const err = faults[i]!;
-      into.push(new BottomHalf(this, () => this.#report(err), 'aio-fault', BH_PENDING | BH_SCHEDULED | BH_ONESHOT));
-    }
-  }
-
-  #report(err: AioError): void {
-    if (this.#errorHandler) return this.#errorHandler(err);
-    if (this.#faultLogged) return;
-    this.#faultLogged = true;
-    console.error(`aio: ${err.code}: ${err.message} (later faults of this context are counted in stats().faults, not logged; see setErrorHandler())`);
   }
 
   /** True after `close()`. */
@@ -582,7 +554,7 @@ export class AioContext implements BhOwner {
   /** How long a blocking poll may sleep (aio_compute_timeout): 0 with work to do now, capped by idle BHs (10 ms), timers and the intake. */
   #computeTimeout(): number {
     const bhs = this.#bhs.readiness();
-    if (bhs === 'now' || this.#faults !== null || this.#intake.pending()) return 0;
+    if (bhs === 'now' || this.#faults.waiting || this.#intake.pending()) return 0;
     let timeout = bhs === 'idle' ? IDLE_BH_TIMEOUT_NS : -1;
     timeout = soonest(timeout, this.#intake.maxSleepNs());
     for (const clock of CLOCK_ORDER) timeout = soonest(timeout, this.#timers[clock].deadlineNs());
@@ -802,7 +774,7 @@ export class AioContext implements BhOwner {
    * Home thread.
    */
   stats(): AioContextStats {
-    return { ...this.#stats, bhRuns: this.#bhs.runs, handlerDispatches: this.#handlers.dispatches, pollingNs: this.#handlers.pollingNs };
+    return { ...this.#stats, bhRuns: this.#bhs.runs, handlerDispatches: this.#handlers.dispatches, pollingNs: this.#handlers.pollingNs, faults: this.#faults.count };
   }
 
   /**
@@ -978,7 +950,7 @@ export class AioContext implements BhOwner {
     // answered now, rather than never.
     this.#table.beginRelease(this.#slot);
     this.#intake.close();
-    this.#faults = null;
+    this.#faults.clear();
     this.#afterBhPhase = null;
     this.#handlers.clear();
     this.#bhs.clear();

@@ -19,7 +19,8 @@ extendContexts({
   remote: (handle) => new RemoteContext(handle),
 });
 
-export { AioContext, aioWaitKick, type ContextHandle, type AioContextOptions, type AioContextStats, type AioErrorHandler, type EventNotifierOptions } from './context.js';
+export { AioContext, aioWaitKick, type ContextHandle, type AioContextOptions, type AioContextStats, type EventNotifierOptions } from './context.js';
+export type { AioErrorHandler } from './faults.js';
 export { Histogram, type HistogramSummary } from './histogram.js';
 export type { MessageSourceLike, ReadableStreamLike, ReadableStreamReaderLike } from './message-source.js';
 export { BottomHalf, RemoteBottomHalf, type BottomHalfHandle } from './bh.js';
