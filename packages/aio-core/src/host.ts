@@ -28,8 +28,7 @@ export interface ThreadChannel {
 }
 
 /**
- * The `process` of Node-style runtimes (Node, Bun, Deno), seen through what tells a
- * thread it is ending. Adapters pass the runtime's `process`.
+ * A runtime's Node-style `process`, seen through what tells a thread it is ending. Adapters pass the runtime's `process`.
  */
 export interface NodeStyleProcess {
   once(event: 'exit', listener: (code: number) => void): unknown;
@@ -50,8 +49,8 @@ export function onProcessEnding(proc: NodeStyleProcess, listener: (exit: ThreadE
 }
 
 /**
- * Makes `owner[method]` (a function that ends the thread, such as a worker's `close` or
- * Deno's `exit`) tell `listener` the end that `exit(...args)` describes before it runs.
+ * Makes `owner[method]` (a function that ends the thread, such as a worker scope's
+ * `close` or a runtime's own exit function) tell `listener` the end that `exit(...args)` describes before it runs.
  * Does nothing where `owner` has no such function. Worker thread.
  */
 export function tellBeforeEnding<A extends unknown[]>(owner: object, method: string, exit: (...args: A) => ThreadExit, listener: (exit: ThreadExit) => void): void {
@@ -115,7 +114,7 @@ export interface AioWorker {
   terminate(): void;
   addEventListener(type: string, listener: (event: never) => void, options?: unknown): void;
   removeEventListener(type: string, listener: (event: never) => void, options?: unknown): void;
-  /** The runtime's worker number, where it has one (Bun). */
+  /** The runtime's worker number, where its Worker objects have one. */
   readonly threadId?: number;
 }
 

@@ -30,7 +30,7 @@ export async function sleepAsync(words: Int32Array, index: number, timeoutNs: nu
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const waits: Promise<unknown>[] = [];
-    // Where waitAsync timeouts fire late (Deno), a host timer bounds the wait too. Not
+    // Where the host says waitAsync timeouts fire late, a host timer bounds the wait too. Not
     // elsewhere: browsers clamp a host timer armed from a timer task to 4 ms, which
     // would stretch every short aio timer.
     if (ms !== Infinity && host.waitAsyncTimeoutsLate) waits.push(new Promise<void>((r) => (timer = setTimeout(r, Math.ceil(ms)))));

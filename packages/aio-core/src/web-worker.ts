@@ -25,7 +25,7 @@ export function spawnWebWorker(entry: URL): SpawnedThread {
       worker.terminate();
       await events.joined;
     },
-    // Bun's workers can stop holding the process; others lack it.
+    // Where the runtime's workers can stop holding the process; elsewhere absent.
     unref: () => w.unref?.(),
     ref: () => w.ref?.(),
   };
@@ -79,8 +79,8 @@ export function threadEvents(): {
 
 /**
  * The channel from inside an IOThread's web worker to its parent. The thread hears of its
- * own end from its close() and, where the runtime has one, its `process` (`proc`, Bun);
- * an uncaught error ends it (it closes itself), as it would a Node worker. Worker thread.
+ * own end from its close() and, where the runtime has one, its `process` (`proc`);
+ * an uncaught error ends it (it closes itself), as it ends a node-style worker. Worker thread.
  */
 export function webWorkerParent(proc?: NodeStyleProcess): ThreadChannel {
   const scope = globalThis as unknown as {

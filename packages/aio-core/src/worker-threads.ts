@@ -5,7 +5,7 @@
  * Such a worker reports every end with its 'exit' event (with the exit code) and can stop
  * holding the process (`unref`), which web Workers cannot everywhere.
  */
-import { type NodeStyleProcess, type SpawnedThread, type ThreadChannel, type ThreadExit, onProcessEnding, tellOnce } from './host.js';
+import { type NodeStyleProcess, type SpawnedThread, type ThreadChannel, type ThreadExit, onProcessEnding, tellBeforeEnding, tellOnce } from './host.js';
 
 /** The part of `node:worker_threads`' Worker that aio uses. */
 export interface NodeStyleWorker {
@@ -51,9 +51,9 @@ export function spawnWorkerThread(start: (entry: URL) => NodeStyleWorker, entry:
 
 /**
  * The channel from inside a node-style worker to its parent. `proc` (the runtime's
- * `process`) tells the thread its own end; `moreEnds` arms the runtime's other ways to
- * end a thread that `process` does not report (Deno's `Deno.exit()` and `close()`).
- * Worker thread.
+ * `process`) tells the thread its own end, and so does the worker scope's `close()`
+ * where it has one; `moreEnds` arms the runtime's own ways to end a thread that neither
+ * reports (the adapter knows them). Worker thread.
  */
 export function workerThreadParent(port: NodeStylePort | null, proc: NodeStyleProcess, moreEnds?: (listener: (exit: ThreadExit) => void) => void): ThreadChannel {
   if (!port) throw new Error('not inside a worker thread');
@@ -63,6 +63,7 @@ export function workerThreadParent(port: NodeStylePort | null, proc: NodeStylePr
     onEnding(listener) {
       const tell = tellOnce(listener);
       onProcessEnding(proc, tell);
+      tellBeforeEnding(globalThis, 'close', () => ({ closed: true }), tell);
       moreEnds?.(tell);
     },
   };

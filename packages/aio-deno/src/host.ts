@@ -34,9 +34,8 @@ export const denoHost: Host = createHost({
   waitAsyncTimeoutsLate: true,
   spawnThread: (entry) => spawnWorkerThread((url) => new Worker(url), entry),
   parentChannel: () => workerThreadParent(parentPort, process, (tell) => {
-    // Deno's own ways out of a worker fire no 'exit' in it.
+    // Deno.exit() fires no 'exit' in a worker.
     tellBeforeEnding(Deno, 'exit', (code?: number) => ({ code: code ?? 0 }), tell);
-    tellBeforeEnding(globalThis, 'close', () => ({ closed: true }), tell);
   }),
   iothreadEntry: new URL('./iothread-worker.js', import.meta.url),
   moduleBase: () => pathToFileURL(`${Deno.cwd()}/`).href,
