@@ -6,12 +6,10 @@
  * running the tests (the code that ships, whose IOThread worker entries exist as .js), so
  * test files never name a runtime. `npm test` builds first.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
-import { CHROMIUM, CHROMIUM_ARGS } from './scripts/headless-chromium.mjs';
+import { CHROMIUM, CHROMIUM_ARGS, profileRemovedAtExit } from './scripts/headless-chromium.mjs';
 
 const g = globalThis as { Bun?: unknown; Deno?: unknown };
 const serverRuntime = g.Bun ? 'bun' : g.Deno ? 'deno' : 'node';
@@ -52,7 +50,7 @@ export default defineConfig({
             headless: true,
             api: { host: '127.0.0.1' },
             provider: playwright({
-              persistentContext: mkdtempSync(join(tmpdir(), 'aio-chromium-')),
+              persistentContext: profileRemovedAtExit('aio-chromium-'),
               launchOptions: {
                 executablePath: CHROMIUM,
                 args: CHROMIUM_ARGS,

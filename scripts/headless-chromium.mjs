@@ -21,6 +21,17 @@ export const CHROMIUM_ARGS = [
 ];
 
 /**
+ * A fresh profile directory for a Chromium that someone else launches and closes (vitest's
+ * browser provider): removed when this process exits, so runs leave nothing in the temp
+ * directory.
+ */
+export function profileRemovedAtExit(prefix) {
+  const profile = mkdtempSync(join(tmpdir(), prefix));
+  process.once('exit', () => rmSync(profile, { recursive: true, force: true }));
+  return profile;
+}
+
+/**
  * Launches Chromium with a fresh profile; resolves with `{ context, page, profile,
  * close() }`, where `close()` also removes the profile directory.
  */

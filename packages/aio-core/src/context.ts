@@ -1,181 +1,64 @@
 /**
- * AioContext: QEMU's event-loop object (util/async.c, util/aio-posix.c). A context owns
- * bottom halves, timers and event-notifier handlers and dispatches them in `poll()`, in
- * QEMU's order: bottom halves, then handlers, then timers. It belongs to the JS thread
- * that created it (its home thread); other threads reach it through its handle.
+ * AioContext: QEMU's event-loop object (util/async.c). A context owns bottom halves,
+ * timers and event-notifier handlers and dispatches them in `poll()`, in QEMU's order:
+ * bottom halves, then handlers, then timers. It belongs to the JS thread that created it
+ * (its home thread); other threads reach it through its handle.
  *
  * Progress rule (what `poll()` returns): true iff a non-idle BH ran, a handler other than
  * the context's own notifier was dispatched, or a timer fired. A notify alone is not
  * progress, so a blocking poll returns false only when someone called notify().
  *
- * Owns: one poll pass (prepare, sleep, dispatch) and the notify_me / notified protocol
- * around the sleep, the context's lifetime (slot, close), running inside the host loop
- * (attach), waiting (waitWhile), and fault reports. The parts live beside it: the BH list
- * and BH phase (bh-list.ts), handlers and adaptive polling (handler.ts), timers
- * (timer.ts), sleeping on the wake word (sleep.ts). Layers built on the loop plug in
- * through ContextExtensions (work from other threads, the thread pool, coroutine entry,
- * remote contexts), installed by the package entry; the loop imports none of them.
+ * Owns: the context object and its public surface (argument checks, then the part that
+ * does the work), which context is current in a thread, the notifier side of the wake
+ * protocol for its own thread, and the context's lifetime (slot, close). The parts live
+ * beside it: the poll pass and the poller side of the wake protocol (poll.ts, notify.ts),
+ * the BH list and BH phase (bh-list.ts), handlers and adaptive polling (handler.ts),
+ * timers (timer.ts), running inside the host loop (attach.ts), waiting (wait.ts), fault
+ * reports (faults.ts). Layers built on the loop plug in through ContextExtensions (work
+ * from other threads, the thread pool, coroutine entry, remote contexts), installed by the
+ * package entry; the loop imports none of them.
  */
-import {
-  BH_ONESHOT,
-  BH_PENDING,
-  BH_SCHEDULED,
-  BottomHalf,
-  type BhOwner,
-} from './bh.js';
+import { HostLoopAttachment } from './attach.js';
+import { BH_ONESHOT, BH_PENDING, BH_SCHEDULED, BottomHalf, type BhOwner } from './bh.js';
+import { BhList } from './bh-list.js';
 import { CLOCK_ORDER, type ClockType, onVirtualClockEnabled } from './clock.js';
+import type { AioContextOptions, AioContextStats, EventNotifierOptions } from './context-options.js';
+import { ContextLock } from './context-lock.js';
+import type { Coroutine } from './coroutine/coroutine.js';
 import {
   AioError,
   BhLeakedError,
   argTypeError,
+  checkBoolean,
   checkFunction,
-  checkInteger,
-  checkNumber,
   checkOptions,
   checkString,
 } from './errors.js';
-import { type Handler, HandlerSet, NONE_READY, type PollParams, type ReadyScan } from './handler.js';
-import { assertCanBlock, getHost } from './host.js';
-import { yieldToHost } from './host-yield.js';
-import { EventNotifier } from './notifier.js';
-import { type MessageSourceLike, type ReadableStreamLike, setMessageHandler, setStreamHandler } from './message-source.js';
-import { notifySlot } from './notify.js';
-import { ContextLock } from './context-lock.js';
+import { type AioErrorHandler, FaultReports } from './faults.js';
+import { HandlerSet, type PollParams, checkPollParams, newHandler } from './handler.js';
+import { assertCanBlock } from './host.js';
+import type { AbortSignalLike, FutexOps } from './locks/futex.js';
 import { threadId } from './locks/thread-id.js';
-import type { AbortSignalLike } from './locks/futex.js';
+import { type MessageSourceLike, type ReadableStreamLike, setMessageHandler, setStreamHandler } from './message-source.js';
+import { EventNotifier } from './notifier.js';
+import { clearWake, notifyPending, notifyWake, opsOf } from './notify.js';
+import { type ContextHandle, extension } from './context-extensions.js';
+import { type ContextIntake, Poller } from './poll.js';
 import type { RemoteContext } from './remote-context.js';
 import { Slot, type WakeTable, wakeTable } from './shared-memory.js';
-import type { Coroutine } from './coroutine/coroutine.js';
 import type { ThreadPool } from './thread-pool.js';
-import { BhList, type BhPhaseFeed } from './bh-list.js';
-import { type AioErrorHandler, FaultReports } from './faults.js';
-import { sleep, sleepAsync } from './sleep.js';
 import { Timer, TimerList, checkTimerArgs } from './timer.js';
-import { soonest } from './timeouts.js';
+import { hasWaiters, pollWhile, pollWhileAsync } from './wait.js';
 
-/** Options of `new AioContext()`. */
-export interface AioContextOptions {
-  /** Name used in errors and leak reports. */
-  name?: string;
-  /** Adaptive polling ceiling in ns; 0 (the default) disables polling. */
-  pollMaxNs?: number;
-  /** Factor by which polling time grows (0 = default 2). */
-  pollGrow?: number;
-  /** Divisor by which polling time shrinks (0 = drop to 0 at once). */
-  pollShrink?: number;
-  /**
-   * Also measure where time goes (polling, sleeping, dispatching) for `stats()`; costs two
-   * clock reads per poll. Counters are always kept. IOThreads turn it on.
-   */
-  timing?: boolean;
-}
-
-/** What `AioContext.stats()` reports. Times are nanoseconds (0 unless timing is on). */
-export interface AioContextStats {
-  /** Polls run. */
-  polls: number;
-  /** Bottom-half callbacks run (idle ones included). */
-  bhRuns: number;
-  /** Timer callbacks run. */
-  timersFired: number;
-  /** Handler callbacks run (the context's own notifier excluded). */
-  handlerDispatches: number;
-  /** Time spent busy-polling before sleeping. */
-  pollingNs: number;
-  /** Time spent asleep waiting for events. */
-  sleepingNs: number;
-  /** Time spent running callbacks. */
-  dispatchingNs: number;
-  /** Faults the context survived and reported (see `setErrorHandler`), whether or not a handler was set. */
-  faults: number;
-}
-
-/** Options of `setEventNotifier()` beyond QEMU's arguments. */
-export interface EventNotifierOptions {
-  /**
-   * Whether the handler serves external clients (requests from outside, such as a guest's
-   * virtqueue kick). External handlers are not dispatched while `disableExternal()` is in
-   * effect. Default true.
-   */
-  external?: boolean;
-}
-
-/** Idle BHs cap a blocking wait at this many ns (QEMU: 10 ms). */
-const IDLE_BH_TIMEOUT_NS = 10_000_000;
-/** How many busy passes an attached context runs before it yields to the host loop. */
-const ATTACHED_BUSY_PASSES = 32;
+export type { AioContextOptions, AioContextStats, EventNotifierOptions } from './context-options.js';
+export type { ContextIntake } from './poll.js';
+export { type ContextExtensions, type ContextHandle, extendContexts } from './context-extensions.js';
 
 let mainContext: AioContext | null = null;
 let homeContext: AioContext | null = null;
+/** Contexts dispatching in this thread, innermost last. */
 const dispatching: AioContext[] = [];
 let contextCount = 0;
-
-/**
- * What another layer does in every poll of a context to take in work from other threads
- * (record-intake.ts: records in the inbox ring or delivered by message). The loop knows
- * only this. @internal
- */
-export interface ContextIntake {
-  /** Whether work waits now (a blocking poll then does not sleep). */
-  pending(): boolean;
-  /** The longest a blocking poll may sleep, in ns (-1: no limit). */
-  maxSleepNs(): number;
-  /** Runs at the start of every dispatch, before the BH phase. */
-  beginDispatch(): void;
-  /** Adds a oneshot BH per waiting item to the BH phase's slice (popped from its end: push the last first). */
-  take(into: BottomHalf[]): void;
-  /** The context is closing, already gone for senders: answers what it will never run. */
-  close(): void;
-}
-
-/** The structured-cloneable form of an AioContext. */
-export interface ContextHandle {
-  readonly kind: 'aio.AioContext';
-  readonly name: string;
-  readonly table: SharedArrayBuffer;
-  readonly slot: number;
-  readonly generation: number;
-}
-
-/**
- * What the layers above the loop add to every context, so that the loop calls them
- * without importing them: the intake of work from other threads (record-intake.ts), the
- * thread pool (thread-pool.ts), coroutine entry (coroutine/schedule.ts), and contexts of
- * other threads reached through their handles (remote-context.ts). The package's entry
- * module (index.ts), which composes the layers, installs them. @internal
- */
-export interface ContextExtensions {
-  intake(ctx: AioContext): ContextIntake;
-  threadPool(ctx: AioContext, modules: (string | URL)[]): ThreadPool;
-  coEnter(ctx: AioContext, co: Coroutine<unknown>): void;
-  coSchedule(ctx: AioContext, co: Coroutine<unknown>): void;
-  remote(handle: ContextHandle): RemoteContext;
-}
-
-const extensions: Partial<ContextExtensions> = {};
-
-/** Installs extensions of every context (see ContextExtensions). The package's entry module, once. @internal */
-export function extendContexts(more: Partial<ContextExtensions>): void {
-  Object.assign(extensions, more);
-}
-
-/** The extension `name`; its module is part of aio-core, so it is always installed. */
-function extension<K extends keyof ContextExtensions>(name: K): ContextExtensions[K] {
-  const ext = extensions[name];
-  if (!ext) throw new Error(`aio-core: the context extension '${name}' is not installed (aio-core was not loaded through its entry module)`);
-  return ext as ContextExtensions[K];
-}
-
-
-/** The state of one poll between its preparation and its dispatch. */
-interface PollPass extends ReadyScan {
-  progress: boolean;
-  start: number;
-  announced: boolean;
-  /** With timing: when the sleep ended (it is also when dispatching starts) and how long it was. */
-  wokeNs: number;
-  sleptNs: number;
-}
 
 /**
  * An event loop. Construct it in the thread that will run it; all methods are for that
@@ -187,102 +70,65 @@ export class AioContext implements BhOwner {
   readonly #table: WakeTable;
   readonly #slot: number;
   readonly #generation: number;
-  readonly #w: Int32Array;
-  readonly #iNotifyMe: number;
-  readonly #iNotified: number;
-  readonly #iWake: number;
-  readonly #iWaiters: number;
+  /** `AtomicsOps` over the table, and the first word of this context's slot. */
+  readonly #ops: FutexOps;
+  readonly #base: number;
   readonly #lock: ContextLock;
-
   #closed = false;
   readonly #bhs: BhList;
-  /** What the BH phase takes besides BHs: work from other threads, then fault reports. Made once: the phase is hot. */
-  readonly #bhFeed: BhPhaseFeed = {
-    feed: (slice) => {
-      this.#intake.take(slice);
-      this.#faults.take(this, slice);
-    },
-    bad: (problem) => this._badRecord(problem),
-  };
-
   readonly #timers: Record<ClockType, TimerList>;
-  /** The same lists in the order a poll runs them (CLOCK_ORDER). */
-  readonly #timerLists: readonly TimerList[];
   readonly #unsubscribeVirtual: () => void;
-
   readonly #handlers: HandlerSet;
-
-  /** Dispatch passes of this context under way in this thread (nested polls count). */
-  #dispatchDepth = 0;
-  #attached = false;
-  /** The longest a blocking poll may sleep now, in ns (-1: no limit); see _setSleepCap. */
-  #sleepCap: (() => number) | null = null;
-  #handle: ContextHandle | null = null;
-  #pendingReplies = 0;
-  readonly #timing: boolean;
-  /** The counters the BH list, the handler set and the fault reports do not keep. */
-  readonly #stats: Omit<AioContextStats, 'bhRuns' | 'handlerDispatches' | 'pollingNs' | 'faults'> = { polls: 0, timersFired: 0, sleepingNs: 0, dispatchingNs: 0 };
-  #pool: ThreadPool | null = null;
-  #poolModules: (string | URL)[] = [];
+  readonly #faults = new FaultReports();
   /** Work from other threads (see ContextIntake). */
   readonly #intake: ContextIntake;
-  /** Work for the end of the next BH phase, once the work taken in it has run. */
-  #afterBhPhase: (() => void)[] | null = null;
-  readonly #faults = new FaultReports();
+  readonly #poller: Poller;
+  readonly #hostLoop: HostLoopAttachment;
+  #handle: ContextHandle | null = null;
+  #pendingReplies = 0;
+  #pool: ThreadPool | null = null;
+  #poolModules: (string | URL)[] = [];
 
   constructor(options?: AioContextOptions) {
     checkOptions('options', options);
     const name = options?.name ?? `ctx${++contextCount}`;
     checkString('options.name', name);
-    const maxNs = options?.pollMaxNs ?? 0;
-    const grow = options?.pollGrow ?? 0;
-    const shrink = options?.pollShrink ?? 0;
-    checkInteger('options.pollMaxNs', maxNs, 0, Number.MAX_SAFE_INTEGER);
-    checkNumber('options.pollGrow', grow, 0);
-    checkNumber('options.pollShrink', shrink, 0);
-    if (options?.timing !== undefined && typeof options.timing !== 'boolean') throw argTypeError('options.timing', 'a boolean', options.timing);
-    this.#timing = options?.timing ?? false;
+    const params = checkPollParams(['options.pollMaxNs', 'options.pollGrow', 'options.pollShrink'], options?.pollMaxNs ?? 0, options?.pollGrow ?? 0, options?.pollShrink ?? 0);
+    if (options?.timing !== undefined) checkBoolean('options.timing', options.timing);
     this.name = name;
-    this.#table = wakeTable();
-    [this.#slot, this.#generation] = this.#table.claim(threadId());
-    this.#w = this.#table.words;
-    const b = this.#table.base(this.#slot);
-    this.#iNotifyMe = b + Slot.NotifyMe;
-    this.#iNotified = b + Slot.Notified;
-    this.#iWake = b + Slot.Wake;
-    this.#iWaiters = b + Slot.Waiters;
-    this.#bhs = new BhList(this.#w, b + Slot.RemoteBhHead);
-    this.#lock = new ContextLock(this.#table, this.#slot, name);
+    const table = (this.#table = wakeTable());
+    [this.#slot, this.#generation] = table.claim(threadId());
+    const ops = (this.#ops = opsOf(table));
+    const b = (this.#base = table.base(this.#slot));
+    this.#bhs = new BhList(table.words, b + Slot.RemoteBhHead);
+    this.#lock = new ContextLock(table, this.#slot, name);
     this.#timers = {
       realtime: new TimerList(this, 'realtime'),
       virtual: new TimerList(this, 'virtual'),
       host: new TimerList(this, 'host'),
     };
-    this.#timerLists = CLOCK_ORDER.map((clock) => this.#timers[clock]);
     this.#unsubscribeVirtual = onVirtualClockEnabled(() => this.notify());
     this.#intake = extension('intake')(this);
-    // The context's own notifier: ready when a notify woke (or would wake) a sleeper.
-    this.#handlers = new HandlerSet(
-      {
-        notifier: null,
-        words: this.#w,
-        index: this.#iWake,
-        onRead: () => {
-          Atomics.store(this.#w, this.#iWake, 0);
-        },
-        onPoll: () => Atomics.load(this.#w, this.#iNotified) !== 0,
-        onPollReady: () => {},
-        external: false,
-        own: true,
-        deleted: false,
-        readReady: false,
-        pollReady: false,
-        pollNs: 0,
-        inPollList: false,
-        pollIdleUntil: 0,
-      },
-      { maxNs, grow, shrink },
-    );
+    // The context's own notifier: ready when a notify woke (or would wake) a sleeper, and it
+    // clears the wake word when dispatched; busy polling stops at a pending notify.
+    const own = newHandler(null, table.words, b + Slot.Wake, () => clearWake(ops, b), () => notifyPending(ops, b), () => {}, false);
+    this.#handlers = new HandlerSet(own, params);
+    this.#poller = new Poller({
+      owner: this,
+      dispatching,
+      table,
+      ops,
+      base: b,
+      bhs: this.#bhs,
+      handlers: this.#handlers,
+      timers: CLOCK_ORDER.map((clock) => this.#timers[clock]),
+      intake: this.#intake,
+      faults: this.#faults,
+      lock: this.#lock,
+      timing: options?.timing ?? false,
+      badRecord: (problem) => this._badRecord(problem),
+    });
+    this.#hostLoop = new HostLoopAttachment(this.#poller, () => this.#hasLiveWork());
   }
 
   /**
@@ -388,7 +234,7 @@ export class AioContext implements BhOwner {
    * so a wake-up in time is served at once and the turn is given only when idle. @internal
    */
   _setSleepCap(cap: (() => number) | null): void {
-    this.#sleepCap = cap;
+    this.#poller.sleepCap = cap;
   }
 
   /** True while the context has work that should hold the process: timers, handlers, replies awaited. @internal */
@@ -403,8 +249,8 @@ export class AioContext implements BhOwner {
    */
   _expectReplies(delta: number): void {
     this.#pendingReplies += delta;
-    if (delta > 0 && !this.#attached && this === mainContext) this.attach();
-    if (this.#pendingReplies === 0 && this.#attached) this.notify(); // re-evaluate keep-alive
+    if (delta > 0 && !this.attached && this === mainContext) this.attach();
+    if (this.#pendingReplies === 0 && this.attached) this.notify(); // re-evaluate keep-alive
   }
 
   /**
@@ -414,7 +260,7 @@ export class AioContext implements BhOwner {
    */
   _afterBhPhase(fn: () => void): void {
     if (this.#closed) return;
-    (this.#afterBhPhase ??= []).push(fn);
+    this.#poller.afterBhPhase(fn);
     this.notify();
   }
 
@@ -462,9 +308,7 @@ export class AioContext implements BhOwner {
    * progress. Home thread; other threads use the remote handle's notify().
    */
   notify(): void {
-    // Pairs with the notify_me increment in #prepare(); see notify.ts.
-    Atomics.store(this.#w, this.#iNotified, 1);
-    if (Atomics.load(this.#w, this.#iNotifyMe) !== 0) notifySlot(this.#table, this.#slot);
+    notifyWake(this.#ops, this.#base);
   }
 
   // ---------------------------------------------------------------- the context lock
@@ -529,36 +373,14 @@ export class AioContext implements BhOwner {
     this.#bhs.enqueue(bh);
     // A BH scheduled while this context dispatches needs no wake-up when nobody sleeps on
     // it (notify_me 0; the dispatching pass withdrew its own): every poll looks at the
-    // local list before it could sleep (#computeTimeout). Otherwise, as aio_notify, wake
-    // the wait in progress (a pollAsync of this thread, asleep in the host loop).
-    if (this.#dispatchDepth === 0 || Atomics.load(this.#w, this.#iNotifyMe) !== 0) this.notify();
+    // local list before it could sleep (poll.ts). Otherwise, as aio_notify, wake the wait
+    // in progress (a pollAsync of this thread, asleep in the host loop).
+    if (this.#poller.depth === 0 || this.#ops.load(this.#base + Slot.NotifyMe) !== 0) this.notify();
   }
 
   /** @internal */
   _shareBh(bh: BottomHalf): { id: number; table: WakeTable; slot: number; generation: number } {
     return { id: this.#bhs.share(bh), table: this.#table, slot: this.#slot, generation: this.#generation };
-  }
-
-  /** The BH phase (aio_bh_poll), with the work of other threads and fault reports, then what waited for it. */
-  #bhPoll(): boolean {
-    let progress = this.#bhs.phase(this.#bhFeed);
-    if (this.#afterBhPhase !== null) {
-      const after = this.#afterBhPhase;
-      this.#afterBhPhase = null;
-      for (const fn of after) fn();
-      progress = true;
-    }
-    return progress;
-  }
-
-  /** How long a blocking poll may sleep (aio_compute_timeout): 0 with work to do now, capped by idle BHs (10 ms), timers and the intake. */
-  #computeTimeout(): number {
-    const bhs = this.#bhs.readiness();
-    if (bhs === 'now' || this.#faults.waiting || this.#intake.pending()) return 0;
-    let timeout = bhs === 'idle' ? IDLE_BH_TIMEOUT_NS : -1;
-    timeout = soonest(timeout, this.#intake.maxSleepNs());
-    for (const clock of CLOCK_ORDER) timeout = soonest(timeout, this.#timers[clock].deadlineNs());
-    return timeout;
   }
 
   // ---------------------------------------------------------------- timers
@@ -568,13 +390,6 @@ export class AioContext implements BhOwner {
     checkTimerArgs(clock, scale, cb);
     this.assertOpen('AioContext.timer()');
     return new Timer(this, this.#timers[clock], scale, cb);
-  }
-
-  #runTimers(): boolean {
-    let fired = 0;
-    for (const list of this.#timerLists) fired += list.run();
-    this.#stats.timersFired += fired;
-    return fired > 0;
   }
 
   // ---------------------------------------------------------------- handlers
@@ -598,45 +413,11 @@ export class AioContext implements BhOwner {
     if (onPoll != null) checkFunction('onPoll', onPoll);
     if (onPollReady != null) checkFunction('onPollReady', onPollReady);
     checkOptions('options', options);
-    if (options?.external !== undefined && typeof options.external !== 'boolean') {
-      throw argTypeError('options.external', 'a boolean', options.external);
-    }
+    if (options?.external !== undefined) checkBoolean('options.external', options.external);
     this.assertOpen('AioContext.setEventNotifier()');
-    const old = this.#handlers.of(e);
-    if (onRead === null) {
-      if (!old) return;
-      this.#handlers.remove(old);
-      e._link(0);
-      this.notify();
-      return;
-    }
-    if (!old) {
-      if (e._table.id !== this.#table.id) {
-        throw new AioError('ERR_AIO_FOREIGN_MEMORY', `AioContext '${this.name}': the notifier comes from another thread group's shared memory`);
-      }
-      if (!e._link(this.#slot + 1)) {
-        throw new AioError('ERR_AIO_NOTIFIER_BUSY', `AioContext '${this.name}': the notifier is registered with another context`);
-      }
-    }
     const poll = onPoll && onPollReady ? onPoll : null;
-    const h: Handler = {
-      notifier: e,
-      words: e._words,
-      index: 0,
-      onRead: () => onRead(e),
-      onPoll: poll,
-      onPollReady: poll ? onPollReady! : null,
-      external: options?.external ?? true,
-      own: false,
-      deleted: false,
-      readReady: false,
-      pollReady: false,
-      pollNs: 0,
-      inPollList: false,
-      pollIdleUntil: 0,
-    };
-    this.#handlers.add(h, old);
-    this.notify();
+    const make = onRead === null ? null : () => newHandler(e, e._words, 0, () => onRead(e), poll, poll ? onPollReady! : null, options?.external ?? true);
+    if (this.#handlers.set(e, make, this.name, this.#table.id, this.#slot)) this.notify();
   }
 
   /**
@@ -670,13 +451,9 @@ export class AioContext implements BhOwner {
   setPollParams(p: { maxNs: number; grow?: number; shrink?: number }): void {
     checkOptions('p', p);
     if (p === undefined) throw argTypeError('p', 'an object', p);
-    checkInteger('p.maxNs', p.maxNs, 0, Number.MAX_SAFE_INTEGER);
-    const grow = p.grow ?? 0;
-    const shrink = p.shrink ?? 0;
-    checkNumber('p.grow', grow, 0);
-    checkNumber('p.shrink', shrink, 0);
+    const params = checkPollParams(['p.maxNs', 'p.grow', 'p.shrink'], p.maxNs, p.grow ?? 0, p.shrink ?? 0);
     this.assertOpen('AioContext.setPollParams()');
-    this.#handlers.setParams(p.maxNs, grow, shrink);
+    this.#handlers.setParams(params);
     this.notify();
   }
 
@@ -708,73 +485,12 @@ export class AioContext implements BhOwner {
 
   // ---------------------------------------------------------------- polling
 
-  #prepare(blocking: boolean): PollPass {
-    const pass: PollPass = {
-      timeout: blocking ? this.#computeTimeout() : 0,
-      ready: NONE_READY,
-      progress: false,
-      start: this.#handlers.params.maxNs > 0 ? getHost().nowNs() : 0,
-      announced: false,
-      wokeNs: 0,
-      sleptNs: 0,
-    };
-    pass.progress = this.#handlers.tryPollMode(pass);
-    if (pass.timeout !== 0) {
-      // Announce the sleep before looking for work; pairs with the notified store in notify().
-      Atomics.add(this.#w, this.#iNotifyMe, 2);
-      pass.announced = true;
-      if (Atomics.load(this.#w, this.#iNotified) !== 0) pass.timeout = 0;
-    }
-    this.#handlers.collectReady(pass);
-    if (pass.ready.length > 0) pass.timeout = 0;
-    return pass;
-  }
-
-  #dispatch(pass: PollPass): boolean {
-    if (pass.announced) Atomics.sub(this.#w, this.#iNotifyMe, 2);
-    // aio_notify_accept: clear before looking at BHs, so a later notify is not lost. The
-    // load first spares the costlier sequentially consistent store when nothing notified.
-    if (Atomics.load(this.#w, this.#iNotified) !== 0) Atomics.store(this.#w, this.#iNotified, 0);
-    const blockNs = pass.start > 0 ? getHost().nowNs() - pass.start : 0;
-    this.#intake.beginDispatch();
-    this.#stats.polls++;
-    const t0 = this.#timing ? pass.wokeNs || getHost().nowNs() : 0;
-    dispatching.push(this);
-    this.#dispatchDepth++;
-    try {
-      let progress = pass.progress;
-      if (this.#bhPoll()) progress = true;
-      if (pass.ready !== NONE_READY && this.#handlers.dispatchReady(pass.ready, blockNs)) progress = true;
-      if (this.#runTimers()) progress = true;
-      return progress;
-    } finally {
-      this.#dispatchDepth--;
-      dispatching.pop();
-      if (this.#timing) {
-        if (pass.sleptNs > 0) this.#addTime('sleepingNs', pass.sleptNs);
-        this.#addTime('dispatchingNs', getHost().nowNs() - t0);
-      }
-    }
-  }
-
-  #woke(pass: PollPass, sleptSince: number): void {
-    pass.wokeNs = getHost().nowNs();
-    pass.sleptNs = pass.wokeNs - sleptSince;
-  }
-
-  /** Adds to a time counter and publishes busy/sleep totals in shared memory (for IOThread utilization). */
-  #addTime(kind: 'dispatchingNs' | 'sleepingNs', ns: number): void {
-    this.#stats[kind] += ns;
-    const b = (this.#table.base(this.#slot) + (kind === 'sleepingNs' ? Slot.SleepNs : Slot.BusyNs)) * 4;
-    this.#table.view.setFloat64(b, kind === 'sleepingNs' ? this.#stats.sleepingNs : this.#stats.dispatchingNs + this.#handlers.pollingNs, true);
-  }
-
   /**
    * Counters of this context's work, and with the `timing` option where its time went.
    * Home thread.
    */
   stats(): AioContextStats {
-    return { ...this.#stats, bhRuns: this.#bhs.runs, handlerDispatches: this.#handlers.dispatches, pollingNs: this.#handlers.pollingNs, faults: this.#faults.count };
+    return { ...this.#poller.stats, bhRuns: this.#bhs.runs, handlerDispatches: this.#handlers.dispatches, pollingNs: this.#handlers.pollingNs, faults: this.#faults.count };
   }
 
   /**
@@ -788,22 +504,7 @@ export class AioContext implements BhOwner {
     if (typeof blocking !== 'boolean') throw argTypeError('blocking', 'a boolean', blocking);
     this.assertOpen('AioContext.poll()');
     if (blocking) assertCanBlock('AioContext.poll(true)');
-    const pass = this.#prepare(blocking);
-    if (pass.timeout !== 0 && this.#sleepCap !== null) {
-      const cap = this.#sleepCap();
-      if (cap >= 0 && (pass.timeout < 0 || pass.timeout > cap)) pass.timeout = cap;
-    }
-    if (pass.timeout !== 0) {
-      const t0 = this.#timing ? getHost().nowNs() : 0;
-      // Others may take the context while it sleeps: it holds no lock there.
-      const depth = this.#lock.drop();
-      sleep(this.#w, this.#iWake, pass.timeout);
-      this.#lock.retake(depth);
-      // Recorded after the dispatch: the woken thread's first job is to answer.
-      if (this.#timing) this.#woke(pass, t0);
-      this.#handlers.collectReady(pass);
-    }
-    return this.#dispatch(pass);
+    return this.#poller.poll(blocking);
   }
 
   /**
@@ -812,27 +513,7 @@ export class AioContext implements BhOwner {
    */
   async pollAsync(): Promise<boolean> {
     this.assertOpen('AioContext.pollAsync()');
-    return this.#pollAsync(true);
-  }
-
-  /** `forAttach`: the attached loop's poll, which must not dispatch once detach() was called. */
-  async #pollAsync(keepAlive: boolean, forAttach = false): Promise<boolean> {
-    const pass = this.#prepare(true);
-    if (pass.timeout !== 0) {
-      const t0 = this.#timing ? getHost().nowNs() : 0;
-      const depth = this.#lock.drop();
-      await sleepAsync(this.#w, this.#iWake, pass.timeout, keepAlive);
-      if (this.#closed) return false;
-      await this.#lock.retakeAsync(depth);
-      if (forAttach && !this.#attached) {
-        // Detached while asleep: withdraw the announced sleep, leave the work to the next poller.
-        if (pass.announced) Atomics.sub(this.#w, this.#iNotifyMe, 2);
-        return false;
-      }
-      if (this.#timing) this.#woke(pass, t0);
-      this.#handlers.collectReady(pass);
-    }
-    return this.#dispatch(pass);
+    return this.#poller.pollAsync(true, null);
   }
 
   /**
@@ -842,40 +523,18 @@ export class AioContext implements BhOwner {
    */
   attach(): void {
     this.assertOpen('AioContext.attach()');
-    if (this.#attached) return;
-    this.#attached = true;
-    void this.#runAttached();
+    this.#hostLoop.attach();
   }
 
-  /** Stops running inside the host loop. Home thread. */
+  /** Stops running inside the host loop; nothing is dispatched by it after this returns. Home thread. */
   detach(): void {
-    if (!this.#attached) return;
-    this.#attached = false;
-    this.notify();
+    // Wake the pass asleep, so it sees the detach and returns.
+    if (this.#hostLoop.detach()) this.notify();
   }
 
   /** True while attached. */
   get attached(): boolean {
-    return this.#attached;
-  }
-
-  async #runAttached(): Promise<void> {
-    let busy = 0;
-    while (this.#attached && !this.#closed) {
-      try {
-        const progress = await this.#pollAsync(this.#hasLiveWork(), true);
-        busy = progress ? busy + 1 : 0;
-      } catch (err) {
-        // Like an exception in a host timer callback: report it, keep the loop running.
-        queueMicrotask(() => {
-          throw err;
-        });
-      }
-      if (busy >= ATTACHED_BUSY_PASSES) {
-        busy = 0;
-        await yieldToHost();
-      }
-    }
+    return this.#hostLoop.attached;
   }
 
   #hasLiveWork(): boolean {
@@ -893,39 +552,19 @@ export class AioContext implements BhOwner {
     checkFunction('cond', cond);
     this.assertOpen('AioContext.waitWhile()');
     if (cond()) assertCanBlock('AioContext.waitWhile()');
-    Atomics.add(this.#w, this.#iWaiters, 1);
-    try {
-      let waited = false;
-      while (cond()) {
-        this.poll(true);
-        waited = true;
-      }
-      return waited;
-    } finally {
-      Atomics.sub(this.#w, this.#iWaiters, 1);
-    }
+    return pollWhile(this.#ops, this.#base, cond, () => this.poll(true));
   }
 
   /** The asynchronous form of waitWhile(), using pollAsync. Home thread. */
   async waitWhileAsync(cond: () => boolean): Promise<boolean> {
     checkFunction('cond', cond);
     this.assertOpen('AioContext.waitWhileAsync()');
-    Atomics.add(this.#w, this.#iWaiters, 1);
-    try {
-      let waited = false;
-      while (cond()) {
-        await this.pollAsync();
-        waited = true;
-      }
-      return waited;
-    } finally {
-      Atomics.sub(this.#w, this.#iWaiters, 1);
-    }
+    return pollWhileAsync(this.#ops, this.#base, cond, () => this.pollAsync());
   }
 
   /** Schedules an empty oneshot if a waitWhile() caller sleeps here (aio_wait_kick). @internal */
   _kick(): void {
-    if (Atomics.load(this.#w, this.#iWaiters) > 0) this.scheduleOneshot(() => {}, { name: 'aio_wait_kick' });
+    if (hasWaiters(this.#ops, this.#base)) this.scheduleOneshot(() => {}, { name: 'aio_wait_kick' });
   }
 
   // ---------------------------------------------------------------- lifetime
@@ -944,21 +583,22 @@ export class AioContext implements BhOwner {
     if (pending > 0) {
       throw new AioError('ERR_AIO_TIMERS_PENDING', `AioContext '${this.name}': ${pending} timer(s) still pending; del() them before close()`);
     }
-    this.#attached = false;
+    this.#hostLoop.detach();
     if (this.#pool) void this.#pool.shutdown();
     // Senders see the context gone from here on; what reached it but will never run is
     // answered now, rather than never.
     this.#table.beginRelease(this.#slot);
     this.#intake.close();
     this.#faults.clear();
-    this.#afterBhPhase = null;
+    this.#poller.clear();
     this.#handlers.clear();
     this.#bhs.clear();
     this.#unsubscribeVirtual();
     this.#closed = true;
     // Wake an async waiter so it sees the close, then give the slot back.
-    Atomics.store(this.#w, this.#iWake, 1);
-    Atomics.notify(this.#w, this.#iWake);
+    const wake = this.#base + Slot.Wake;
+    this.#ops.store(wake, 1);
+    this.#ops.notify(wake, Infinity);
     this.#table.release(this.#slot);
     if (homeContext === this) homeContext = null;
   }

@@ -9,6 +9,7 @@
  *
  * Home thread of the context only.
  */
+import { AioError, checkInteger, checkNumber } from './errors.js';
 import { getHost } from './host.js';
 import type { EventNotifier } from './notifier.js';
 import { soonest } from './timeouts.js';
@@ -44,11 +45,51 @@ export interface Handler {
   pollIdleUntil: number;
 }
 
+/** A handler with nothing found ready yet and no polling time. @internal */
+export function newHandler(
+  notifier: EventNotifier | null,
+  words: Int32Array,
+  index: number,
+  onRead: () => void,
+  onPoll: (() => boolean) | null,
+  onPollReady: (() => void) | null,
+  external: boolean,
+): Handler {
+  return {
+    notifier,
+    words,
+    index,
+    onRead,
+    onPoll,
+    onPollReady,
+    external,
+    own: notifier === null,
+    deleted: false,
+    readReady: false,
+    pollReady: false,
+    pollNs: 0,
+    inPollList: false,
+    pollIdleUntil: 0,
+  };
+}
+
 /** Polling parameters of a context. @internal */
 export interface PollParams {
   maxNs: number;
   grow: number;
   shrink: number;
+}
+
+/**
+ * Checks polling parameters given by a caller, `names` naming the arguments (maximum,
+ * grow, shrink); returns them. Throws, naming the
+ * argument, on a bad value.
+ */
+export function checkPollParams(names: readonly [string, string, string], maxNs: number, grow: number, shrink: number): PollParams {
+  checkInteger(names[0], maxNs, 0, Number.MAX_SAFE_INTEGER);
+  checkNumber(names[1], grow, 0);
+  checkNumber(names[2], shrink, 0);
+  return { maxNs, grow, shrink };
 }
 
 /**
@@ -116,19 +157,36 @@ export class HandlerSet {
     return this.#list.length > 1;
   }
 
-  /** The handler registered for `e`. */
-  of(e: EventNotifier): Handler | undefined {
-    return this.#byNotifier.get(e);
-  }
-
-  /** Registers `h` for its notifier, replacing `old`. */
-  add(h: Handler, old: Handler | undefined): void {
-    if (old) this.remove(old);
+  /**
+   * aio_set_event_notifier for the context named `owner` in slot `slot` of the table with
+   * id `tableId`: registers the handler made by `make` for `e`, replacing its handler, or
+   * removes it (`make` null). Throws, changing nothing, when `e` lives in another table
+   * or is registered with another context. Returns whether anything changed.
+   */
+  set(e: EventNotifier, make: (() => Handler) | null, owner: string, tableId: number, slot: number): boolean {
+    const old = this.#byNotifier.get(e);
+    if (make === null) {
+      if (!old) return false;
+      this.#remove(old);
+      e._link(0);
+      return true;
+    }
+    if (!old) {
+      if (e._table.id !== tableId) {
+        throw new AioError('ERR_AIO_FOREIGN_MEMORY', `AioContext '${owner}': the notifier comes from another thread group's shared memory`);
+      }
+      if (!e._link(slot + 1)) {
+        throw new AioError('ERR_AIO_NOTIFIER_BUSY', `AioContext '${owner}': the notifier is registered with another context`);
+      }
+    }
+    if (old) this.#remove(old);
+    const h = make();
     this.#list = [...this.#list, h];
-    this.#byNotifier.set(h.notifier!, h);
+    this.#byNotifier.set(e, h);
+    return true;
   }
 
-  remove(h: Handler): void {
+  #remove(h: Handler): void {
     h.deleted = true;
     this.#byNotifier.delete(h.notifier!);
     this.#list = this.#list.filter((x) => x !== h);
@@ -145,8 +203,8 @@ export class HandlerSet {
   }
 
   /** Sets the polling parameters and resets every handler's polling time. */
-  setParams(maxNs: number, grow: number, shrink: number): void {
-    Object.assign(this.params, { maxNs, grow, shrink });
+  setParams(params: PollParams): void {
+    Object.assign(this.params, params);
     for (const h of this.#list) h.pollNs = 0;
   }
 

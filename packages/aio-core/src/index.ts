@@ -4,7 +4,7 @@
  *
  * @module aio-core
  */
-import { extendContexts } from './context.js';
+import { extendContexts } from './context-extensions.js';
 import { coEnter, coSchedule } from './coroutine/schedule.js';
 import { createIntake } from './record-intake.js';
 import { RemoteContext } from './remote-context.js';
