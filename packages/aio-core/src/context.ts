@@ -117,6 +117,7 @@ export class AioContext implements BhOwner {
       owner: this,
       dispatching,
       table,
+      slot: this.#slot,
       ops,
       base: b,
       bhs: this.#bhs,

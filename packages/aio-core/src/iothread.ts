@@ -470,12 +470,10 @@ export class IOThread {
   /** Call counts, utilization and run/wait-time histograms of this thread. Its creator's thread. */
   stats(): IOThreadStats {
     const t = this.context._target;
-    const b = t.table.base(t.slot) * 4;
-    const busy = this.#state === 'running' ? t.table.view.getFloat64(b + Slot.BusyNs * 4, true) : 0;
-    const sleep = this.#state === 'running' ? t.table.view.getFloat64(b + Slot.SleepNs * 4, true) : 0;
+    const { busyNs, sleepNs } = this.#state === 'running' ? t.table.times(t.slot) : { busyNs: 0, sleepNs: 0 };
     return {
       calls: this.#runTime.summary().count,
-      utilization: busy + sleep > 0 ? busy / (busy + sleep) : 0,
+      utilization: busyNs + sleepNs > 0 ? busyNs / (busyNs + sleepNs) : 0,
       runTime: this.#runTime.summary(),
       waitTime: this.#waitTime.summary(),
       lockOwnerDeaths: Atomics.load(t.table.words, t.table.base(t.slot) + Slot.LockOwnerDeaths),

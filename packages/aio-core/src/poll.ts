@@ -51,6 +51,7 @@ export interface PollParts {
   /** Contexts dispatching in this thread, innermost last (see AioContext.current()). */
   readonly dispatching: BhOwner[];
   readonly table: WakeTable;
+  readonly slot: number;
   /** `AtomicsOps` over the table, and the first word of the context's slot. */
   readonly ops: FutexOps;
   readonly base: number;
@@ -221,8 +222,9 @@ export class Poller {
       this.depth--;
       p.dispatching.pop();
       if (p.timing) {
-        if (pass.sleptNs > 0) this.#addTime('sleepingNs', pass.sleptNs);
-        this.#addTime('dispatchingNs', getHost().nowNs() - t0);
+        this.stats.sleepingNs += pass.sleptNs;
+        this.stats.dispatchingNs += getHost().nowNs() - t0;
+        this.#publishTimes();
       }
     }
   }
@@ -251,11 +253,9 @@ export class Poller {
     pass.sleptNs = pass.wokeNs - sleptSince;
   }
 
-  /** Adds to a time counter and publishes busy/sleep totals in shared memory (for IOThread utilization). */
-  #addTime(kind: 'dispatchingNs' | 'sleepingNs', ns: number): void {
+  /** Publishes the busy and sleep totals in shared memory (for IOThread utilization). */
+  #publishTimes(): void {
     const p = this.#p;
-    this.stats[kind] += ns;
-    const b = (p.base + (kind === 'sleepingNs' ? Slot.SleepNs : Slot.BusyNs)) * 4;
-    p.table.view.setFloat64(b, kind === 'sleepingNs' ? this.stats.sleepingNs : this.stats.dispatchingNs + p.handlers.pollingNs, true);
+    p.table.publishTimes(p.slot, this.stats.dispatchingNs + p.handlers.pollingNs, this.stats.sleepingNs);
   }
 }

@@ -40,14 +40,22 @@ export const Slot = {
   InboxRead: 10,
   /** 1 when records were written since the home thread last looked. */
   InboxPending: 11,
-  /** Float64 over words 12-13: ns the context spent dispatching and busy-polling (published when timing stats are on). */
+  /**
+   * Float64 over words 12-13: ns the context spent dispatching and busy-polling (published
+   * when timing stats are on). Written by the home thread only, under TimesSeq.
+   */
   BusyNs: 12,
-  /** Float64 over words 14-15: ns the context spent sleeping. */
+  /** Float64 over words 14-15: ns the context spent sleeping. Written by the home thread only, under TimesSeq. */
   SleepNs: 14,
   /** The context lock, a RecMutex over words 16-18 (state, owner thread, depth). */
   Lock: 16,
   /** How many times a thread took the context lock over from a thread that ended holding it. */
   LockOwnerDeaths: 19,
+  /**
+   * Sequence word of BusyNs and SleepNs (a seqlock: the home thread, their only writer,
+   * makes it odd while it writes them; a reader retries when it saw it odd or changed).
+   */
+  TimesSeq: 23,
   /** Words per slot. */
   Size: 24,
 } as const;
@@ -244,6 +252,30 @@ export class WakeTable {
       if (Atomics.load(this.words, w) === generation) return text;
     }
     return null;
+  }
+
+  /** Publishes a context's busy and sleep times. The context's home thread only (the one writer). */
+  publishTimes(slot: number, busyNs: number, sleepNs: number): void {
+    const b = this.base(slot);
+    // Odd while writing; pairs with the loads in times(). The Float64 stores between the
+    // two adds are plain: the sequence tells a reader whether they tore.
+    Atomics.add(this.words, b + Slot.TimesSeq, 1);
+    this.view.setFloat64((b + Slot.BusyNs) * 4, busyNs, true);
+    this.view.setFloat64((b + Slot.SleepNs) * 4, sleepNs, true);
+    Atomics.add(this.words, b + Slot.TimesSeq, 1);
+  }
+
+  /** A context's busy and sleep times as last published, never torn. Any thread. */
+  times(slot: number): { busyNs: number; sleepNs: number } {
+    const b = this.base(slot);
+    for (;;) {
+      // Pairs with the adds in publishTimes(): an even sequence unchanged across the reads
+      // means no write overlapped them.
+      const seq = Atomics.load(this.words, b + Slot.TimesSeq);
+      const busyNs = this.view.getFloat64((b + Slot.BusyNs) * 4, true);
+      const sleepNs = this.view.getFloat64((b + Slot.SleepNs) * 4, true);
+      if ((seq & 1) === 0 && Atomics.load(this.words, b + Slot.TimesSeq) === seq) return { busyNs, sleepNs };
+    }
   }
 
   /** Byte offset of a slot's inbox ring. */

@@ -30,7 +30,8 @@ import {
   sharedUnlock,
 } from './shared-co-mutex.js';
 import { Coroutine } from './coroutine.js';
-import { type LightIterator, READY, type Waitable, Waiter, WaiterQueue, lightIterator, rejected } from './waitable.js';
+import { type LightIterator, WaiterQueue, lightIterator } from './light-waiters.js';
+import { READY, type Waitable, Waiter, rejected } from './waitable.js';
 
 /** The structured-cloneable form of a {@link CoMutex}. */
 export interface CoMutexHandle {

@@ -17,7 +17,8 @@
 import { argTypeError } from '../errors.js';
 import type { AbortSignalLike } from '../locks/futex.js';
 import { checkSignal } from '../locks/handle.js';
-import { type CoLockable, Sequel, type Waitable, ListedWaiter, WaiterList, rejected } from './waitable.js';
+import { Sequel } from './sequel.js';
+import { type CoLockable, type Waitable, ListedWaiter, WaiterList, rejected } from './waitable.js';
 
 class QueueWaiter extends ListedWaiter<void> {
   readonly #queue: CoQueue;

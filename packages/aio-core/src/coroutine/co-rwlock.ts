@@ -17,7 +17,8 @@
 import { AioError } from '../errors.js';
 import type { AbortSignalLike } from '../locks/futex.js';
 import { checkSignal } from '../locks/handle.js';
-import { READY, Sequel, type Waitable, ListedWaiter, WaiterList, rejected } from './waitable.js';
+import { Sequel } from './sequel.js';
+import { READY, type Waitable, ListedWaiter, WaiterList, rejected } from './waitable.js';
 
 /** A ticket (CoRwTicket): a queued read or write request. */
 class RwTicket extends ListedWaiter<void> {

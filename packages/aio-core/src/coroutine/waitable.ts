@@ -3,10 +3,10 @@
  * coroutine and as `await w` in an async function.
  *
  * Owns: the `Waitable` type, the ready and rejected waitables, the waiter record that
- * sits in a lock's FIFO (`Waiter`), the FIFOs (`WaiterList`, intrusive, for locks that
- * look at their head; `WaiterQueue`, which also takes light waiters, for CoMutex), and
- * `Sequel`, a waitable that waits for another and then for a follow-up (CoQueue's
- * relock, an upgrade's fallback).
+ * sits in a lock's FIFO (`Waiter`), and the intrusive FIFO for locks that look at their
+ * head (`WaiterList`). Beside it: light waiters and CoMutex's queue that also takes them
+ * (light-waiters.ts), and `Sequel`, a waitable that waits for another and then for a
+ * follow-up (sequel.ts).
  *
  * How one object serves both: a lock decides at call time (`lock()`), so the queue
  * position is taken before the caller waits. Uncontended, it returns READY, a resolved
@@ -50,7 +50,6 @@
  */
 import { AioError } from '../errors.js';
 import type { AbortSignalLike } from '../locks/futex.js';
-import { Fifo } from '../fifo.js';
 import { Coroutine, yieldingSelf } from './coroutine.js';
 
 /**
@@ -91,7 +90,8 @@ export function rejected(reason: unknown): Waitable<never> {
   };
 }
 
-function ignore(): void {}
+/** A function that does nothing (a settled waiter's unused resolvers). @internal */
+export function ignore(): void {}
 
 // A promise's resolvers, handed out by one shared executor: no closure per promise.
 let takenResolve: (value: never) => void = ignore;
@@ -100,18 +100,13 @@ function takeResolvers(resolve: (value: never) => void, reject: (reason: unknown
   takenResolve = resolve;
   takenReject = reject;
 }
-// A light waiter's promise is never rejected: its executor keeps only the resolve
-// function (measured: 3-8 % of a contended hand-off on V8 and JSC).
-function takeResolve(resolve: (value: never) => void): void {
-  takenResolve = resolve;
-}
 
 /**
  * Wakes a coroutine that waits for a grant, unless it is already due to run (woken by
  * someone else, scheduled, or on the stack): it sees the new state when it gets there,
  * and waking it again would be a double entry.
  */
-function wakeWaiting(co: Coroutine<unknown>): void {
+export function wakeWaiting(co: Coroutine<unknown>): void {
   if (!co._queued && co._scheduled === null && !co.entered) co.wake();
 }
 
@@ -319,8 +314,8 @@ export abstract class Waiter<T> implements Waitable<T> {
   }
 }
 
-/** A second coroutine tried to wait for a waitable that already has one. */
-function secondWaiter(what: string): AioError {
+/** A second coroutine tried to wait for a waitable that already has one. @internal */
+export function secondWaiter(what: string): AioError {
   return new AioError('ERR_AIO_COROUTINE', `${what}: this waitable already has a waiting co-routine`);
 }
 
@@ -375,178 +370,5 @@ export class WaiterList<W extends ListedWaiter<void>> {
     for (const w of all) w._prev = w._next = null;
     this.head = this.tail = null;
     return all;
-  }
-}
-
-/** What a lock's light waiters give back an unused grant to. @internal */
-export interface Unlockable {
-  unlock(): void;
-}
-
-/** The iterator a light waiter's promise carries. @internal */
-export type LightIterator = (this: Promise<void>) => Generator<unknown, void, unknown>;
-
-/**
- * The iterator of `lock`'s light waiters' promises (`what` names the operation): waits
- * for the grant (the promise) and hands an unused one back. One per lock, made on its
- * first contention, so a light waiter costs its promise and one property. @internal
- */
-export function lightIterator(lock: Unlockable, what: string): LightIterator {
-  return function* waitLight(this: Promise<void> & { [LIGHT_CONSUMER]?: true }): Generator<unknown, void, unknown> {
-    const co = yieldingSelf(what);
-    if (this[LIGHT_CONSUMER]) throw secondWaiter(what);
-    this[LIGHT_CONSUMER] = true;
-    let granted = false;
-    let waiting = true;
-    this.then(() => {
-      granted = true;
-      if (!waiting) return;
-      try {
-        wakeWaiting(co);
-      } catch (e) {
-        // It cannot run (its context is closed): cancel it, which passes the grant on.
-        co.cancel(e);
-      }
-    });
-    let finished = false;
-    try {
-      // A stray enter() finds it still waiting and yields again.
-      do yield;
-      while (!granted);
-      finished = true;
-    } finally {
-      waiting = false;
-      if (!finished) {
-        if (granted) lock.unlock();
-        else this.then(() => lock.unlock());
-      }
-    }
-  };
-}
-
-/** Set on a light waiter's promise once a coroutine waits for it with `yield*`. */
-const LIGHT_CONSUMER = Symbol('aio.lightConsumer');
-
-type Queued = Waiter<void> | ((value: void) => void);
-
-/**
- * A FIFO of Waiters and light waiters (CoMutex's). A waiter that leaves is only marked
- * (its state) and skipped when it reaches the head; once such waiters are most of the
- * queue, they are dropped, so a queue of waiters that keep timing out does not grow.
- * @internal
- */
-export class WaiterQueue extends Fifo<Queued> {
-  /** Waiters that left and still sit in the queue. */
-  #left = 0;
-
-  get empty(): boolean {
-    return this.length === this.#left;
-  }
-
-  /** Queues a light waiter and returns its promise (see the file comment). */
-  pushLight(iterator: LightIterator): Waitable<void> {
-    const p = new Promise<void>(takeResolve) as Promise<void> & Waitable<void>;
-    this.push(takenResolve as (value: void) => void);
-    takenResolve = ignore;
-    p[Symbol.iterator] = iterator;
-    return p;
-  }
-
-  /** `w`, still in the queue, is leaving it (from its `_remove()`). */
-  remove(w: Waiter<void>): void {
-    ++this.#left;
-    // Drop the departed once nobody else is left (so none stays referenced by an idle or
-    // shared mutex), or once they are most of a long queue.
-    if (this.#left === this.length || (this.#left >= 32 && this.#left * 2 >= this.length)) {
-      this.retain((q) => typeof q === 'function' || (q !== w && q._waiting));
-      this.#left = 0;
-    }
-  }
-
-  /** Grants the oldest waiter still queued; false when there is none. */
-  grantNext(): boolean {
-    for (;;) {
-      const q = this.shift();
-      if (q === undefined) return false;
-      if (typeof q === 'function') {
-        q();
-        return true;
-      }
-      if (q._waiting) {
-        q._grant(undefined);
-        return true;
-      }
-      this.#left--;
-    }
-  }
-}
-
-/**
- * Waits for `first`, then, however that ends, for the follow-up (`onOk` after success,
- * `onFail` after a failure or cancellation), and ends as `first` did. Used where the
- * caller must hold a lock again whatever happens (CoQueue.wait's relock, upgrade's
- * fallback to a read lock). A coroutine cancelled during either phase still waits for
- * the follow-up before its own `finally` blocks run. @internal
- */
-export class Sequel implements Waitable<void> {
-  readonly #first: Waitable<void>;
-  readonly #onOk: (() => Waitable<void>) | null;
-  readonly #onFail: (() => Waitable<void>) | null;
-  #promise: Promise<void> | null = null;
-
-  constructor(first: Waitable<void>, onOk: (() => Waitable<void>) | null, onFail: (() => Waitable<void>) | null) {
-    this.#first = first;
-    this.#onOk = onOk;
-    this.#onFail = onFail;
-  }
-
-  then<R1 = void, R2 = never>(
-    onFulfilled?: ((value: void) => R1 | PromiseLike<R1>) | null,
-    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
-  ): Promise<R1 | R2> {
-    this.#promise ??= this.#run();
-    return this.#promise.then(onFulfilled, onRejected);
-  }
-
-  async #run(): Promise<void> {
-    let failed = false;
-    let reason: unknown;
-    try {
-      await this.#first;
-    } catch (e) {
-      failed = true;
-      reason = e;
-    }
-    const next = failed ? this.#onFail : this.#onOk;
-    if (next !== null) await next();
-    if (failed) throw reason;
-  }
-
-  *[Symbol.iterator](): Generator<unknown, void, unknown> {
-    let state = 0; // 0 abandoned (return()), 1 ok, 2 threw
-    let reason: unknown;
-    try {
-      yield* this.#first;
-      state = 1;
-    } catch (e) {
-      state = 2;
-      reason = e;
-    } finally {
-      if (state === 0 && this.#onFail !== null) yield* Sequel.#follow(this.#onFail);
-    }
-    const next = state === 1 ? this.#onOk : this.#onFail;
-    if (next !== null) yield* Sequel.#follow(next);
-    if (state === 2) throw reason;
-  }
-
-  /** Waits for `next()`; if cancelled meanwhile, waits for a fresh one before leaving. */
-  static *#follow(next: () => Waitable<void>): Generator<unknown, void, unknown> {
-    let done = false;
-    try {
-      yield* next();
-      done = true;
-    } finally {
-      if (!done) yield* next();
-    }
   }
 }
