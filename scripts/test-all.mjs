@@ -85,6 +85,11 @@ for (const step of [
   // The packages are type-checked by their declaration build; this checks the suite's
   // use of the public API against the shipped types (DOM and Node typings included).
   { name: 'types (npm run typecheck)', args: [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'test', 'tsconfig.json')] },
+  // Each package's sources under its own runtime's typings: aio-core's sources must
+  // compile where a runtime declares its globals differently (MessagePort under Node).
+  ...readdirSync(join(root, 'packages'))
+    .sort()
+    .map((pkg) => ({ name: `types of ${pkg}`, args: [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'packages', pkg, 'tsconfig.json')] })),
   ...exampleSteps,
   { name: 'packaging (npm pack, install, run)', args: [join(root, 'scripts', 'pack-test.mjs')] },
   { name: 'API reference (npm run docs)', args: [join(root, 'node_modules', 'typedoc', 'bin', 'typedoc'), '--treatWarningsAsErrors'] },

@@ -29,12 +29,3 @@ declare class URL {
 interface ImportMeta {
   readonly url: string;
 }
-declare class MessagePort {
-  postMessage(message: unknown, transfer?: unknown[]): void;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  close(): void;
-}
-declare class MessageChannel {
-  readonly port1: MessagePort;
-  readonly port2: MessagePort;
-}

@@ -48,7 +48,7 @@ export { registerFunction, unregisterFunction } from './functions.js';
 export { ThreadPool, type ThreadPoolRequest, POOL_IDLE_TIMEOUT_MS } from './thread-pool.js';
 export { spawnWebWorker, webWorkerParent } from './web-worker.js';
 export { relayedSpawn, serveSpawns } from './web-worker-relay.js';
-export { spawnerPort } from './spawner-port.js';
+export { spawnerPort, type MessagePortLike } from './spawner-port.js';
 export { spawnWorkerThread, workerThreadParent, type NodeStyleWorker, type NodeStylePort } from './worker-threads.js';
 export { startWorker, threadEnded, watched, type AioWorker, type StartWorkerOptions } from './start-worker.js';
 export {

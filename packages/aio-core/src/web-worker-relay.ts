@@ -18,7 +18,7 @@
 import { AioContext } from './context.js';
 import { describeValue } from './errors.js';
 import type { AioWorker, SpawnedThread, ThreadExit } from './host.js';
-import { SPAWNER } from './spawner-port.js';
+import { type MessagePortLike, SPAWNER, isMessagePort, newChannel } from './spawner-port.js';
 import { threadEvents } from './web-worker.js';
 
 /** What a requester sends over its spawner port: start `entry` with `modules`, talk over `port`. */
@@ -26,7 +26,7 @@ interface SpawnRequest {
   op: 'spawn';
   entry: string;
   modules: string[];
-  port: MessagePort;
+  port: MessagePortLike;
 }
 
 /** Requester → window, over a relayed thread's port. */
@@ -41,7 +41,7 @@ type RelayEvent = { op: 'message'; message: unknown } | { op: 'exit'; exit: Thre
  * (the worker's end). Window thread.
  */
 export function serveSpawns(worker: AioWorker, spawn: (entry: URL, modules: string[]) => SpawnedThread, ended: Promise<unknown>): void {
-  const { port1, port2 } = new MessageChannel();
+  const { port1, port2 } = newChannel();
   worker.postMessage({ kind: SPAWNER, port: port2 }, [port2]);
   port1.onmessage = (e) => {
     const problem = requestProblem(e.data);
@@ -63,7 +63,7 @@ export function serveSpawns(worker: AioWorker, spawn: (entry: URL, modules: stri
 }
 
 /** Window side: passes messages between a thread it started and its requester's port. */
-function relay(thread: SpawnedThread, port: MessagePort): void {
+function relay(thread: SpawnedThread, port: MessagePortLike): void {
   const tell = (event: RelayEvent) => port.postMessage(event);
   thread.onMessage((message) => tell({ op: 'message', message }));
   thread.onExit((exit) => {
@@ -84,7 +84,7 @@ function requestProblem(m: unknown): string | null {
   if (r.op !== 'spawn') return `its op is ${describeValue(r.op)}`;
   if (typeof r.entry !== 'string') return `its entry is ${describeValue(r.entry)}`;
   if (!Array.isArray(r.modules) || !r.modules.every((x) => typeof x === 'string')) return 'its modules are not strings';
-  if (!(r.port instanceof MessagePort)) return `its port is ${describeValue(r.port)}`;
+  if (!isMessagePort(r.port)) return `its port is ${describeValue(r.port)}`;
   return null;
 }
 
@@ -92,8 +92,8 @@ function requestProblem(m: unknown): string | null {
  * Worker side: asks the window behind `port` to start a thread on `entry` with `modules`,
  * and returns it as its parent would see it. Worker thread.
  */
-export function relayedSpawn(port: MessagePort, entry: URL, modules: string[]): SpawnedThread {
-  const { port1, port2 } = new MessageChannel();
+export function relayedSpawn(port: MessagePortLike, entry: URL, modules: string[]): SpawnedThread {
+  const { port1, port2 } = newChannel();
   const request: SpawnRequest = { op: 'spawn', entry: entry.href, modules, port: port2 };
   port.postMessage(request, [port2]);
   const events = threadEvents();

@@ -61,7 +61,7 @@ describe('/locking/model/event', () => {
       // W may sleep on for good once C reset the event; C itself never gives up, so if C
       // slept through the producer the checker would report a deadlock.
       canProceed: (m) => m[EV] === SET,
-      final: (m, r) => (r[1] !== true ? 'the consumer did not see the flag' : undefined),
+      final: (_m, r) => (r[1] !== true ? 'the consumer did not see the flag' : undefined),
     });
   });
 
