@@ -1,11 +1,12 @@
 /**
  * The Bun host: threads are Bun's global (web) Worker, not its node:worker_threads, which
  * is unreliable under load; Bun reports a worker's end with its 'close' event. Every
- * thread may block; module paths resolve against the working directory.
+ * thread may block; module paths become file URLs through `Bun.pathToFileURL` (relative
+ * ones from the working directory).
  */
 import { type Host, type NodeStyleProcess, createHost, spawnWebWorker, webWorkerParent } from 'aio-core';
 
-declare const process: NodeStyleProcess & { cwd(): string };
+declare const process: NodeStyleProcess;
 declare const Bun: { pathToFileURL(path: string): URL };
 
 /** The host aio-bun installs in every thread that imports it. */
@@ -16,5 +17,5 @@ export const bunHost: Host = createHost({
   workerCloseEvent: true,
   parentChannel: () => webWorkerParent(process),
   iothreadEntry: new URL('./iothread-worker.js', import.meta.url),
-  moduleBase: () => Bun.pathToFileURL(`${process.cwd()}/`).href,
+  moduleFileURL: (path) => Bun.pathToFileURL(path).href,
 });

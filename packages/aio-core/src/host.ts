@@ -173,8 +173,13 @@ export interface Host {
   readonly iothreadEntry?: URL;
   /** In a thread the host started: the channel to its parent. */
   parentChannel?(): ThreadChannel;
-  /** The URL relative module specifiers given to IOThread.create resolve against (a directory URL ending in '/'). */
-  moduleBase?(): string;
+  /**
+   * The file URL of the module at `path` given to IOThread.create (a relative path is taken
+   * from the working directory), made by the runtime's own path-to-URL conversion, which
+   * escapes what a URL would otherwise read as syntax (a space, '#', '?', '%'). Absent
+   * where modules have no file paths (browsers): there a path resolves against the page.
+   */
+  moduleFileURL?(path: string): string;
   /**
    * The value of environment variable `name`, or undefined where the runtime has no
    * environment or the program may not read it. Never throws, never asks the user for a

@@ -23,6 +23,7 @@ export { AioContext, aioWaitKick, type ContextHandle, type AioContextOptions, ty
 export type { AioErrorHandler } from './faults.js';
 export { Histogram, type HistogramSummary } from './histogram.js';
 export type { MessageSourceLike, ReadableStreamLike, ReadableStreamReaderLike } from './message-source.js';
+export { HostSource, HostQueue, SourceRegistry, type RemovableSource } from './host-source.js';
 export { BottomHalf, RemoteBottomHalf, type BottomHalfHandle } from './bh.js';
 export { Clock, type ClockType, SCALE_NS, SCALE_US, SCALE_MS, clockNs, virtualClock } from './clock.js';
 export { Timer } from './timer.js';

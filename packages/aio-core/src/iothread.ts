@@ -21,7 +21,7 @@
 import { type CallCallback, expectReply, failCallsTo, failReply, sendCallWith } from './calls.js';
 import { AioContext } from './context.js';
 import { AioError, argRangeError, argTypeError, checkFunction, checkInteger, checkNumber, checkOptions, checkString, describeValue } from './errors.js';
-import { type SpawnedThread, type ThreadExit, describeExit, getHost } from './host.js';
+import { type Host, type SpawnedThread, type ThreadExit, describeExit, getHost } from './host.js';
 import { checkSignal } from './locks/handle.js';
 import type { AbortSignalLike } from './locks/futex.js';
 import { randomThreadId, threadId } from './locks/thread-id.js';
@@ -156,11 +156,15 @@ export function iothreadEpitaph(name: string, cause: string): string {
   return `IOThread '${name}': ${cause}`;
 }
 
-/** A URL string for `specifier`: URLs as they are, paths against the host's base (cwd or page). */
-function resolveModule(specifier: string | URL, base: string | undefined): string {
-  const pageBase = (globalThis as { location?: { href: string } }).location?.href;
+/**
+ * A URL string for `specifier`: a URL as it is; a path (no scheme, or a one-letter one,
+ * which is a drive) through the host's moduleFileURL, else against the page's URL.
+ */
+function resolveModule(specifier: string | URL, host: Host): string {
   try {
-    return new URL(specifier, base ?? pageBase).href;
+    if (typeof specifier !== 'string' || /^[a-z][a-z\d+.-]+:/i.test(specifier)) return new URL(specifier).href;
+    if (host.moduleFileURL) return host.moduleFileURL(specifier);
+    return new URL(specifier, (globalThis as { location?: { href: string } }).location?.href).href;
   } catch {
     throw argRangeError('options.module', 'a URL, or a path this host can resolve', specifier);
   }
@@ -260,8 +264,7 @@ export class IOThread {
     if (!host.spawnThread || !host.iothreadEntry) {
       throw new AioError('ERR_AIO_NO_HOST', `IOThread.create(): the '${host.runtime}' host cannot start threads; import aio-node, aio-bun, aio-deno or aio-browser`);
     }
-    const base = host.moduleBase?.();
-    const modules = [...(options.module === undefined ? [] : [options.module]), ...(options.modules ?? [])].map((m) => resolveModule(m, base));
+    const modules = [...(options.module === undefined ? [] : [options.module]), ...(options.modules ?? [])].map((m) => resolveModule(m, host));
     if (signal?.aborted) {
       done(signal.reason instanceof Error ? signal.reason : new AioError('ERR_AIO_CANCELLED', `IOThread.create('${name}') was aborted`, { cause: signal.reason }));
       return;

@@ -1,17 +1,18 @@
 /**
- * Message sources: anything that delivers 'message' events (a MessagePort, a WebSocket, a
- * Worker, a BroadcastChannel) as an event source of a context. Events are queued as they
- * arrive in the host loop and handed to the handler in the context's handler phase, so
- * they follow the context's rules: they are external clients by default (held back while
- * `disableExternal()` is in effect, delivered in order afterwards) and never run outside
- * a poll. The context must be polled by something that lets host events in (pollAsync,
+ * Message sources and stream sources: anything that delivers 'message' events (a
+ * MessagePort, a WebSocket, a Worker, a BroadcastChannel), and web ReadableStreams, as
+ * event sources of a context. Messages and chunks are queued as they arrive in the host
+ * loop and handed to the handler in the context's handler phase (host-source.ts), so they
+ * follow the context's rules: external clients by default (held back while
+ * `disableExternal()` is in effect, delivered in order afterwards), never run outside a
+ * poll. The context must be polled by something that lets host events in (pollAsync,
  * attach(), an integrated IOThread).
  *
  * Home thread of the context.
  */
 import type { AioContext, EventNotifierOptions } from './context.js';
 import { argTypeError, checkFunction } from './errors.js';
-import { EventNotifier } from './notifier.js';
+import { HostQueue, SourceRegistry } from './host-source.js';
 
 /** What a message source must offer (MessagePort, WebSocket, Worker, BroadcastChannel all do). */
 export interface MessageSourceLike {
@@ -21,12 +22,7 @@ export interface MessageSourceLike {
   start?(): void;
 }
 
-interface Registration {
-  listener: (event: { data: unknown }) => void;
-  notifier: EventNotifier;
-}
-
-const registrations = new WeakMap<AioContext, Map<MessageSourceLike, Registration>>();
+const messageSources = new SourceRegistry<MessageSourceLike>('AioContext.setMessageHandler()');
 
 /**
  * Delivers `source`'s messages to `onMessage` in `ctx`'s handler phase, in arrival order;
@@ -42,34 +38,24 @@ export function setMessageHandler(
     throw argTypeError('source', 'an object with addEventListener (a MessagePort, WebSocket, Worker...)', source);
   }
   if (onMessage !== null) checkFunction('onMessage', onMessage);
-  let map = registrations.get(ctx);
-  const old = map?.get(source);
-  if (old) {
-    source.removeEventListener('message', old.listener);
-    ctx.setEventNotifier(old.notifier, null);
-    map!.delete(source);
-  }
-  if (onMessage === null) return;
-  const queue: unknown[] = [];
-  const notifier = new EventNotifier();
-  ctx.setEventNotifier(
-    notifier,
-    (e) => {
-      e.testAndClear();
-      for (const data of queue.splice(0)) onMessage(data);
-    },
-    null,
-    null,
+  messageSources.set(
+    ctx,
+    source,
+    onMessage &&
+      ((opts) => {
+        const queue = new HostQueue(ctx, onMessage, opts);
+        const listener = (event: { data: unknown }) => queue.push(event.data);
+        source.addEventListener('message', listener);
+        source.start?.();
+        return {
+          remove() {
+            source.removeEventListener('message', listener);
+            queue.remove();
+          },
+        };
+      }),
     options,
   );
-  const listener = (event: { data: unknown }) => {
-    queue.push(event.data);
-    notifier.set();
-  };
-  source.addEventListener('message', listener);
-  source.start?.();
-  if (!map) registrations.set(ctx, (map = new Map()));
-  map.set(source, { listener, notifier });
 }
 
 /** The default reader of a {@link ReadableStreamLike}. */
@@ -91,7 +77,7 @@ export interface ReadableStreamLike<T> {
   getReader(options?: unknown): unknown;
 }
 
-const streamRegistrations = new WeakMap<AioContext, Map<ReadableStreamLike<unknown>, () => void>>();
+const streamSources = new SourceRegistry<ReadableStreamLike<unknown>>('AioContext.setStreamHandler()');
 
 /**
  * Delivers the chunks of `stream` to `onChunk` in `ctx`'s handler phase, in order, and
@@ -108,46 +94,42 @@ export function setStreamHandler<T>(
     throw argTypeError('stream', 'a ReadableStream', stream);
   }
   if (onChunk !== null) checkFunction('onChunk', onChunk);
-  let map = streamRegistrations.get(ctx);
-  map?.get(stream)?.();
-  map?.delete(stream);
-  if (onChunk === null) return;
-  const queue: (T | null)[] = [];
-  const notifier = new EventNotifier();
-  let stopped = false;
-  const reader = stream.getReader();
-  ctx.setEventNotifier(
-    notifier,
-    (e) => {
-      e.testAndClear();
-      for (const chunk of queue.splice(0)) onChunk(chunk);
-    },
-    null,
-    null,
+  streamSources.set(
+    ctx,
+    stream as ReadableStreamLike<unknown>,
+    onChunk &&
+      ((opts) => {
+        const queue = new HostQueue(ctx, onChunk, opts);
+        let reader: ReadableStreamReaderLike<T>;
+        try {
+          reader = stream.getReader();
+        } catch (err) {
+          // Locked by another reader: register nothing.
+          queue.remove();
+          throw err;
+        }
+        let stopped = false;
+        void (async () => {
+          try {
+            for (;;) {
+              const { done, value } = await reader.read();
+              if (stopped) return;
+              queue.push(done ? null : (value as T));
+              if (done) return;
+            }
+          } catch {
+            // Released by remove(), or the stream errored: either way nothing more will come.
+            if (!stopped) queue.push(null);
+          }
+        })();
+        return {
+          remove() {
+            stopped = true;
+            queue.remove();
+            reader.releaseLock();
+          },
+        };
+      }),
     options,
   );
-  const stop = () => {
-    stopped = true;
-    ctx.setEventNotifier(notifier, null);
-    reader.releaseLock();
-  };
-  void (async () => {
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (stopped) return;
-        queue.push(done ? null : (value as T));
-        notifier.set();
-        if (done) return;
-      }
-    } catch {
-      // Released by stop(), or the stream errored: either way nothing more will come.
-      if (!stopped) {
-        queue.push(null);
-        notifier.set();
-      }
-    }
-  })();
-  if (!map) streamRegistrations.set(ctx, (map = new Map()));
-  map.set(stream as ReadableStreamLike<unknown>, stop);
 }

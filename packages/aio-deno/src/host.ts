@@ -2,8 +2,8 @@
  * The Deno host: threads are Deno's `node:worker_threads` Workers rather than its web
  * Workers, because only those report every end ('exit', with the code, also for
  * Deno.exit() and close()), end when terminated while busy, and can stop holding the
- * process (`unref`). Every thread may block; module paths resolve against the working
- * directory.
+ * process (`unref`). Every thread may block; module paths become file URLs through
+ * `pathToFileURL` of Deno's `node:url` (relative ones from the working directory).
  */
 import process from 'node:process';
 import { pathToFileURL } from 'node:url';
@@ -12,7 +12,6 @@ import { type Host, createHost, spawnWorkerThread, tellBeforeEnding, workerThrea
 
 declare const Deno: {
   exit(code?: number): never;
-  cwd(): string;
   env: { get(name: string): string | undefined };
   permissions: { querySync?(descriptor: { name: 'env'; variable: string }): { state: string } };
 };
@@ -38,6 +37,6 @@ export const denoHost: Host = createHost({
     tellBeforeEnding(Deno, 'exit', (code?: number) => ({ code: code ?? 0 }), tell);
   }),
   iothreadEntry: new URL('./iothread-worker.js', import.meta.url),
-  moduleBase: () => pathToFileURL(`${Deno.cwd()}/`).href,
+  moduleFileURL: (path) => pathToFileURL(path).href,
   env,
 });

@@ -1,6 +1,7 @@
 /**
  * The Node.js host: threads are `worker_threads` Workers; every thread may block; module
- * paths resolve against the working directory.
+ * paths become file URLs through `url.pathToFileURL` (relative ones from the working
+ * directory).
  */
 import process from 'node:process';
 import { pathToFileURL } from 'node:url';
@@ -14,5 +15,5 @@ export const nodeHost: Host = createHost({
   spawnThread: (entry) => spawnWorkerThread((url) => new Worker(url), entry),
   parentChannel: () => workerThreadParent(parentPort, process),
   iothreadEntry: new URL('./iothread-worker.js', import.meta.url),
-  moduleBase: () => pathToFileURL(`${process.cwd()}/`).href,
+  moduleFileURL: (path) => pathToFileURL(path).href,
 });

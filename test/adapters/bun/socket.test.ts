@@ -2,7 +2,7 @@
  * aio-bun: Bun's own sockets as event sources of a context (bunSocketHandler): data in
  * the handler phase, in order, held back by disableExternal, null at close.
  */
-import { AioContext } from 'aio-bun';
+import { AioContext, bunSocketHandler } from 'aio-bun';
 import { describe, expect, it } from 'vitest';
 
 declare const Bun: {
@@ -17,7 +17,7 @@ describe('bunSocketHandler', () => {
     const server = Bun.listen({
       hostname: '127.0.0.1',
       port: 0,
-      socket: ctx.bunSocketHandler((_s, data) => got.push(data ? new TextDecoder().decode(data) : null)),
+      socket: bunSocketHandler(ctx, (_s, data) => got.push(data ? new TextDecoder().decode(data) : null)),
     });
     const client = await Bun.connect({ hostname: '127.0.0.1', port: server.port, socket: { data() {} } });
     client.write('ping');
@@ -32,6 +32,13 @@ describe('bunSocketHandler', () => {
     client.end();
     while (!got.includes(null)) await ctx.pollAsync();
     server.stop(true);
+    ctx.close();
+  });
+
+  it('rejects bad arguments', () => {
+    const ctx = new AioContext({ name: 'bun-sockets-bad' });
+    expect(() => bunSocketHandler(ctx, 5 as never)).toThrow(/"onData"/);
+    expect(() => bunSocketHandler({} as never, () => {})).toThrow(/"ctx"/);
     ctx.close();
   });
 });

@@ -2,7 +2,7 @@
  * aio-deno: a Deno.Conn as an event source of a context (setConnHandler): data in the
  * handler phase, in order, held back by disableExternal, null when the peer closes.
  */
-import { AioContext } from 'aio-deno';
+import { AioContext, setConnHandler } from 'aio-deno';
 import { describe, expect, it } from 'vitest';
 
 declare const Deno: {
@@ -17,7 +17,7 @@ describe('setConnHandler', () => {
     const client = await Deno.connect({ hostname: '127.0.0.1', port: listener.addr.port });
     const server = await listener.accept();
     const got: (string | null)[] = [];
-    ctx.setConnHandler(server, (data) => got.push(data ? new TextDecoder().decode(data) : null));
+    setConnHandler(ctx, server, (data) => got.push(data ? new TextDecoder().decode(data) : null));
     await client.write(new TextEncoder().encode('ping'));
     while (got.join('') !== 'ping') await ctx.pollAsync();
     ctx.disableExternal();
@@ -30,6 +30,13 @@ describe('setConnHandler', () => {
     client.close();
     while (!got.includes(null)) await ctx.pollAsync();
     listener.close();
+    ctx.close();
+  });
+
+  it('rejects bad arguments', () => {
+    const ctx = new AioContext({ name: 'deno-conns-bad' });
+    expect(() => setConnHandler(ctx, {} as never, () => {})).toThrow(/"conn"/);
+    expect(() => setConnHandler({} as never, { readable: new ReadableStream<Uint8Array>() }, () => {})).toThrow(/"ctx"/);
     ctx.close();
   });
 });

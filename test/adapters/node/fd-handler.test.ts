@@ -1,5 +1,5 @@
 /**
- * aio-node's fd handlers (aio_set_fd_handler) on a FIFO: readiness dispatched in the
+ * aio-node's fd handlers (setFdHandler, QEMU's aio_set_fd_handler) on a FIFO: readiness dispatched in the
  * handler phase, level-triggered while data stays buffered, held back by disableExternal,
  * write readiness, and removal.
  */
@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, constants, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AioContext } from 'aio-node';
+import { AioContext, setFdHandler } from 'aio-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 let dir: string;
@@ -25,7 +25,7 @@ beforeEach(() => {
 });
 
 afterEach(() => {
-  ctx.setFdHandler(readFd, null, null);
+  setFdHandler(ctx, readFd, null, null);
   ctx.close();
   closeSync(writeFd);
   rmSync(dir, { recursive: true, force: true });
@@ -40,7 +40,7 @@ const collectInto = (got: string[]) => (_fd: number, stream: import('node:net').
 describe('setFdHandler', () => {
   it('runs the read handler when data arrives, and holds it back while external clients are disabled', async () => {
     const got: string[] = [];
-    ctx.setFdHandler(readFd, collectInto(got));
+    setFdHandler(ctx, readFd, collectInto(got));
     writeSync(writeFd, 'hello');
     while (got.length < 1) await ctx.pollAsync();
     expect(got).toEqual(['hello']);
@@ -57,7 +57,7 @@ describe('setFdHandler', () => {
 
   it('is level-triggered: a handler that reads a little at a time runs until the data is gone', async () => {
     const got: string[] = [];
-    ctx.setFdHandler(readFd, (_fd, stream) => {
+    setFdHandler(ctx, readFd, (_fd, stream) => {
       const chunk = stream.read(2) as Buffer | null;
       if (chunk) got.push(chunk.toString());
     });
@@ -68,8 +68,8 @@ describe('setFdHandler', () => {
 
   it('runs the write handler while writable, until it is removed', async () => {
     let writes = 0;
-    ctx.setFdHandler(readFd, null, () => {
-      if (++writes === 3) ctx.setFdHandler(readFd, null, null);
+    setFdHandler(ctx, readFd, null, () => {
+      if (++writes === 3) setFdHandler(ctx, readFd, null, null);
     });
     while (writes < 3) await ctx.pollAsync();
     while (ctx.poll(false));
@@ -78,13 +78,13 @@ describe('setFdHandler', () => {
 
   it('serves a new file that reuses the number of an fd it closed', async () => {
     let stream: import('node:net').Socket | null = null;
-    ctx.setFdHandler(readFd, (_fd, s) => {
+    setFdHandler(ctx, readFd, (_fd, s) => {
       stream = s;
       s.read();
     });
     writeSync(writeFd, 'first');
     while (!stream) await ctx.pollAsync();
-    ctx.setFdHandler(readFd, null, null);
+    setFdHandler(ctx, readFd, null, null);
     const closed = new Promise((r) => stream!.once('close', r));
     stream!.destroy();
     await closed;
@@ -93,14 +93,16 @@ describe('setFdHandler', () => {
     const again = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
     expect(again).toBe(readFd);
     const got: string[] = [];
-    ctx.setFdHandler(again, collectInto(got));
+    setFdHandler(ctx, again, collectInto(got));
     writeSync(writeFd, 'second');
     while (got.length < 1) await ctx.pollAsync();
     expect(got).toEqual(['second']);
   });
 
   it('rejects bad arguments', () => {
-    expect(() => ctx.setFdHandler(-1, () => {})).toThrow(/"fd"/);
-    expect(() => ctx.setFdHandler(readFd, 'x' as never)).toThrow(/"onRead"/);
+    expect(() => setFdHandler(ctx, -1, () => {})).toThrow(/"fd"/);
+    expect(() => setFdHandler(ctx, readFd, 'x' as never)).toThrow(/"onRead"/);
+    expect(() => setFdHandler(AioContext.from(ctx.handle) as never, readFd, () => {})).toThrow(/"ctx"/);
+    expect(() => setFdHandler(ctx, readFd, () => {}, null, { external: 'no' as never })).toThrow(/"options.external"/);
   });
 });
