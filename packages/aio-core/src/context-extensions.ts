@@ -6,6 +6,7 @@
  * layers, installs them once; the loop looks them up here.
  */
 import type { AioContext } from './context.js';
+import type { EventNotifierOptions, MessageSourceLike, ReadableStreamLike } from './context-options.js';
 import type { Coroutine } from './coroutine/coroutine.js';
 import type { ContextIntake } from './poll.js';
 import type { RemoteContext } from './remote-context.js';
@@ -23,8 +24,9 @@ export interface ContextHandle {
 /**
  * What the layers above the loop add to every context, so that the loop calls them
  * without importing them: the intake of work from other threads (record-intake.ts), the
- * thread pool (thread-pool.ts), coroutine entry (coroutine/schedule.ts), and contexts of
- * other threads reached through their handles (remote-context.ts). The package's entry
+ * thread pool (thread-pool.ts), coroutine entry (coroutine/schedule.ts), contexts of
+ * other threads reached through their handles (remote-context.ts), and host event sources
+ * (message-source.ts). The package's entry
  * module (index.ts), which composes the layers, installs them. @internal
  */
 export interface ContextExtensions {
@@ -33,6 +35,8 @@ export interface ContextExtensions {
   coEnter(ctx: AioContext, co: Coroutine<unknown>): void;
   coSchedule(ctx: AioContext, co: Coroutine<unknown>): void;
   remote(handle: ContextHandle): RemoteContext;
+  messageHandler(ctx: AioContext, source: MessageSourceLike, onMessage: ((data: unknown) => void) | null, options?: EventNotifierOptions): void;
+  streamHandler<T>(ctx: AioContext, stream: ReadableStreamLike<T>, onChunk: ((chunk: T | null) => void) | null, options?: EventNotifierOptions): void;
 }
 
 const extensions: Partial<ContextExtensions> = {};

@@ -1,4 +1,4 @@
-/** The options and statistics types of AioContext (context.ts). */
+/** The types of AioContext's options, statistics and event sources (context.ts). */
 
 /** Options of `new AioContext()`. */
 export interface AioContextOptions {
@@ -45,4 +45,31 @@ export interface EventNotifierOptions {
    * effect. Default true.
    */
   external?: boolean;
+}
+
+/** What a message source must offer (MessagePort, WebSocket, Worker, BroadcastChannel all do). */
+export interface MessageSourceLike {
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  removeEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  /** MessagePorts need start() when listened to with addEventListener. */
+  start?(): void;
+}
+
+/** The default reader of a {@link ReadableStreamLike}. */
+export interface ReadableStreamReaderLike<T> {
+  read(): Promise<{ done: boolean; value?: T }>;
+  releaseLock(): void;
+  cancel(reason?: unknown): Promise<void>;
+}
+
+/**
+ * What `setStreamHandler` reads: a web ReadableStream (Deno conns, fetch bodies, ...), or
+ * any object with a `getReader()` giving a default reader. The overloads are
+ * ReadableStream's own (byob, default, with options), so that with DOM or Node typings
+ * the chunk type is inferred from the default reader rather than from the byob one.
+ */
+export interface ReadableStreamLike<T> {
+  getReader(options: { mode: 'byob' }): unknown;
+  getReader(): ReadableStreamReaderLike<T>;
+  getReader(options?: unknown): unknown;
 }

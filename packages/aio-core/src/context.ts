@@ -22,7 +22,7 @@ import { HostLoopAttachment } from './attach.js';
 import { BH_ONESHOT, BH_PENDING, BH_SCHEDULED, BottomHalf, type BhOwner } from './bh.js';
 import { BhList } from './bh-list.js';
 import { CLOCK_ORDER, type ClockType, onVirtualClockEnabled } from './clock.js';
-import type { AioContextOptions, AioContextStats, EventNotifierOptions } from './context-options.js';
+import type { AioContextOptions, AioContextStats, EventNotifierOptions, MessageSourceLike, ReadableStreamLike } from './context-options.js';
 import { ContextLock } from './context-lock.js';
 import type { Coroutine } from './coroutine/coroutine.js';
 import {
@@ -39,7 +39,6 @@ import { HandlerSet, type PollParams, checkPollParams, newHandler } from './hand
 import { assertCanBlock } from './host.js';
 import type { AbortSignalLike, FutexOps } from './locks/futex.js';
 import { threadId } from './locks/thread-id.js';
-import { type MessageSourceLike, type ReadableStreamLike, setMessageHandler, setStreamHandler } from './message-source.js';
 import { EventNotifier } from './notifier.js';
 import { clearWake, notifyPending, notifyWake, opsOf } from './notify.js';
 import { type ContextHandle, extension } from './context-extensions.js';
@@ -430,7 +429,7 @@ export class AioContext implements BhOwner {
    */
   setMessageHandler(source: MessageSourceLike, onMessage: ((data: unknown) => void) | null, options?: EventNotifierOptions): void {
     this.assertOpen('AioContext.setMessageHandler()');
-    setMessageHandler(this, source, onMessage, options);
+    extension('messageHandler')(this, source, onMessage, options);
   }
 
   /**
@@ -441,7 +440,7 @@ export class AioContext implements BhOwner {
    */
   setStreamHandler<T>(stream: ReadableStreamLike<T>, onChunk: ((chunk: T | null) => void) | null, options?: EventNotifierOptions): void {
     this.assertOpen('AioContext.setStreamHandler()');
-    setStreamHandler(this, stream, onChunk, options);
+    extension('streamHandler')(this, stream, onChunk, options);
   }
 
   /**

@@ -16,7 +16,8 @@
  *
  * Everything here belongs to the home thread of its context.
  */
-import type { AioContext, EventNotifierOptions } from './context.js';
+import type { AioContext } from './context.js';
+import type { EventNotifierOptions } from './context-options.js';
 import { argTypeError, checkBoolean, checkFunction, checkOptions } from './errors.js';
 import { Fifo } from './fifo.js';
 import { EventNotifier } from './notifier.js';

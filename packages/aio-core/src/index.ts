@@ -6,6 +6,7 @@
  */
 import { extendContexts } from './context-extensions.js';
 import { coEnter, coSchedule } from './coroutine/schedule.js';
+import { setMessageHandler, setStreamHandler } from './message-source.js';
 import { createIntake } from './record-intake.js';
 import { RemoteContext } from './remote-context.js';
 import { ThreadPool } from './thread-pool.js';
@@ -17,12 +18,14 @@ extendContexts({
   coEnter,
   coSchedule,
   remote: (handle) => new RemoteContext(handle),
+  messageHandler: setMessageHandler,
+  streamHandler: setStreamHandler,
 });
 
 export { AioContext, aioWaitKick, type ContextHandle, type AioContextOptions, type AioContextStats, type EventNotifierOptions } from './context.js';
 export type { AioErrorHandler } from './faults.js';
 export { Histogram, type HistogramSummary } from './histogram.js';
-export type { MessageSourceLike, ReadableStreamLike, ReadableStreamReaderLike } from './message-source.js';
+export type { MessageSourceLike, ReadableStreamLike, ReadableStreamReaderLike } from './context-options.js';
 export { HostSource, HostQueue, SourceRegistry, type RemovableSource } from './host-source.js';
 export { BottomHalf, RemoteBottomHalf, type BottomHalfHandle } from './bh.js';
 export { Clock, type ClockType, SCALE_NS, SCALE_US, SCALE_MS, clockNs, virtualClock } from './clock.js';

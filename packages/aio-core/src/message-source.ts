@@ -10,17 +10,10 @@
  *
  * Home thread of the context.
  */
-import type { AioContext, EventNotifierOptions } from './context.js';
+import type { AioContext } from './context.js';
+import type { EventNotifierOptions, MessageSourceLike, ReadableStreamLike, ReadableStreamReaderLike } from './context-options.js';
 import { argTypeError, checkFunction } from './errors.js';
 import { HostQueue, SourceRegistry } from './host-source.js';
-
-/** What a message source must offer (MessagePort, WebSocket, Worker, BroadcastChannel all do). */
-export interface MessageSourceLike {
-  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
-  removeEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
-  /** MessagePorts need start() when listened to with addEventListener. */
-  start?(): void;
-}
 
 const messageSources = new SourceRegistry<MessageSourceLike>('AioContext.setMessageHandler()');
 
@@ -56,25 +49,6 @@ export function setMessageHandler(
       }),
     options,
   );
-}
-
-/** The default reader of a {@link ReadableStreamLike}. */
-export interface ReadableStreamReaderLike<T> {
-  read(): Promise<{ done: boolean; value?: T }>;
-  releaseLock(): void;
-  cancel(reason?: unknown): Promise<void>;
-}
-
-/**
- * What `setStreamHandler` reads: a web ReadableStream (Deno conns, fetch bodies, ...), or
- * any object with a `getReader()` giving a default reader. The overloads are
- * ReadableStream's own (byob, default, with options), so that with DOM or Node typings
- * the chunk type is inferred from the default reader rather than from the byob one.
- */
-export interface ReadableStreamLike<T> {
-  getReader(options: { mode: 'byob' }): unknown;
-  getReader(): ReadableStreamReaderLike<T>;
-  getReader(options?: unknown): unknown;
 }
 
 const streamSources = new SourceRegistry<ReadableStreamLike<unknown>>('AioContext.setStreamHandler()');
