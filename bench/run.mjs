@@ -119,7 +119,7 @@ function runPass(runtime, outFile) {
 }
 
 mkdirSync(RESULTS, { recursive: true });
-const stamp = new Date().toISOString().slice(0, 16).replace(':', '') + 'Z';
+const stamp = `${new Date().toISOString().slice(0, 16).replace(':', '')}Z`;
 const docs = [];
 const t0 = Date.now();
 console.error(`bench: ${quick ? 'quick pass' : 'full run'} on ${runtimes.join(', ')} — ${machine.cpu}, ${machine.cores} cores`);

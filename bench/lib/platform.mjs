@@ -107,7 +107,7 @@ export async function spawnWorker(url) {
     async ask(message) {
       post(message);
       const reply = await this.next();
-      if (reply && reply.error) throw new Error(reply.error);
+      if (reply?.error) throw new Error(reply.error);
       return reply;
     },
   };

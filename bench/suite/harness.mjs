@@ -166,7 +166,7 @@ export async function runGroup(group, opts) {
   }
   const out = [];
   for (const r of results.values()) {
-    if (r.samples && r.samples.length && !r.skipped) Object.assign(r, stats(r.samples));
+    if (r.samples?.length && !r.skipped) Object.assign(r, stats(r.samples));
     else if (r.samples && !r.samples.length) delete r.samples;
     out.push(r);
   }

@@ -98,7 +98,7 @@ function contended(name, kind, impl, makeLock, extra = {}) {
       const each = Math.ceil(n / 2);
       round++;
       expected += 2 * each;
-      workers.forEach((wk) => wk.post({ n: each, round }));
+      for (const wk of workers) wk.post({ n: each, round });
       for (const wk of workers) {
         const r = await wk.next();
         if (r.error) throw new Error(r.error);

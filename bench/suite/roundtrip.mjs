@@ -109,7 +109,7 @@ function callEntry(env, name, { callerPolls }) {
 const poolFailures = new Map();
 
 /** A pool peer (piscina, tinypool, poolifier) with `threads` workers: echo tasks. */
-export function poolPeer(env, lib_, threads) {
+export function poolPeer(lib_, threads) {
   const worker = {
     piscina: 'piscina-worker.mjs',
     tinypool: 'piscina-worker.mjs',
@@ -249,7 +249,7 @@ export function roundtripGroup(env) {
     })(),
   ];
   for (const lib_ of ['piscina', 'tinypool', 'poolifier']) {
-    const p = poolPeer(env, lib_, 1);
+    const p = poolPeer(lib_, 1);
     entries.push({
       name: `${lib_} (1 thread, await each task)`,
       kind: 'peer',

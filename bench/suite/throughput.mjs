@@ -48,7 +48,7 @@ export function throughputGroup(env) {
     });
   }
   for (const lib_ of ['piscina', 'tinypool', 'poolifier']) {
-    const p = poolPeer(env, lib_, 2);
+    const p = poolPeer(lib_, 2);
     entries.push({
       name: `${lib_} (2 threads)`,
       kind: 'peer',

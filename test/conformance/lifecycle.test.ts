@@ -4,7 +4,7 @@
  * same runtime; in a browser, where there is no process, the same program must finish
  * with every thread stopped).
  */
-import { AioContext, IOThread } from 'aio-under-test';
+import { type AioContext, IOThread } from 'aio-under-test';
 import { describe, expect, it } from 'vitest';
 import { runtime } from './support/runtime.js';
 

@@ -61,7 +61,10 @@ export class FaultReports {
   }
 
   #deliver(err: AioError): void {
-    if (this.#handler) return this.#handler(err);
+    if (this.#handler) {
+      this.#handler(err);
+      return;
+    }
     if (this.#logged) return;
     this.#logged = true;
     console.error(`aio: ${err.code}: ${err.message} (later faults of this context are counted in stats().faults, not logged; see setErrorHandler())`);

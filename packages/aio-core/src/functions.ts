@@ -7,12 +7,16 @@
  */
 import { AioError, checkFunction, checkString, clip } from './errors.js';
 
+// `any[]`, not `unknown[]`: a function with typed parameters must be registrable, and
+// parameter types are checked contravariantly.
+// biome-ignore lint/suspicious/noExplicitAny: see above
 const registry = new Map<string, (...args: any[]) => unknown>();
 
 /**
  * Offers `fn` to other threads under `name`; registering a name again replaces it.
  * This thread only (it runs in this thread, in the context the request targets).
  */
+// biome-ignore lint/suspicious/noExplicitAny: functions with typed parameters (see the registry)
 export function registerFunction(name: string, fn: (...args: any[]) => unknown): void {
   checkString('name', name);
   if (name.length === 0) throw new RangeError('The "name" argument must not be empty');
@@ -27,6 +31,7 @@ export function unregisterFunction(name: string): boolean {
 }
 
 /** The function registered under `name`, or a precise error. @internal */
+// biome-ignore lint/suspicious/noExplicitAny: the registry's type
 export function lookupFunction(name: string, where: string): (...args: any[]) => unknown {
   const fn = registry.get(name);
   if (!fn) throw new AioError('ERR_AIO_NO_FUNCTION', `no function '${clip(name)}' is registered in ${where} (use registerFunction)`);

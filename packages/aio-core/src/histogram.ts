@@ -30,7 +30,7 @@ export class Histogram {
 
   /** Records one value in ns (negative values count as 0). */
   record(ns: number): void {
-    const v = ns > 0 ? ns : 0;
+    const v = Math.max(ns, 0);
     this.#counts[Histogram.#bucket(v)]!++;
     this.#count++;
     this.#sum += v;

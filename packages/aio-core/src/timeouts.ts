@@ -4,5 +4,5 @@
 export function soonest(a: number, b: number): number {
   if (a < 0) return b;
   if (b < 0) return a;
-  return a < b ? a : b;
+  return Math.min(a, b);
 }

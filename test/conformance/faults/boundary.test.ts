@@ -370,7 +370,12 @@ describe.runIf(runtime === 'browser')('thread start requests a worker sends its 
     expect(await reply).toBe('sent 3');
     await expect.poll(() => main.stats().faults - before, { timeout: 10_000 }).toBe(3);
     worker.terminate();
-    await expect.poll(() => (main.poll(false), seen.length)).toBe(3);
+    await expect
+      .poll(() => {
+        main.poll(false);
+        return seen.length;
+      })
+      .toBe(3);
     for (const err of seen) expect(err.code).toBe('ERR_AIO_BAD_RECORD');
     expect(seen.map((e) => e.message).join('\n')).toMatch(/not a URL/);
     main.setErrorHandler(null);

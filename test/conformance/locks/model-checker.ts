@@ -417,7 +417,7 @@ export function check(model: Model, options: CheckOptions = {}): CheckReport {
     const plainOps = (t: number, th: ThreadState, from: number): void => {
       for (let j = from; j < th.log.length; j++) lines.push(`  ${describe(t, th.log[j]!.op, th.log[j]!.result)}`);
     };
-    if (s0) s0.threads.forEach((th, t) => plainOps(t, th, 0));
+    if (s0) for (const [t, th] of s0.threads.entries()) plainOps(t, th, 0);
     pathChoices.forEach(([t, kind], k) => {
       const before = pathStates[2 * k]!.threads[t]!;
       const after = pathStates[2 * k + 1]!.threads[t]!;
@@ -518,7 +518,7 @@ export function check(model: Model, options: CheckOptions = {}): CheckReport {
 
   try {
     const mem = new Array<number>(model.words).fill(0);
-    (model.init ?? []).forEach((v, i) => (mem[i] = i32(v)));
+    for (const [i, v] of (model.init ?? []).entries()) mem[i] = i32(v);
     s0 = { mem, threads: specs.map((_, t) => advance(t, [], mem)), queue: [] };
     const schedules = explore(s0, 0);
     return { states: memo.size, transitions, schedules, truncated, maxDepth };

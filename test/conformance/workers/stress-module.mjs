@@ -12,9 +12,18 @@ function locker(kind, handle) {
     case 'RecMutex': {
       const m = RecMutex.from(handle);
       return {
-        lock: () => (m.lock(), m.lock()),
-        unlock: () => (m.unlock(), m.unlock()),
-        lockAsync: async () => (await m.lockAsync(), m.lock()),
+        lock: () => {
+          m.lock();
+          m.lock();
+        },
+        unlock: () => {
+          m.unlock();
+          m.unlock();
+        },
+        lockAsync: async () => {
+          await m.lockAsync();
+          m.lock();
+        },
       };
     }
     case 'Semaphore': {

@@ -10,7 +10,7 @@
 export { Coroutine } from './coroutine.js';
 export { coEnter, coSchedule } from './schedule.js';
 export { awaitPromise, sleep } from './sleep.js';
-export { type CoLockable, type Waitable } from './waitable.js';
+export type { CoLockable, Waitable } from './waitable.js';
 export { CoMutex, type CoMutexHandle } from './co-mutex.js';
 export { CoRwLock } from './co-rwlock.js';
 export { CoQueue } from './co-queue.js';

@@ -14,5 +14,5 @@ export { Semaphore, type SemaphoreHandle } from './semaphore.js';
 export { Event, type EventHandle } from './event.js';
 export { LockCnt, type LockCntHandle } from './lockcnt.js';
 export { threadId, setThreadId, threadIdOfWorker } from './thread-id.js';
-export { type LockHandle } from './handle.js';
-export { type AbortSignalLike, type FutexOps, type WaitResult } from './futex.js';
+export type { LockHandle } from './handle.js';
+export type { AbortSignalLike, FutexOps, WaitResult } from './futex.js';
