@@ -188,7 +188,7 @@ function handOff(w: Int32Array, table: WakeTable, ownerDied: boolean): void {
     // A slot out of range is only in corrupt memory: skipped like a context that is gone.
     const generation = slot >= 0 && slot < SLOTS ? table.generation(slot) : 0;
     if (generation !== 0) {
-      sendRecord({ table, slot, generation }, [RESULT, id, 1, ownerDied ? 1 : 0], true, 'CoMutex.unlock()');
+      sendRecord({ table, slot, generation }, [RESULT, id, 1, ownerDied ? 1 : 0]);
       return;
     }
     // A waiter that died queued (its context was reclaimed) is handed the mutex all the
