@@ -55,8 +55,8 @@ const pending = new Map<number, PendingCall>();
 const CALL_ID_WORD = 3;
 
 /**
- * A new id for a record this thread will await (a call's reply): positive and unique in
- * `table`'s thread group. Any thread. @internal
+ * A new id for a record this thread will await (a call's reply, a lock hand-off): positive
+ * and unique in `table`'s thread group. Any thread. @internal
  */
 export function newRecordId(table: WakeTable): number {
   const id = Atomics.add(table.words, CALL_ID_WORD, 1) + 1;

@@ -13,11 +13,13 @@
  *       Run `name` and reply with RESULT `id` to the context in `replySlot`. callerThread
  *       is the caller's lock-owner id: a reply to an IOThread's parent may take the port.
  *   [RESULT, id, ok, payload, runNs?]
- *       Settle this thread's pending call `id` (or IOThread start, or shared CoMutex
- *       waiter). ok 1: payload is the value; ok 2: the value is undefined (payload 0);
- *       ok 0: payload is RemoteErrorData. runNs, how long the function ran, is absent from
- *       replies no function gave (a refused call, an IOThread's ready reply, a CoMutex
- *       hand-off: [RESULT, id, 1, ownerDied 0 | 1]).
+ *       Settle this thread's pending call `id` (or IOThread start). ok 1: payload is the
+ *       value; ok 2: the value is undefined (payload 0); ok 0: payload is RemoteErrorData.
+ *       runNs, how long the function ran, is absent from replies no function gave (a
+ *       refused call, an IOThread's ready reply).
+ *   [HANDOFF, id, ownerDied]
+ *       A lock handed to waiter `id` of this thread (a shared CoMutex's next holder,
+ *       hand-off.ts); ownerDied 1: the lock was taken over from a holder that died.
  *   [CONTROL, 'stop']            IOThread runner: end the loop.
  *   [CONTROL, 'port', count]     IOThread runner: `count` messages were posted on its port
  *                                so far (see iothread.ts); count > 0.
@@ -49,14 +51,16 @@ export const CALL = 1;
 export const RESULT = 2;
 export const CONTROL = 3;
 export const FAULT = 4;
+export const HANDOFF = 5;
 
 export type OneshotRecord = [kind: typeof ONESHOT, name: string, args: unknown[], senderSlot: number, senderGen: number];
 export type CallRecord = [kind: typeof CALL, id: number, name: string, args: unknown[], replySlot: number, callerThread: number];
 export type ResultRecord = [kind: typeof RESULT, id: number, ok: 0 | 1 | 2, payload: unknown, runNs?: number];
+export type HandOffRecord = [kind: typeof HANDOFF, id: number, ownerDied: 0 | 1];
 export type ControlRecord = [kind: typeof CONTROL, op: 'stop'] | [kind: typeof CONTROL, op: 'port', count: number];
 export type FaultRecord = [kind: typeof FAULT, error: RemoteErrorData];
 /** Every record a context's inbox carries, told apart by element 0. */
-export type InboxRecord = OneshotRecord | CallRecord | ResultRecord | ControlRecord | FaultRecord;
+export type InboxRecord = OneshotRecord | CallRecord | ResultRecord | HandOffRecord | ControlRecord | FaultRecord;
 
 /** An error as it crosses threads: its message and stack survive. */
 export interface RemoteErrorData {
@@ -164,6 +168,8 @@ export function recordProblem(r: unknown): string | null {
       if (runNs !== undefined && !(typeof runNs === 'number' && runNs >= 0 && runNs < Infinity)) return 'a result record has a bad runNs';
       return r[2] === 0 ? errorDataProblem(r[3]) : null;
     }
+    case HANDOFF:
+      return r.length === 3 && isId(r[1]) && (r[2] === 0 || r[2] === 1) ? null : 'a hand-off record is not [5, id, 0 | 1]';
     case CONTROL:
       if (r.length === 2 && r[1] === 'stop') return null;
       if (r.length === 3 && r[1] === 'port' && Number.isSafeInteger(r[2]) && (r[2] as number) > 0) return null;

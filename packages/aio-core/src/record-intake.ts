@@ -17,8 +17,9 @@ import { BH_ONESHOT, BH_PENDING, BH_SCHEDULED, BottomHalf } from './bh.js';
 import { failCallsReplyingTo, failCallsToEnded, refuseCall, refuseOneshot, runCall, runOneshot, settleCall } from './calls.js';
 import type { AioContext, ContextIntake } from './context.js';
 import { AioError } from './errors.js';
+import { failHandOffsTo, receiveHandOff } from './hand-off.js';
 import { drain } from './inbox.js';
-import { CALL, CONTROL, type ControlRecord, FAULT, type InboxRecord, ONESHOT, RESULT, recordProblem } from './messages.js';
+import { CALL, CONTROL, type ControlRecord, FAULT, HANDOFF, type InboxRecord, ONESHOT, RESULT, recordProblem } from './messages.js';
 import { type FallbackChannel, flushOutbox, outboxPending } from './outbox.js';
 import { Slot, type WakeTable } from './shared-memory.js';
 
@@ -49,6 +50,8 @@ function runRecord(ctx: AioContext, record: InboxRecord, hooks: RecordHooks): vo
       return runCall(ctx, record, record[5] === hooks.parentThread ? (hooks.parentChannel ?? null) : null);
     case RESULT:
       return settleCall(record);
+    case HANDOFF:
+      return receiveHandOff(record);
     case CONTROL:
       return hooks.control?.(record);
     case FAULT: {
@@ -61,7 +64,7 @@ function runRecord(ctx: AioContext, record: InboxRecord, hooks: RecordHooks): vo
 
 /**
  * Answers a record `ctx` will never run because it is closing. A call fails without
- * having run and a oneshot's sender is told; a RESULT has its waiter in this
+ * having run and a oneshot's sender is told; a RESULT or HANDOFF has its waiter in this
  * thread, failed with the context (`close`); a CONTROL record was for a loop that ends
  * anyway, and a FAULT has nobody left to tell. Home thread of ctx.
  */
@@ -156,6 +159,7 @@ class RecordIntake implements ContextIntake {
     drain(ctx._table, ctx._slot, unrun, () => {});
     for (const record of unrun) if (recordProblem(record) === null) refuseRecord(ctx, record as InboxRecord);
     failCallsReplyingTo(ctx);
+    failHandOffsTo(ctx);
   }
 }
 
