@@ -1,7 +1,7 @@
 /**
  * Cross-thread calls and oneshots (QEMU's aio_bh_schedule_oneshot across threads and
- * aio_wait_bh_oneshot): the sending side, the pending-call table, and what a context does
- * with each record its inbox receives.
+ * aio_wait_bh_oneshot): the sending side, the pending-call table, and running the ONESHOT
+ * and CALL records a context receives (its intake dispatches them, record-intake.ts).
  *
  * A call's reply goes to the caller's current context, which must be polled for the reply
  * to land; the thread's main context is attached to the host loop for that automatically.
@@ -14,22 +14,8 @@ import { lookupFunction } from './functions.js';
 import { getHost } from './host.js';
 import { expectHostEvent } from './host-yield.js';
 import { threadId } from './locks/thread-id.js';
-import {
-  CALL,
-  CONTROL,
-  FAULT,
-  type CallRecord,
-  type ControlRecord,
-  type OneshotRecord,
-  type InboxRecord,
-  ONESHOT,
-  RESULT,
-  type ResultRecord,
-  errorData,
-  errorFrom,
-  jsonSafe,
-} from './messages.js';
-import { type FallbackChannel, type RecordTarget, sendRecord } from './outbox.js';
+import { CALL, FAULT, type CallRecord, type OneshotRecord, ONESHOT, RESULT, type ResultRecord, errorData, errorFrom } from './messages.js';
+import { type FallbackChannel, type RecordTarget, sendRecord, unsendable } from './outbox.js';
 import type { WakeTable } from './shared-memory.js';
 
 /** A context a call or oneshot goes to: where its records go, and its name for errors. */
@@ -59,10 +45,31 @@ function callWhat(name: string, target: Target): string {
   return `call('${clip(name)}') on '${target.name}'`;
 }
 
+function oneshotWhat(name: string): string {
+  return `scheduleOneshot('${clip(name)}')`;
+}
+
 const pending = new Map<number, PendingCall>();
 
-/** Header word of the wake table holding the last call id. */
+/** Header word of the wake table holding the last id given to an awaited record. */
 const CALL_ID_WORD = 3;
+
+/**
+ * A new id for a record this thread will await (a call's reply, a lock hand-off): positive
+ * and unique in `table`'s thread group. Any thread. @internal
+ */
+export function newRecordId(table: WakeTable): number {
+  const id = Atomics.add(table.words, CALL_ID_WORD, 1) + 1;
+  return id > 0 ? id : Atomics.add(table.words, CALL_ID_WORD, 1) + 1;
+}
+
+/**
+ * The error of `what` awaiting a record from another thread group in `ctx`, which only
+ * its own group's threads can reach. Any thread. @internal
+ */
+export function foreignMemory(what: string, ctx: AioContext): AioError {
+  return new AioError('ERR_AIO_FOREIGN_MEMORY', `${what}: the caller's context '${ctx.name}' is in another thread group's shared memory`);
+}
 
 /**
  * Why `target` can take no more records: ERR_AIO_THREAD_DIED with the cause its epitaph
@@ -75,8 +82,8 @@ export function endedError(target: Target, what: string): AioError {
     : new AioError('ERR_AIO_THREAD_DIED', `${what}: the thread of AioContext '${target.name}' died: ${cause}`);
 }
 
-function checkAlive(target: Target, what: () => string): void {
-  if (target.table.generation(target.slot) !== target.generation) throw endedError(target, what());
+function alive(target: Target): boolean {
+  return target.table.generation(target.slot) === target.generation;
 }
 
 /** The table's count of ended contexts when this thread last looked for calls waiting on them. */
@@ -116,12 +123,11 @@ function failAfterRecords(id: number, call: PendingCall, err: () => Error): void
 /** Runs registered function `name` in the target context, without a reply. Any thread. */
 export function sendOneshot(target: Target, name: string, args: unknown[]): void {
   checkString('name', name);
-  const what = () => `scheduleOneshot('${clip(name)}')`;
-  checkAlive(target, what);
+  if (!alive(target)) throw endedError(target, oneshotWhat(name));
   const sender = AioContext.current();
   const from = sender._table.id === target.table.id ? sender._slot : -1;
   const record: OneshotRecord = [ONESHOT, name, args, from, from < 0 ? 0 : target.table.generation(from)];
-  sendRecord(target, record, jsonSafe(args), what);
+  if (!sendRecord(target, record)) throw unsendable(oneshotWhat(name));
 }
 
 /**
@@ -132,12 +138,8 @@ export function sendOneshot(target: Target, name: string, args: unknown[]): void
  */
 export function expectReply(table: WakeTable, target: Target | null, label: string, done: CallCallback): { id: number; replyTo: AioContext } {
   const replyTo = AioContext.current();
-  if (replyTo._table.id !== table.id) {
-    const what = target ? callWhat(label, target) : label;
-    throw new AioError('ERR_AIO_FOREIGN_MEMORY', `${what}: the caller's context '${replyTo.name}' is in another thread group's shared memory`);
-  }
-  let id = Atomics.add(table.words, CALL_ID_WORD, 1) + 1;
-  if (id <= 0) id = Atomics.add(table.words, CALL_ID_WORD, 1) + 1;
+  if (replyTo._table.id !== table.id) throw foreignMemory(target ? callWhat(label, target) : label, replyTo);
+  const id = newRecordId(table);
   pending.set(id, { done, replyTo, target, label });
   replyTo._expectReplies(1);
   return { id, replyTo };
@@ -158,21 +160,21 @@ export function forgetReply(id: number): void {
 export function sendCallWith(target: Target, name: string, args: unknown[], done: CallCallback): void {
   checkString('name', name);
   // Messages are built only for errors: a call is hot.
-  const what = () => callWhat(name, target);
-  checkAlive(target, what);
+  if (!alive(target)) throw endedError(target, callWhat(name, target));
   const { id, replyTo } = expectReply(target.table, target, name, done);
   const record: CallRecord = [CALL, id, name, args, replyTo._slot, threadId()];
+  let sent = false;
   try {
-    sendRecord(target, record, jsonSafe(args), what);
-  } catch (err) {
-    forgetReply(id);
-    throw err;
+    sent = sendRecord(target, record);
+  } finally {
+    if (!sent) forgetReply(id);
   }
+  if (!sent) throw unsendable(callWhat(name, target));
   // Pairs with the store in beginRelease(): a context that closed meanwhile either drains
   // this record (and refuses it) or is seen here, and the call fails after any reply.
-  if (target.table.generation(target.slot) !== target.generation) {
+  if (!alive(target)) {
     const call = pending.get(id);
-    if (call) failAfterRecords(id, call, () => endedError(target, what()));
+    if (call) failAfterRecords(id, call, () => endedError(target, callWhat(name, target)));
   }
 }
 
@@ -212,25 +214,34 @@ export function failCallsReplyingTo(ctx: AioContext): void {
 }
 
 /**
- * Answers a record its context will never run because it is closing: a call fails with
- * ERR_AIO_CLOSED, without having run; a oneshot's sender is told, as of any failed oneshot.
- * Home thread of `ctx`.
+ * Answers a oneshot its context will never run because it is closing: its sender is told,
+ * as of any failed oneshot. Home thread of `ctx`.
  */
-export function refuseRecord(ctx: AioContext, record: InboxRecord): void {
-  if (record[0] === ONESHOT) {
-    const [, name, , senderSlot, senderGen] = record;
-    return oneshotFailed(ctx, name, senderSlot, senderGen, new AioError('ERR_AIO_CLOSED', `AioContext '${ctx.name}' was closed before running it`));
-  }
-  if (record[0] !== CALL) return;
+export function refuseOneshot(ctx: AioContext, record: OneshotRecord): void {
+  const [, name, , senderSlot, senderGen] = record;
+  oneshotFailed(ctx, name, senderSlot, senderGen, new AioError('ERR_AIO_CLOSED', `AioContext '${ctx.name}' was closed before running it`));
+}
+
+/**
+ * Answers a call its context will never run because it is closing: it fails with
+ * ERR_AIO_CLOSED, without having run. Home thread of `ctx`.
+ */
+export function refuseCall(ctx: AioContext, record: CallRecord): void {
   const [, id, name, , replySlot] = record;
   const table = ctx._table;
   const generation = table.generation(replySlot);
   if (generation === 0) return; // the caller's context is gone too
   const error = errorData(new AioError('ERR_AIO_CLOSED', `call('${clip(name)}'): AioContext '${ctx.name}' was closed before running it`));
-  sendRecord({ table, slot: replySlot, generation }, [RESULT, id, 0, error], true, () => `reply to call('${clip(name)}')`);
+  // If even this cannot go (a context name too long for an inbox), the caller's poll still
+  // fails the call once it sees this context ended (failCallsToEnded).
+  sendRecord({ table, slot: replySlot, generation }, [RESULT, id, 0, error]);
 }
 
-function settle(record: ResultRecord): void {
+/**
+ * Settles the pending call (or thread start) of this thread that a RESULT record answers;
+ * one nobody waits for any more is ignored. This thread, in the reply context's poll.
+ */
+export function settleCall(record: ResultRecord): void {
   const call = pending.get(record[1]);
   if (!call) return;
   pending.delete(record[1]);
@@ -239,45 +250,12 @@ function settle(record: ResultRecord): void {
   else call.done(null, record[2] === 1 ? record[3] : undefined, record[4]);
 }
 
-/** Handles of the thread runner for CONTROL records and replies to its parent. @internal */
-export interface RecordHooks {
-  /** Runs a CONTROL record (IOThread stop, ...). */
-  control?(record: ControlRecord): void;
-  /** Thread id of the parent thread, reachable through `parentChannel`. */
-  parentThread?: number;
-  parentChannel?: FallbackChannel;
-}
-
 /**
- * Runs one record in `ctx` (called from ctx's BH phase, so AioContext.current() is ctx).
- * Home thread of ctx.
+ * Runs a oneshot in `ctx` (from its BH phase). Its failure (no such function, or it threw)
+ * is the request's, not the thread's: it goes back to the sending context as a FAULT
+ * record, or is reported here when the sender cannot be reached. Home thread of `ctx`.
  */
-export function runRecord(ctx: AioContext, record: InboxRecord, hooks: RecordHooks): void {
-  switch (record[0]) {
-    case ONESHOT:
-      return runOneshot(ctx, record);
-    case CALL:
-      return runCall(ctx, record, hooks);
-    case RESULT:
-      return settle(record);
-    case CONTROL:
-      hooks.control?.(record);
-      return;
-    case FAULT: {
-      const error = new AioError('ERR_AIO_REQUEST_FAILED', record[1].message);
-      if (record[1].stack) (error as { remoteStack?: string }).remoteStack = record[1].stack;
-      ctx._report(error);
-      return;
-    }
-  }
-}
-
-/**
- * Runs a oneshot. Its failure (no such function, or it threw) is the request's, not the
- * thread's: it goes back to the sending context as a FAULT record, or is reported here
- * when the sender cannot be reached.
- */
-function runOneshot(ctx: AioContext, record: OneshotRecord): void {
+export function runOneshot(ctx: AioContext, record: OneshotRecord): void {
   const [, name, args, senderSlot, senderGen] = record;
   let result: unknown;
   try {
@@ -296,19 +274,20 @@ function oneshotFailed(ctx: AioContext, name: string, senderSlot: number, sender
   const data = errorData(err);
   const what = `scheduleOneshot('${clip(name)}') on '${ctx.name}' failed: ${data.message}`;
   const table = ctx._table;
+  // A report too large for an inbox is made here instead.
   if (senderSlot >= 0 && table.generation(senderSlot) === senderGen && senderGen !== 0) {
-    try {
-      sendRecord({ table, slot: senderSlot, generation: senderGen }, [FAULT, { ...data, message: what }], true, `report of ${what}`);
-      return;
-    } catch {
-      // Fall through: report it here.
-    }
+    if (sendRecord({ table, slot: senderSlot, generation: senderGen }, [FAULT, { ...data, message: what }])) return;
   }
   ctx._report(new AioError('ERR_AIO_REQUEST_FAILED', what));
 }
 
-function runCall(ctx: AioContext, record: CallRecord, hooks: RecordHooks): void {
-  const [, id, name, args, replySlot, callerThread] = record;
+/**
+ * Runs a call in `ctx` (from its BH phase) and replies with its outcome, through
+ * `channel` when shared memory cannot carry the reply (null: no other way, and the
+ * caller gets ERR_AIO_NOT_SERIALIZABLE). Home thread of `ctx`.
+ */
+export function runCall(ctx: AioContext, record: CallRecord, channel: FallbackChannel | null): void {
+  const [, id, name, args, replySlot] = record;
   const table = ctx._table;
   const host = getHost();
   const started = host.nowNs();
@@ -316,13 +295,15 @@ function runCall(ctx: AioContext, record: CallRecord, hooks: RecordHooks): void 
     const generation = table.generation(replySlot);
     if (generation === 0) return; // the caller's context is gone
     const runNs = Math.round(host.nowNs() - started);
-    const channel = callerThread === hooks.parentThread ? (hooks.parentChannel ?? null) : null;
     const result: ResultRecord = value === undefined && ok === 1 ? [RESULT, id, 2, 0, runNs] : [RESULT, id, ok, value, runNs];
+    let failure: unknown = null;
     try {
-      sendRecord({ table, slot: replySlot, generation, fallback: channel }, result, value === undefined || jsonSafe(value), () => `reply to call('${clip(name)}')`);
+      if (!sendRecord({ table, slot: replySlot, generation, fallback: channel }, result)) failure = unsendable(`reply to call('${clip(name)}')`);
     } catch (err) {
-      sendRecord({ table, slot: replySlot, generation }, [RESULT, id, 0, errorData(err), runNs], true, () => `reply to call('${clip(name)}')`);
+      failure = err; // the channel could not carry it either
     }
+    // The error of a failed send is small enough for any inbox.
+    if (failure !== null) sendRecord({ table, slot: replySlot, generation }, [RESULT, id, 0, errorData(failure), runNs]);
   };
   let value: unknown;
   try {

@@ -21,9 +21,9 @@ import { type ThreadChannel, type ThreadExit, describeExit, getHost } from './ho
 import { hostEventsExpected, hostTurnsWanted, yieldToHost } from './host-yield.js';
 import { type IOThreadInit, type IOThreadMessage, iothreadEpitaph } from './iothread.js';
 import { setThreadId } from './locks/thread-id.js';
-import { RESULT, type ResultRecord, errorData, errorFrom, jsonSafe } from './messages.js';
+import { RESULT, type ResultRecord, errorData, errorFrom } from './messages.js';
 import { buryThread } from './start-worker.js';
-import { flushOutbox, outboxPending, sendRecord } from './outbox.js';
+import { flushOutbox, outboxPending, sendRecord, unsendable } from './outbox.js';
 import { intakeOf } from './record-intake.js';
 import { adoptWakeTable } from './shared-memory.js';
 
@@ -70,7 +70,7 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
   channel.onEnding?.(recordOwnEnd);
   const ready = (record: ResultRecord) => {
     const slot = init.ready[1];
-    sendRecord({ table, slot, generation: table.generation(slot) }, record, jsonSafe(record), 'IOThread ready');
+    if (!sendRecord({ table, slot, generation: table.generation(slot) }, record)) throw unsendable('IOThread ready');
   };
   const ctx = new AioContext({ name: init.name, pollMaxNs: init.pollMaxNs, pollGrow: init.pollGrow, pollShrink: init.pollShrink, timing: true });
   AioContext.setHome(ctx);

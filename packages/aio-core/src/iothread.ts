@@ -297,7 +297,7 @@ export class IOThread {
         thread.post({ kind: 'aio.record', record });
         // A dedicated loop only sees port messages when it yields to its host loop; the
         // count tells it how many to wait for, since a message may arrive after the record.
-        sendRecord(context._target, [CONTROL, 'port', ++posted], true, 'IOThread');
+        sendRecord(context._target, [CONTROL, 'port', ++posted]);
       });
       self = new IOThread(name, context, thread, owner, exit, keepAlive, hold);
       done(null, self);
@@ -522,11 +522,9 @@ export class IOThread {
       // Joining is work: the process waits for it.
       this.#thread.ref?.();
       const t = this.context._target;
-      try {
-        sendRecord(t, [CONTROL, 'stop'], true, 'IOThread.stop()');
-      } catch {
-        // The context is already gone: the thread is ending anyway.
-      }
+      // A context already gone (the thread buried itself) gets no record: its slot may be
+      // another context's by now. The thread is ending anyway.
+      if (this.context.alive) sendRecord(t, [CONTROL, 'stop']);
       // A loop that does not end within 5 s (a function stuck in a busy loop) is
       // terminated. The timer is cleared at once otherwise: it must not hold the process.
       let timeout: ReturnType<typeof setTimeout> | undefined;

@@ -10,7 +10,7 @@
 import { AioError } from './errors.js';
 import { Fifo } from './fifo.js';
 import { MAX_RECORD_BYTES, encodeRecord, tryAppend, tryAppendJson } from './inbox.js';
-import type { InboxRecord } from './messages.js';
+import { type InboxRecord, recordJsonSafe } from './messages.js';
 import type { WakeTable } from './shared-memory.js';
 
 /** Delivers a record by structured clone when shared memory cannot carry it. */
@@ -67,36 +67,47 @@ export function flushOutbox(): boolean {
 }
 
 /**
- * Sends `record` to the context `to` names; `safe`: JSON carries it unchanged. `what`
- * names the operation for errors (a function: built only when one is thrown).
- * Throws ERR_AIO_NOT_SERIALIZABLE when JSON cannot carry the record and there is no
- * fallback channel.
+ * The error of an operation whose record cannot travel (`sendRecord` returned false);
+ * `what` names the operation. Any thread.
  */
-export function sendRecord(to: RecordTarget, record: InboxRecord, safe: boolean, what: string | (() => string)): void {
+export function unsendable(what: string): AioError {
+  return new AioError(
+    'ERR_AIO_NOT_SERIALIZABLE',
+    `${what}: the arguments or result cannot go through shared memory (JSON values up to ${MAX_RECORD_BYTES} bytes) and the target has no message channel`,
+  );
+}
+
+/**
+ * Sends `record` to the context `to` names: into its inbox ring, or this thread's outbox
+ * while the ring is full, or by `to.fallback` when JSON cannot carry the record unchanged
+ * (`recordJsonSafe`) or it is too large for a ring. Returns false, sending nothing, when
+ * it can go none of these ways (the caller reports `unsendable`); records of numbers and
+ * bounded strings always go. Throws what the fallback channel throws. Any thread.
+ */
+export function sendRecord(to: RecordTarget, record: InboxRecord): boolean {
   const { table, slot, generation } = to;
   const k = key(table, slot);
   const q = queues.get(k);
   // The common case: JSON that surely fits, nothing queued before it, room in the ring:
   // encoded straight into the target's inbox.
-  const json = safe ? JSON.stringify(record) : null;
-  if (json !== null && !q && json.length * 3 <= MAX_RECORD_BYTES && tryAppendJson(table, slot, json)) return;
+  const json = recordJsonSafe(record) ? JSON.stringify(record) : null;
+  if (json !== null && !q && json.length * 3 <= MAX_RECORD_BYTES && tryAppendJson(table, slot, json)) return true;
   let payload: Uint8Array | null = json === null ? null : encodeRecord(record, json);
   if (payload && payload.length > MAX_RECORD_BYTES) payload = null;
   if (!payload) {
-    if (to.fallback) return to.fallback(record);
-    throw new AioError(
-      'ERR_AIO_NOT_SERIALIZABLE',
-      `${typeof what === 'function' ? what() : what}: the arguments or result cannot go through shared memory (JSON values up to ${MAX_RECORD_BYTES} bytes) and the target has no message channel`,
-    );
+    if (!to.fallback) return false;
+    to.fallback(record);
+    return true;
   }
   if (q) {
     q.records.push(payload);
     flushOutbox();
-    return;
+    return true;
   }
-  if (tryAppend(table, slot, payload)) return;
+  if (tryAppend(table, slot, payload)) return true;
   const records = new Fifo<Uint8Array>();
   records.push(payload);
   queues.set(k, { table, slot, generation, records });
   flushOutbox();
+  return true;
 }

@@ -1,10 +1,12 @@
 /**
  * A context's intake of records from other threads: the records in its inbox ring and
- * those that came by message (through an IOThread's port), each run as a oneshot bottom
- * half in the context's BH phase, in arrival order; the hooks an IOThread's runner adds
- * (CONTROL records, replies to its parent); and, when the context closes, an answer for
- * every record it will never run. Each poll also retries this thread's records waiting
- * for room in other inboxes, and fails the calls this thread waits on whose target ended.
+ * those that came by message (through an IOThread's port), each checked (a malformed one
+ * is dropped and reported as ERR_AIO_BAD_RECORD) and run by its kind (`runRecord`, the one
+ * dispatcher) as a oneshot bottom half in the context's BH phase, in arrival order; the
+ * hooks an IOThread's runner adds (CONTROL records, replies to its parent); and, when the
+ * context closes, an answer for every record it will never run (`refuseRecord`). Each
+ * poll also retries this thread's records waiting for room in other inboxes, and fails
+ * the calls this thread waits on whose target ended.
  *
  * The loop knows none of this: it asks every context's intake through the small
  * `ContextIntake` interface, installed as a context extension (index.ts).
@@ -12,17 +14,64 @@
  * Home thread of the context.
  */
 import { BH_ONESHOT, BH_PENDING, BH_SCHEDULED, BottomHalf } from './bh.js';
-import { type RecordHooks, failCallsReplyingTo, failCallsToEnded, refuseRecord, runRecord } from './calls.js';
+import { failCallsReplyingTo, failCallsToEnded, refuseCall, refuseOneshot, runCall, runOneshot, settleCall } from './calls.js';
 import type { AioContext, ContextIntake } from './context.js';
+import { AioError } from './errors.js';
+import { failHandOffsTo, receiveHandOff } from './hand-off.js';
 import { drain } from './inbox.js';
-import { type InboxRecord, recordProblem } from './messages.js';
-import { flushOutbox, outboxPending } from './outbox.js';
+import { CALL, CONTROL, type ControlRecord, FAULT, HANDOFF, type InboxRecord, ONESHOT, RESULT, recordProblem } from './messages.js';
+import { type FallbackChannel, flushOutbox, outboxPending } from './outbox.js';
 import { Slot, type WakeTable } from './shared-memory.js';
 
 /** How soon a blocking poll retries records waiting for room in a full inbox. */
 const OUTBOX_RETRY_NS = 1_000_000;
 
 const intakes = new WeakMap<AioContext, RecordIntake>();
+
+/** What an IOThread's runner adds to the records its context runs. @internal */
+export interface RecordHooks {
+  /** Runs a CONTROL record (the loop's stop, port messages announced). */
+  control?(record: ControlRecord): void;
+  /** Thread id of the parent thread, reachable through `parentChannel`. */
+  parentThread?: number;
+  /** Carries replies to the parent that shared memory cannot. */
+  parentChannel?: FallbackChannel;
+}
+
+/**
+ * Runs one record in `ctx`, by its kind (from ctx's BH phase, so AioContext.current() is
+ * ctx). Home thread of ctx.
+ */
+function runRecord(ctx: AioContext, record: InboxRecord, hooks: RecordHooks): void {
+  switch (record[0]) {
+    case ONESHOT:
+      return runOneshot(ctx, record);
+    case CALL:
+      return runCall(ctx, record, record[5] === hooks.parentThread ? (hooks.parentChannel ?? null) : null);
+    case RESULT:
+      return settleCall(record);
+    case HANDOFF:
+      return receiveHandOff(record);
+    case CONTROL:
+      return hooks.control?.(record);
+    case FAULT: {
+      const error = new AioError('ERR_AIO_REQUEST_FAILED', record[1].message);
+      if (record[1].stack) (error as { remoteStack?: string }).remoteStack = record[1].stack;
+      return ctx._report(error);
+    }
+  }
+}
+
+/**
+ * Answers a record `ctx` will never run because it is closing. A call fails without
+ * having run and a oneshot's sender is told; a RESULT or HANDOFF has its waiter in this
+ * thread, failed with the context (`close`); a CONTROL record was for a loop that ends
+ * anyway, and a FAULT has nobody left to tell. Home thread of ctx.
+ */
+function refuseRecord(ctx: AioContext, record: InboxRecord): void {
+  if (record[0] === ONESHOT) refuseOneshot(ctx, record);
+  else if (record[0] === CALL) refuseCall(ctx, record);
+}
 
 /** The record intake of one context. */
 class RecordIntake implements ContextIntake {
@@ -110,6 +159,7 @@ class RecordIntake implements ContextIntake {
     drain(ctx._table, ctx._slot, unrun, () => {});
     for (const record of unrun) if (recordProblem(record) === null) refuseRecord(ctx, record as InboxRecord);
     failCallsReplyingTo(ctx);
+    failHandOffsTo(ctx);
   }
 }
 

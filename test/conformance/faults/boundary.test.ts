@@ -42,6 +42,8 @@ const L = {
   inboxBytes: 16384,
   inUse: 3,
   remoteBhHead: 4,
+  /** Header word: the last id given to a record a thread awaits (a call's reply, a lock hand-off). */
+  lastRecordId: 3,
   inboxWrite: 9,
   inboxRead: 10,
   inboxPending: 11,
@@ -262,6 +264,40 @@ describe('inbox records', () => {
     for (const f of faults) expect(f.code).toBe('ERR_AIO_BAD_RECORD');
     expect(hits).toBe(0);
     expectStillServes();
+  });
+
+  it('hand-off records of the wrong shape are dropped and reported; one for no waiter is ignored', () => {
+    const bad = ['[5]', '[5,1]', '[5,0,0]', '[5,-1,0]', '[5,1.5,0]', '[5,"1",0]', '[5,1,2]', '[5,1,true]', '[5,1,0,0]'];
+    for (const text of bad) forge(ctx.handle, text);
+    forge(ctx.handle, '[5,123456,1]');
+    flush(ctx);
+    expect(faults.length).toBe(bad.length);
+    for (const f of faults) expect(f.code).toBe('ERR_AIO_BAD_RECORD');
+    expectStillServes();
+    expect(faults.length).toBe(bad.length);
+  });
+
+  it("a shared CoMutex is handed over by a record of its own: a forged call result with the waiter's id grants nothing", async () => {
+    const main = AioContext.main();
+    const m = new CoMutex();
+    void m.handle; // shared: waiters queue in shared memory and are handed the mutex by record
+    await m.lock();
+    let granted = false;
+    const waiting = Promise.resolve(m.lock()).then(() => {
+      granted = true;
+    });
+    const id = Atomics.load(new Int32Array(main.handle.table), L.lastRecordId);
+    forge(main.handle, `[2,${id},1,0]`);
+    // Records run in arrival order: once the oneshot sent after it ran, the forged one did.
+    const before = hits;
+    AioContext.from(main.handle).scheduleOneshot('boundary.hit');
+    await expect.poll(() => hits).toBe(before + 1);
+    expect(granted).toBe(false);
+    m.unlock();
+    await waiting;
+    expect(m.locked).toBe(true);
+    m.unlock();
+    expect(m.locked).toBe(false);
   });
 
   for (const [what, lengthWord] of [

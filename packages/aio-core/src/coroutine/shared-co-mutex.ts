@@ -7,13 +7,14 @@
  *   2  head, 3 tail: positions (only growing) in the waiter ring
  *   4  holder: threadId() of the holder's thread, 0 while free (and for a moment after a
  *      taker's compareExchange on `locked`, before it writes its id)
- *   8+ the ring: per waiter, the wake-table slot of its context, the id of the reply
+ *   8+ the ring: per waiter, the wake-table slot of its context, the id of the hand-off
  *      that wakes it (0 once withdrawn), and its thread's id
  *
  * A locker that finds the mutex held appends itself and waits; `unlock()` pops the oldest
- * live waiter and sends it a reply record through its context's inbox, keeping `locked`
- * at 1, so nobody can barge in between (QEMU's hand-off). The waiter resumes in its own
- * thread's context, in that context's poll. Any thread holding the handle.
+ * live waiter and sends it a HANDOFF record through its context's inbox (hand-off.ts),
+ * keeping `locked` at 1, so nobody can barge in between (QEMU's hand-off). The waiter
+ * resumes in its own thread's context, in that context's poll. Any thread holding the
+ * handle.
  *
  * Robust (robust.ts): while a context of this thread has waiters queued on a shared mutex,
  * a timer of that context looks every ROBUST_CHECK_MS at the holder word; when the holder's
@@ -22,14 +23,12 @@
  * the mutex. A waiter that dies after it was handed the mutex is a dead holder like any
  * other. A check costs nothing while nobody waits, and one timer per waiting context.
  */
-import { expectReply, forgetReply } from '../calls.js';
 import { Clock, clockNs, SCALE_MS } from '../clock.js';
 import type { AioContext } from '../context.js';
 import { AioError } from '../errors.js';
+import { expectHandOff, forgetHandOff, sendHandOff } from '../hand-off.js';
 import { ROBUST_CHECK_MS } from '../locks/robust.js';
 import { threadId } from '../locks/thread-id.js';
-import { RESULT } from '../messages.js';
-import { sendRecord } from '../outbox.js';
 import { SLOTS, type WakeTable, allocShared } from '../shared-memory.js';
 import type { Timer } from '../timer.js';
 
@@ -92,25 +91,25 @@ export interface SharedTicket {
 export function sharedLockOrQueue(w: Int32Array, table: WakeTable, granted: (outcome: boolean | Error) => void): SharedTicket | null {
   if (sharedTryLock(w)) return null;
   let watch: HolderWatch | null = null;
-  const { id, replyTo } = expectReply(table, null, 'CoMutex.lock()', (err, value) => {
+  const { id, context: replyTo } = expectHandOff(table, 'CoMutex.lock()', (outcome) => {
     watch?.remove(w);
-    if (!err) return granted(value === 1);
+    if (typeof outcome === 'boolean') return granted(outcome);
     // No grant will come (this thread's context is closing): leave the queue, or, if the
     // mutex was already handed here, pass it on; the waiter fails with the error.
     if (!withdrawEntry(w, id, replyTo._slot)) sharedUnlock(w, table, false);
-    granted(err);
+    granted(outcome);
   });
   guard(w);
   if (Atomics.compareExchange(w, LOCKED, 0, 1) === 0) {
     Atomics.store(w, HOLDER, threadId());
     unguard(w);
-    forgetReply(id);
+    forgetHandOff(id);
     return null;
   }
   const tail = Atomics.load(w, TAIL);
   if (tail - Atomics.load(w, HEAD) >= SHARED_CO_MUTEX_WAITERS) {
     unguard(w);
-    forgetReply(id);
+    forgetHandOff(id);
     throw new AioError('ERR_AIO_BUSY', `CoMutex.lock(): more than ${SHARED_CO_MUTEX_WAITERS} waiters on one shared CoMutex`);
   }
   const at = RING + ENTRY * (tail % SHARED_CO_MUTEX_WAITERS);
@@ -124,7 +123,7 @@ export function sharedLockOrQueue(w: Int32Array, table: WakeTable, granted: (out
   return {
     withdraw(): boolean {
       if (!withdrawEntry(w, id, replyTo._slot)) return false; // already handed over: the grant is on its way
-      forgetReply(id);
+      forgetHandOff(id);
       watch!.remove(w);
       return true;
     },
@@ -188,7 +187,7 @@ function handOff(w: Int32Array, table: WakeTable, ownerDied: boolean): void {
     // A slot out of range is only in corrupt memory: skipped like a context that is gone.
     const generation = slot >= 0 && slot < SLOTS ? table.generation(slot) : 0;
     if (generation !== 0) {
-      sendRecord({ table, slot, generation }, [RESULT, id, 1, ownerDied ? 1 : 0], true, 'CoMutex.unlock()');
+      sendHandOff({ table, slot, generation }, id, ownerDied);
       return;
     }
     // A waiter that died queued (its context was reclaimed) is handed the mutex all the
