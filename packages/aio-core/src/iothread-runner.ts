@@ -6,11 +6,13 @@
  *
  * Promises in a dedicated loop: the loop sleeps in Atomics.wait, where no microtask or
  * host task runs. So after every poll pass that dispatched something it lets the
- * reactions that pass queued run; once no more work came for 0.25 ms it gives the host
- * loop a turn (every microtask runs, then pending host events) before it sleeps for
- * longer, so requests that keep coming never wait for a host turn; while something waits on a host
- * event (an async function a call started, a promise a coroutine awaits, a worker
- * starting) it wakes every millisecond to give the host a turn.
+ * reactions that pass queued run, and before it sleeps it gives the host loop a turn
+ * (every microtask runs, then pending host events) and looks for work once more; while
+ * something waits on a host event (an async function a call started, a promise a
+ * coroutine awaits, a worker starting) it wakes every millisecond to give the host a turn.
+ * The turn before the sleep also keeps a busy thread awake between batches of work:
+ * sleeping at once instead, with the next batch only a futex wake-up away, cost 30 % of
+ * the throughput of 20,000 calls in flight on two pool workers (node, 19 -> 25 us/call).
  *
  * Runs in the IOThread.
  */
@@ -29,8 +31,6 @@ import { adoptWakeTable } from './shared-memory.js';
 
 /** How often a dedicated loop lets the host run while something waits on a host event. */
 const HOST_TICK_NS = 1_000_000;
-/** How long a dedicated loop that owes its host loop a turn waits for more work before it gives the turn. */
-const HOST_TURN_IDLE_NS = 250_000;
 /** How long a dedicated loop waits for port messages the parent announced before it gives up. */
 const PORT_WAIT_NS = 1_000_000_000;
 /** How long the end of a stopping loop waits between tries to deliver replies still waiting for room. */
@@ -186,11 +186,11 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
   }
 
   async function runDedicated(): Promise<void> {
-    // Something ran since the host loop last had a turn: give it one once the loop idles
-    // (no work within HOST_TURN_IDLE_NS), not between requests that keep coming. While
-    // something waits on the host, sleep at most HOST_TICK_NS between host turns.
+    // Something ran since the host loop last had a turn: give it one before sleeping (a
+    // pass that may not sleep), and look for work once more. While something waits on
+    // the host, sleep at most HOST_TICK_NS between host turns.
     let hostTurnDue = false;
-    ctx._setSleepCap(() => (hostTurnDue ? HOST_TURN_IDLE_NS : hostTurnsWanted() ? HOST_TICK_NS : -1));
+    ctx._setSleepCap(() => (hostTurnDue ? 0 : hostTurnsWanted() ? HOST_TICK_NS : -1));
     try {
       while (running) {
         // The loop holds its context's lock while it dispatches; poll drops it to sleep.
