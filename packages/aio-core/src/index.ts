@@ -46,7 +46,8 @@ export {
   setHost,
   probeCanBlock,
 } from './host.js';
-export { IOThread, type IOThreadOptions, type IOThreadStats, IOTHREAD_POLL_MAX_NS_DEFAULT, IOTHREAD_SETUP_TIMEOUT_MS } from './iothread.js';
+export { IOThread } from './iothread.js';
+export { type IOThreadOptions, type IOThreadStats, IOTHREAD_POLL_MAX_NS_DEFAULT, IOTHREAD_SETUP_TIMEOUT_MS } from './iothread-options.js';
 export { runIOThread } from './iothread-runner.js';
 export { registerFunction, unregisterFunction } from './functions.js';
 export { ThreadPool, type ThreadPoolRequest, POOL_IDLE_TIMEOUT_MS } from './thread-pool.js';

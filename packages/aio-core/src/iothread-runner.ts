@@ -21,7 +21,7 @@ import { AioContext } from './context.js';
 import { OwnerDiedError, describeValue } from './errors.js';
 import { type ThreadChannel, type ThreadExit, describeExit, getHost } from './host.js';
 import { hostEventsExpected, hostTurnsWanted, yieldToHost } from './host-yield.js';
-import { type IOThreadInit, type IOThreadMessage, iothreadEpitaph } from './iothread.js';
+import { type IOThreadInit, type IOThreadMessage, iothreadEpitaph } from './iothread-protocol.js';
 import { setThreadId } from './locks/thread-id.js';
 import { RESULT, type ResultRecord, errorData, errorFrom } from './messages.js';
 import { buryThread } from './start-worker.js';

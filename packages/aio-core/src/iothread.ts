@@ -20,120 +20,24 @@
  */
 import { type CallCallback, expectReply, failCallsTo, failReply, sendCallWith } from './calls.js';
 import { AioContext } from './context.js';
-import { AioError, argRangeError, argTypeError, checkFunction, checkInteger, checkNumber, checkOptions, checkString, describeValue } from './errors.js';
+import { AioError, argRangeError, argTypeError, checkFunction, checkInteger, checkNumber, checkOptions, checkString } from './errors.js';
 import { type Host, type SpawnedThread, type ThreadExit, describeExit, getHost } from './host.js';
 import { checkSignal } from './locks/handle.js';
-import type { AbortSignalLike } from './locks/futex.js';
 import { randomThreadId, threadId } from './locks/thread-id.js';
-import { CONTROL, type InboxRecord, type RemoteErrorData, errorDataProblem, errorFrom } from './messages.js';
+import { CONTROL, type RemoteErrorData, errorFrom } from './messages.js';
+import { type IOThreadInit, type IOThreadMessage, type ReadyData, iothreadEpitaph, iothreadMessageProblem } from './iothread-protocol.js';
+import { IOTHREAD_POLL_MAX_NS_DEFAULT, IOTHREAD_SETUP_TIMEOUT_MS, type IOThreadOptions, type IOThreadStats } from './iothread-options.js';
 import { buryThread } from './start-worker.js';
 import { sendRecord } from './outbox.js';
 import { intakeOf } from './record-intake.js';
 import { RemoteContext } from './remote-context.js';
-import { type HistogramSummary, Histogram } from './histogram.js';
+import { Histogram } from './histogram.js';
 import { Slot, wakeTable } from './shared-memory.js';
-
-/** Options of `IOThread.create()`. */
-export interface IOThreadOptions {
-  /** Thread and context name. */
-  name?: string;
-  /**
-   * Module loaded in the thread before create() resolves. It may export `setup(ctx)`, run
-   * before create() resolves, and `teardown(ctx)`, run when the thread stops, before its
-   * context is closed (delete the bottom halves setup created there).
-   */
-  module?: string | URL;
-  /**
-   * 'dedicated' (default): the loop sleeps in Atomics.wait between events, for the lowest
-   * latency; host I/O in that thread is not serviced while it sleeps. 'integrated': the
-   * loop runs inside the thread's host event loop (promises, host timers, fetch, sockets
-   * keep working).
-   */
-  mode?: 'dedicated' | 'integrated';
-  /** More modules to load after `module`, each with its own optional setup/teardown. */
-  modules?: (string | URL)[];
-  /** Adaptive polling ceiling in ns (default 32768, as QEMU's IOThreads). */
-  pollMaxNs?: number;
-  /** Polling growth factor (0 = default 2). */
-  pollGrow?: number;
-  /** Polling shrink divisor (0 = drop to zero). */
-  pollShrink?: number;
-  /**
-   * Hold the process open for as long as the thread runs, idle or not (default false: it
-   * holds the process only while its loop has work, see the file comment).
-   */
-  keepAlive?: boolean;
-  /** Abandons the start: create() rejects with the signal's reason and the worker is ended. */
-  signal?: AbortSignalLike;
-  /**
-   * How long loading the modules and running their setup() may take before create()
-   * rejects with ERR_AIO_TIMEOUT and the worker is ended (default 30 s).
-   */
-  setupTimeoutMs?: number;
-}
-
-/** Default `setupTimeoutMs` of `IOThread.create()`. */
-export const IOTHREAD_SETUP_TIMEOUT_MS = 30_000;
-
-/** Default adaptive polling ceiling of an IOThread (QEMU's IOTHREAD_POLL_MAX_NS_DEFAULT). */
-export const IOTHREAD_POLL_MAX_NS_DEFAULT = 32768;
-
-/** The first message a new IOThread receives. @internal */
-export interface IOThreadInit {
-  kind: 'aio.init';
-  table: SharedArrayBuffer;
-  name: string;
-  modules: string[];
-  mode: 'dedicated' | 'integrated';
-  pollMaxNs: number;
-  pollGrow: number;
-  pollShrink: number;
-  parentThread: number;
-  /** The lock-owner id the thread takes (its parent picks it, to know the thread's locks and slots). */
-  thread: number;
-  /** Hold the process for as long as the thread runs. */
-  keepAlive: boolean;
-  /** Where to send the ready reply: [call id, slot of the parent's context]. */
-  ready: [number, number];
-}
-
-/** What a ready reply carries: the thread's context, less the table the parent already has. @internal */
-export interface ReadyData {
-  name: string;
-  slot: number;
-  generation: number;
-  /** Whether the thread's loop holds the process open now (work left by setup). */
-  hold: boolean;
-}
-
-/** Messages an IOThread sends its parent. @internal */
-export type IOThreadMessage =
-  | { kind: 'aio.record'; record: InboxRecord }
-  | { kind: 'aio.exited'; error?: RemoteErrorData }
-  | { kind: 'aio.crashed'; error: RemoteErrorData }
-  | { kind: 'aio.hold'; hold: boolean };
 
 let threadCount = 0;
 
 /** How long stop() lets the loop end by itself before it terminates the thread. */
 const STOP_GRACE_MS = 5000;
-
-/** What `IOThread.stats()` reports (piscina-style observability). Times are nanoseconds. */
-export interface IOThreadStats {
-  /** Calls that completed (with a result or an error). */
-  calls: number;
-  /** Share of the thread's time spent working (dispatching and busy-polling) rather than asleep, 0..1. */
-  utilization: number;
-  /** How long the called functions ran, in the thread. */
-  runTime: HistogramSummary;
-  /** How long calls waited: the round trip minus the run time (queueing, wake-up, transfer). */
-  waitTime: HistogramSummary;
-  /**
-   * How many times a thread took this thread's context lock over from a thread that ended
-   * holding it (the thread's loop included: it goes on after such a takeover).
-   */
-  lockOwnerDeaths: number;
-}
 
 /** A lock-owner id for a new thread: random like every thread's, and not its parent's. */
 function newThreadId(): number {
@@ -146,14 +50,6 @@ function newThreadId(): number {
 /** What ended a thread, in words, from what its runner and its host said. */
 function causeOf(exit: ThreadExit, crash: Error | null): string {
   return describeExit(crash ? { ...exit, error: crash } : exit);
-}
-
-/**
- * The epitaph of IOThread `name`'s context slots (what every later call through a handle
- * fails with), the same whether its parent or the thread itself records the end. @internal
- */
-export function iothreadEpitaph(name: string, cause: string): string {
-  return `IOThread '${name}': ${cause}`;
 }
 
 /**
@@ -349,7 +245,7 @@ export class IOThread {
    * records it would have carried.
    */
   #receive(m: unknown): void {
-    const problem = IOThread.#messageProblem(m);
+    const problem = iothreadMessageProblem(m);
     if (problem !== null) {
       AioContext.current()._badRecord(`dropped a malformed message from IOThread '${this.name}': ${problem}`);
       return;
@@ -366,23 +262,6 @@ export class IOThread {
     } else {
       this.#crash = errorFrom(msg.error, `IOThread '${this.name}'`);
       void this.#thread.terminate();
-    }
-  }
-
-  static #messageProblem(m: unknown): string | null {
-    if (typeof m !== 'object' || m === null) return `it is ${describeValue(m)}, not an object`;
-    const msg = m as { kind?: unknown; record?: unknown; error?: unknown };
-    switch (msg.kind) {
-      case 'aio.record':
-        return null; // the record itself is checked where it is delivered
-      case 'aio.exited':
-        return msg.error === undefined ? null : errorDataProblem(msg.error);
-      case 'aio.crashed':
-        return errorDataProblem(msg.error);
-      case 'aio.hold':
-        return typeof (msg as { hold?: unknown }).hold === 'boolean' ? null : 'its "hold" is not a boolean';
-      default:
-        return `its kind ${describeValue(msg.kind)} is not a message kind`;
     }
   }
 
