@@ -9,7 +9,8 @@
  *
  * Home thread of the context.
  */
-import { BH_DELETED, BH_IDLE, BH_ONESHOT, BH_PENDING, BH_SCHEDULED, type BottomHalf } from './bh.js';
+import { BH_DELETED, BH_IDLE, BH_ONESHOT, BH_PENDING, BH_SCHEDULED, type BottomHalf, remoteBhTake } from './bh.js';
+import { AtomicsOps } from './locks/futex.js';
 
 /** What a BH phase takes besides the BHs: work the context's other sources add to the slice. */
 export interface BhPhaseFeed {
@@ -25,7 +26,7 @@ export type BhReadiness = 'now' | 'idle' | 'none';
 /** The bottom halves of one context. @internal */
 export class BhList {
   /** The context's words and the index of its remote BH list head (Slot.RemoteBhHead). */
-  readonly #words: Int32Array;
+  readonly #words: AtomicsOps;
   readonly #remoteHead: number;
   /** Scheduled since the last phase started; popped from its end, so kept newest first. */
   #local: BottomHalf[] = [];
@@ -41,7 +42,7 @@ export class BhList {
   runs = 0;
 
   constructor(words: Int32Array, remoteHead: number) {
-    this.#words = words;
+    this.#words = new AtomicsOps(words);
     this.#remoteHead = remoteHead;
   }
 
@@ -72,9 +73,7 @@ export class BhList {
    * flags gate the run.
    */
   #takeRemote(into: BottomHalf[], extra: BhPhaseFeed): void {
-    if (Atomics.load(this.#words, this.#remoteHead) === 0) return;
-    // Pairs with the compare-exchange that pushes onto the list (bh.ts).
-    let id = Atomics.exchange(this.#words, this.#remoteHead, 0);
+    let id = remoteBhTake(this.#words, this.#remoteHead);
     let left = this.#shared.size;
     while (id !== 0) {
       const bh = this.#shared.get(id);
@@ -109,7 +108,7 @@ export class BhList {
         this.#spare = this.#slices.shift()!;
         continue;
       }
-      const flags = bh._fetchAnd(~(BH_PENDING | BH_SCHEDULED | BH_IDLE));
+      const flags = bh._dequeue();
       if (flags & (BH_DELETED | BH_ONESHOT)) this.#free(bh);
       if ((flags & (BH_SCHEDULED | BH_DELETED)) === BH_SCHEDULED) {
         if (!(flags & BH_IDLE)) progress = true;
@@ -127,7 +126,7 @@ export class BhList {
 
   /** Whether a BH would run now (not idle), only idle ones would, or none. */
   readiness(): BhReadiness {
-    if (Atomics.load(this.#words, this.#remoteHead) !== 0) return 'now';
+    if (this.#words.load(this.#remoteHead) !== 0) return 'now';
     let idle = false;
     const scan = (list: readonly BottomHalf[]): boolean => {
       for (const bh of list) {

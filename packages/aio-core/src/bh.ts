@@ -13,8 +13,18 @@
  *
  * A BH lives in its context's home thread. Its flags move to shared memory the first time
  * its `handle` is taken, so other threads can `schedule()` it through `BottomHalf.from()`.
+ *
+ * The remote BH list: a thread that schedules a shared BH and sets its PENDING bit pushes
+ * the BH's id onto a lock-free stack whose head is in the context's wake-table slot
+ * (Slot.RemoteBhHead), linking through the NEXT word of the BH's own block; the home
+ * thread takes the whole stack at once in its BH phase (bh-list.ts). Only the setter of
+ * PENDING pushes, and the home thread clears PENDING only after it took the BH off the
+ * stack, so a BH is on the stack at most once and a push never meets an id that is being
+ * popped (no ABA). Written once against `FutexOps` (remoteBhSchedule, remoteBhTake,
+ * remoteBhNext, bhDequeue) and model-checked (test/conformance/locks/model-remote-bh.test.ts).
  */
 import { AioError, badHandle, checkOptions, clip, describeValue } from './errors.js';
+import { AtomicsOps, type FutexOps } from './locks/futex.js';
 import { notifySlot } from './notify.js';
 import { Slot, type WakeTable, adoptWakeTable, allocShared, tableFieldsProblem } from './shared-memory.js';
 
@@ -24,11 +34,64 @@ export const BH_DELETED = 1 << 2;
 export const BH_ONESHOT = 1 << 3;
 export const BH_IDLE = 1 << 4;
 
-/** Word offsets of a shared BH block. */
-const FLAGS = 0;
-const NEXT = 1;
+/** Word offsets of a shared BH block: its flags, and the id of the BH after it on the remote list. */
+export const BhWord = { Flags: 0, Next: 1, Size: 2 } as const;
+const FLAGS = BhWord.Flags;
 /** Bytes of a shared BH block. */
-const BLOCK_BYTES = 8;
+const BLOCK_BYTES = BhWord.Size * 4;
+
+// ---------------------------------------------------------------------------------------
+// The flag protocol across threads (deterministic, see locks/futex.ts)
+
+/**
+ * Schedules the shared BH whose block starts at word `b` of `bh`, with id `id`: sets
+ * PENDING and `bits` (SCHEDULED, or a model's marks), and, if this call set PENDING,
+ * pushes the id onto the remote list whose head is word `head` of `list`. Returns the old
+ * flags; a DELETED BH is not pushed (the caller reports it). Any thread.
+ */
+export function remoteBhSchedule(bh: FutexOps, b: number, list: FutexOps, head: number, id: number, bits: number): number {
+  // Pairs with the fetch-and in bhDequeue(): the BH runs after this, at least once.
+  const old = bh.or(b + BhWord.Flags, BH_PENDING | bits);
+  if (old & (BH_PENDING | BH_DELETED)) return old;
+  for (;;) {
+    const first = list.load(head);
+    // Linked before it is published: the home thread reads NEXT after it took the id.
+    bh.store(b + BhWord.Next, first);
+    // Pairs with the exchange in remoteBhTake().
+    if (list.compareExchange(head, first, id) === first) return old;
+  }
+}
+
+/**
+ * Takes every BH pushed onto the remote list at word `head` of `list`; returns the id of
+ * the newest (0 when the list is empty). The others follow through remoteBhNext(). Home
+ * thread of the context.
+ */
+export function remoteBhTake(list: FutexOps, head: number): number {
+  if (list.load(head) === 0) return 0;
+  // An exchange, not a store: a push between a load and a store would be lost. Pairs with
+  // the compare-exchange in remoteBhSchedule().
+  return list.exchange(head, 0);
+}
+
+/**
+ * The id of the BH after the one whose block starts at word `b` of `bh` on a list that
+ * remoteBhTake() took (0 after the last). Home thread of the context.
+ */
+export function remoteBhNext(bh: FutexOps, b: number): number {
+  // Pairs with the store of NEXT in remoteBhSchedule(), made before the push.
+  return bh.load(b + BhWord.Next);
+}
+
+/**
+ * Takes the BH whose block starts at word `b` of `f` off its list for a run: clears
+ * everything but DELETED and ONESHOT, and returns the flags it had. Home thread.
+ */
+export function bhDequeue(f: FutexOps, b: number): number {
+  // Pairs with the fetch-or in remoteBhSchedule(): a schedule from here on sets PENDING
+  // again and pushes the BH for another run.
+  return f.and(b + BhWord.Flags, BH_DELETED | BH_ONESHOT);
+}
 
 /** What a bottom half needs from its context. @internal */
 export interface BhOwner {
@@ -63,8 +126,8 @@ export class BottomHalf {
   readonly _cb: () => void;
   /** @internal Local flag word, used until the BH is shared. */
   _flags: number;
-  /** @internal Shared block [flags, next] once a handle exists. */
-  _shared: Int32Array | null = null;
+  /** @internal Its shared block (BhWord) once a handle exists. */
+  _shared: AtomicsOps | null = null;
   /** @internal */
   _sharedId = 0;
   readonly #owner: BhOwner;
@@ -85,12 +148,12 @@ export class BottomHalf {
 
   /** Current flags (BH_*). @internal */
   _loadFlags(): number {
-    return this._shared ? Atomics.load(this._shared, FLAGS) : this._flags;
+    return this._shared ? this._shared.load(FLAGS) : this._flags;
   }
 
   /** fetch_or on the flags; returns the old value. @internal */
   _fetchOr(bits: number): number {
-    if (this._shared) return Atomics.or(this._shared, FLAGS, bits);
+    if (this._shared) return this._shared.or(FLAGS, bits);
     const old = this._flags;
     this._flags = old | bits;
     return old;
@@ -98,9 +161,17 @@ export class BottomHalf {
 
   /** fetch_and on the flags; returns the old value. @internal */
   _fetchAnd(bits: number): number {
-    if (this._shared) return Atomics.and(this._shared, FLAGS, bits);
+    if (this._shared) return this._shared.and(FLAGS, bits);
     const old = this._flags;
     this._flags = old & bits;
+    return old;
+  }
+
+  /** Takes the BH off its list for a run (bhDequeue); returns the flags it had. Home thread. @internal */
+  _dequeue(): number {
+    if (this._shared) return bhDequeue(this._shared, 0);
+    const old = this._flags;
+    this._flags = old & (BH_DELETED | BH_ONESHOT);
     return old;
   }
 
@@ -148,8 +219,8 @@ export class BottomHalf {
     if (this.#handle) return this.#handle;
     if (this._loadFlags() & BH_DELETED) throw new AioError('ERR_AIO_BH_DELETED', `BottomHalf.handle: bottom half '${this.name}' was deleted`);
     const sab = allocShared(BLOCK_BYTES);
-    const shared = new Int32Array(sab);
-    shared[FLAGS] = this._flags;
+    const shared = new AtomicsOps(new Int32Array(sab));
+    shared.store(FLAGS, this._flags);
     this._shared = shared;
     const { id, table, slot, generation } = this.#owner._shareBh(this);
     this._sharedId = id;
@@ -157,16 +228,19 @@ export class BottomHalf {
     return this.#handle;
   }
 
-  /** The id in the shared "next" word of this BH. @internal */
+  /** The id of the BH after this one on a remote list taken by the home thread (remoteBhNext). Home thread. @internal */
   _sharedNext(): number {
-    return Atomics.load(this._shared!, NEXT);
+    return remoteBhNext(this._shared!, 0);
   }
 }
 
 /** A bottom half seen from another thread: it can only be scheduled. Any thread. */
 export class RemoteBottomHalf {
   readonly name: string;
-  readonly #words: Int32Array;
+  readonly #block: AtomicsOps;
+  /** The wake table's words, and the index of the remote list's head (Slot.RemoteBhHead) in them. */
+  readonly #list: AtomicsOps;
+  readonly #head: number;
   readonly #id: number;
   readonly #table: WakeTable;
   readonly #slot: number;
@@ -178,10 +252,12 @@ export class RemoteBottomHalf {
     if (problem !== null) throw badHandle('BottomHalf.from()', 'aio.BottomHalf', problem);
     // Error messages quote the name: one from another thread may be of any length.
     this.name = clip(handle.name);
-    this.#words = new Int32Array(handle.sab);
+    this.#block = new AtomicsOps(new Int32Array(handle.sab));
     this.#id = handle.id;
     this.#table = adoptWakeTable(handle.table);
     this.#slot = handle.slot;
+    this.#list = new AtomicsOps(this.#table.words);
+    this.#head = this.#table.base(this.#slot) + Slot.RemoteBhHead;
     this.#generation = handle.generation;
   }
 
@@ -202,20 +278,8 @@ export class RemoteBottomHalf {
     if (this.#table.generation(this.#slot) !== this.#generation) {
       throw new AioError('ERR_AIO_CLOSED', `BottomHalf.schedule(): the context of bottom half '${this.name}' is closed`);
     }
-    const old = Atomics.or(this.#words, FLAGS, BH_PENDING | BH_SCHEDULED);
+    const old = remoteBhSchedule(this.#block, 0, this.#list, this.#head, this.#id, BH_SCHEDULED);
     if (old & BH_DELETED) throw new AioError('ERR_AIO_BH_DELETED', `BottomHalf.schedule(): bottom half '${this.name}' was deleted`);
-    if (!(old & BH_PENDING)) {
-      // Lock-free push onto the context's remote list; only the home thread pops, and it
-      // takes the whole list at once, so there is no ABA. The BH is pushed at most once
-      // per PENDING period because only the setter of PENDING pushes.
-      const w = this.#table.words;
-      const head = this.#table.base(this.#slot) + Slot.RemoteBhHead;
-      for (;;) {
-        const first = Atomics.load(w, head);
-        Atomics.store(this.#words, NEXT, first);
-        if (Atomics.compareExchange(w, head, first, this.#id) === first) break;
-      }
-    }
     notifySlot(this.#table, this.#slot);
   }
 }

@@ -1,15 +1,20 @@
 /**
  * Context inboxes: how work crosses threads without postMessage. Each context's slot in
  * the wake table has a byte ring. Any thread appends a record (a length word, then UTF-8
- * JSON); only the home thread reads. Producers serialise on a small futex lock in the
- * slot; the home thread reads without the lock, because it is the only reader and it
- * publishes its read position with a store the producers load.
+ * JSON); only the home thread reads. Producers serialise on a short lock in the slot
+ * (locks/short-lock.ts); the home thread reads without it, because it is the only reader
+ * and it publishes its read position with a store the producers load.
  *
- * Ordering: a producer writes the record bytes, then stores the write position
- * (Atomics.store); the reader loads the write position (Atomics.load) before it reads the
- * bytes, so it never sees a position ahead of its bytes. Then the producer sets
- * InboxPending and notifies the context (aio_notify), which the poll pairs with as for any
- * notify.
+ * The position protocol is written once against `FutexOps` (inboxReserve, inboxPublish,
+ * inboxMarkPending, inboxDrain) and model-checked
+ * (test/conformance/locks/model-inbox.test.ts); copying the bytes in and out stays
+ * outside it. Ordering: a producer writes the record bytes and its length word, then
+ * stores the write position; the reader loads the write position before it reads the
+ * length words and bytes, so it never sees a position ahead of its bytes. The reader
+ * stores its read position only after it copied out every record before it, so producers
+ * never overwrite an unread record. Then the producer sets InboxPending and notifies the
+ * context (aio_notify); the reader clears InboxPending before it loads the write
+ * position, so a record is either seen by that drain or flags the inbox again.
  *
  * Records that do not fit (a ring of INBOX_BYTES, a record at most half of it) are the
  * caller's problem: `tryAppend` returns false and the caller retries later or uses
@@ -19,63 +24,142 @@
  * nothing in it. A record whose bytes are not JSON is skipped (its length word still says
  * where the next one starts). A length word or position no producer writes (negative,
  * beyond the largest record, past the write position, a record crossing the end of the
- * ring, positions more than a ring apart) leaves no way to find the next record: the
- * reader then drops everything written so far (read position := write position), which
- * also lets producers append again, and reports it. Either way the read position moves
- * on, so a bad record is never read twice.
+ * ring, positions more than a ring apart or not multiples of 4) leaves no way to find the
+ * next record: the reader then drops everything written so far (read position := write
+ * position), which also lets producers append again, and reports it. Either way the read
+ * position moves on, so a bad record is never read twice.
  */
-import { getHost } from './host.js';
-import { threadId } from './locks/thread-id.js';
+import { AtomicsOps, type FutexOps } from './locks/futex.js';
+import { shortLock, shortUnlock } from './locks/short-lock.js';
 import { notifySlot } from './notify.js';
 import { INBOX_BYTES, Slot, type WakeTable } from './shared-memory.js';
 
-const MASK = INBOX_BYTES - 1;
 /** Length word that means "skip to the start of the ring". */
-const WRAP = -1;
+export const WRAP = -1;
+/** What inboxReserve() returns when the ring has no room: no position is odd. */
+export const NO_ROOM = -1;
 /** Largest payload accepted, so one record never needs most of the ring. */
 export const MAX_RECORD_BYTES = INBOX_BYTES / 2 - 8;
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+/** Bytes a record of `length` payload bytes takes in a ring: its length word, then the payload padded to words. */
+export function recordSize(length: number): number {
+  return 4 + ((length + 3) & ~3);
+}
+
+// ---------------------------------------------------------------------------------------
+// The position protocol (deterministic, see locks/futex.ts). `f` is over the wake table's
+// words, `b` the slot's first word, `ring` the word index of its ring of `bytes` bytes (a
+// power of two), positions are in bytes.
 
 /**
- * Takes the producer lock of the slot whose first word is `b`. A holder that died in the
- * middle of an append (a worker terminated there) would hold it forever: a producer that
- * has waited finds the holder's thread recorded dead and takes the lock over. What the
- * dead holder wrote is past the published write position, so no reader ever sees it.
+ * Finds room for a record of `need` bytes (recordSize()), writing a WRAP word where it
+ * does not fit before the end of the ring; returns the position the record starts at, or
+ * NO_ROOM. A producer holding the inbox lock.
  */
-function lock(table: WakeTable, b: number): void {
-  const w = table.words;
-  const i = b + Slot.InboxLock;
-  const me = threadId();
-  // Pairs with the exchange in unlock().
-  if (Atomics.compareExchange(w, i, 0, 1) === 0) {
-    Atomics.store(w, b + Slot.InboxLockOwner, me);
-    return;
-  }
-  const canBlock = getHost().canBlock();
-  for (let spins = 0; ; spins++) {
-    // 2 marks "held with waiters", so the holder knows to wake someone.
-    if (Atomics.exchange(w, i, 2) === 0) {
-      Atomics.store(w, b + Slot.InboxLockOwner, me);
-      return;
-    }
-    if (spins > 16) {
-      const owner = Atomics.load(w, b + Slot.InboxLockOwner);
-      // Exactly one producer wins the dead holder's lock: the one whose compareExchange
-      // replaces its id.
-      if (owner !== 0 && owner !== me && table.isThreadDead(owner) && Atomics.compareExchange(w, b + Slot.InboxLockOwner, owner, me) === owner) return;
-      // Pairs with the notify in unlock(). A thread that may not block spins instead: the
-      // critical section is a copy of at most a few KiB.
-      if (canBlock) Atomics.wait(w, i, 2, 1);
-    }
-  }
+export function inboxReserve(f: FutexOps, b: number, ring: number, bytes: number, need: number): number {
+  // Only lock holders store the write position: this load is exact. Positions are
+  // multiples of 4; one that is not (forged memory) is rounded up, and the reader then
+  // finds the positions corrupt and starts again from the write position.
+  const pos = ((f.load(b + Slot.InboxWrite) + 3) & ~3) >>> 0;
+  // Pairs with the reader's store of its position in inboxDrain(): the room below it was
+  // read out already.
+  const read = f.load(b + Slot.InboxRead) >>> 0;
+  const at = pos & (bytes - 1);
+  const tail = bytes - at;
+  const wraps = tail < need;
+  if (((pos - read) >>> 0) + need + (wraps ? tail : 0) > bytes) return NO_ROOM;
+  if (!wraps) return pos | 0;
+  // Past the write position: the reader sees it only with the record after it.
+  f.write(ring + (at >> 2), WRAP);
+  return (pos + tail) | 0;
 }
 
-function unlock(w: Int32Array, b: number): void {
-  Atomics.store(w, b + Slot.InboxLockOwner, 0);
-  if (Atomics.exchange(w, b + Slot.InboxLock, 0) === 2) Atomics.notify(w, b + Slot.InboxLock, 1);
+/**
+ * Publishes the record of `length` bytes at `pos` (from inboxReserve(); its bytes are
+ * copied in already, after the length word). A producer holding the inbox lock.
+ */
+export function inboxPublish(f: FutexOps, b: number, ring: number, bytes: number, pos: number, length: number): void {
+  f.write(ring + ((pos & (bytes - 1)) >> 2), length);
+  // Publishes the WRAP word, the length word and the bytes; pairs with the load of the
+  // write position in inboxDrain().
+  f.store(b + Slot.InboxWrite, (pos + recordSize(length)) | 0);
 }
+
+/**
+ * Flags the inbox after a publish, before the context is notified. Pairs with the store
+ * of 0 in inboxDrain(). A producer, after it released the inbox lock.
+ */
+export function inboxMarkPending(f: FutexOps, b: number): void {
+  f.store(b + Slot.InboxPending, 1);
+}
+
+/**
+ * Reads every record published so far: `visit(at, length)` copies out the record whose
+ * length word is at byte `at` of the ring; then the read position moves past them. `bad`
+ * is told of a corrupt ring (whose unread bytes are then dropped). Home thread only.
+ */
+export function inboxDrain(
+  f: FutexOps,
+  b: number,
+  ring: number,
+  bytes: number,
+  visit: (at: number, length: number) => void,
+  bad: (problem: string) => void,
+): void {
+  // Clear first: a record published after this is either seen below or flags the inbox
+  // again. Pairs with the store in inboxMarkPending().
+  f.store(b + Slot.InboxPending, 0);
+  const mask = bytes - 1;
+  const maxRecord = bytes / 2 - 8;
+  // Only this thread stores the read position.
+  let read = f.load(b + Slot.InboxRead) >>> 0;
+  // Pairs with the store of the write position in inboxPublish().
+  const write = f.load(b + Slot.InboxWrite) >>> 0;
+  let corrupt: string | null = null;
+  if (((write - read) >>> 0) > bytes || ((write | read) & 3) !== 0) {
+    corrupt = `its write position (${write}) and read position (${read}) are not those of a ring of ${bytes} bytes`;
+  }
+  while (corrupt === null && read !== write) {
+    const at = read & mask;
+    const unread = (write - read) >>> 0;
+    const length = f.read(ring + (at >> 2));
+    if (length === WRAP && at !== 0 && bytes - at <= unread) {
+      read = (read + (bytes - at)) >>> 0;
+      continue;
+    }
+    const size = recordSize(length);
+    if (length < 0 || length > maxRecord || size > unread || at + size > bytes) {
+      corrupt = `a record at offset ${at} has the length word ${length}`;
+      break;
+    }
+    visit(at, length);
+    read = (read + size) >>> 0;
+  }
+  if (corrupt !== null) {
+    bad(`its inbox ring is corrupt (${corrupt}): dropped the ${(write - read) >>> 0} unread bytes written before this poll`);
+    read = write;
+  }
+  // After every record before it was copied out: pairs with the load in inboxReserve().
+  f.store(b + Slot.InboxRead, read | 0);
+}
+
+// ---------------------------------------------------------------------------------------
+// Records in real memory
+
+let lastTable: WakeTable | null = null;
+let lastOps: AtomicsOps | null = null;
+
+/** `FutexOps` over `table`'s words (a thread nearly always uses one table: kept for the last one). */
+function opsOf(table: WakeTable): AtomicsOps {
+  if (table !== lastTable) {
+    lastOps = new AtomicsOps(table.words);
+    lastTable = table;
+  }
+  return lastOps!;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /** Encodes a message for an inbox (`json`: its JSON text, when already made). Any thread. */
 export function encodeRecord(message: unknown, json: string = JSON.stringify(message)): Uint8Array {
@@ -121,33 +205,22 @@ export function tryAppendJson(table: WakeTable, slot: number, json: string): boo
  * the bytes written), and publishes it.
  */
 function append(table: WakeTable, slot: number, maxLength: number, write: (dest: Uint8Array) => number): boolean {
-  const w = table.words;
+  const f = opsOf(table);
   const b = table.base(slot);
-  const need = 4 + ((maxLength + 3) & ~3);
-  lock(table, b);
+  const base = table.inboxOffset(slot);
+  const ring = base >> 2;
+  // A producer that ended holding the lock left its record past the published write
+  // position, where no reader looks: taking the lock over needs no repair.
+  shortLock(f, b + Slot.InboxLock, b + Slot.InboxLockOwner, table);
   try {
-    const pos = Atomics.load(w, b + Slot.InboxWrite) >>> 0;
-    const read = Atomics.load(w, b + Slot.InboxRead) >>> 0;
-    const used = (pos - read) >>> 0;
-    let at = pos & MASK;
-    const tail = INBOX_BYTES - at;
-    const wraps = tail < need;
-    if (used + need + (wraps ? tail : 0) > INBOX_BYTES) return false;
-    const base = table.inboxOffset(slot);
-    let next = pos;
-    if (wraps) {
-      table.view.setInt32(base + at, WRAP, true);
-      next = (next + tail) >>> 0;
-      at = 0;
-    }
-    const length = write(table.bytes.subarray(base + at + 4, base + at + 4 + maxLength));
-    table.view.setInt32(base + at, length, true);
-    // Publishes the bytes above; pairs with the load in drain().
-    Atomics.store(w, b + Slot.InboxWrite, (next + 4 + ((length + 3) & ~3)) | 0);
+    const pos = inboxReserve(f, b, ring, INBOX_BYTES, recordSize(maxLength));
+    if (pos === NO_ROOM) return false;
+    const at = base + (pos & (INBOX_BYTES - 1)) + 4;
+    inboxPublish(f, b, ring, INBOX_BYTES, pos, write(table.bytes.subarray(at, at + maxLength)));
   } finally {
-    unlock(w, b);
+    shortUnlock(f, b + Slot.InboxLock, b + Slot.InboxLockOwner);
   }
-  Atomics.store(w, b + Slot.InboxPending, 1);
+  inboxMarkPending(f, b);
   notifySlot(table, slot);
   return true;
 }
@@ -157,42 +230,14 @@ function append(table: WakeTable, slot: number, maxLength: number, write: (dest:
  * `bad` is told of each record skipped and of a reset of a corrupt ring. Home thread only.
  */
 export function drain(table: WakeTable, slot: number, into: unknown[], bad: (problem: string) => void): void {
-  const w = table.words;
-  const b = table.base(slot);
-  // Clear first: a record written after this is either seen below or re-flags the inbox.
-  Atomics.store(w, b + Slot.InboxPending, 0);
   const base = table.inboxOffset(slot);
-  let read = Atomics.load(w, b + Slot.InboxRead) >>> 0;
-  // Pairs with the store of the write position in tryAppend().
-  const write = Atomics.load(w, b + Slot.InboxWrite) >>> 0;
-  let corrupt: string | null = null;
-  if (((write - read) >>> 0) > INBOX_BYTES || ((write | read) & 3) !== 0) {
-    corrupt = `its write position (${write}) and read position (${read}) are not those of a ring of ${INBOX_BYTES} bytes`;
-  }
-  while (corrupt === null && read !== write) {
-    const at = read & MASK;
-    const unread = (write - read) >>> 0;
-    const len = table.view.getInt32(base + at, true);
-    if (len === WRAP && at !== 0 && INBOX_BYTES - at <= unread) {
-      read = (read + (INBOX_BYTES - at)) >>> 0;
-      continue;
-    }
-    const size = 4 + ((len + 3) & ~3);
-    if (len < 0 || len > MAX_RECORD_BYTES || size > unread || at + size > INBOX_BYTES) {
-      corrupt = `a record at offset ${at} has the length word ${len}`;
-      break;
-    }
+  const visit = (at: number, length: number): void => {
     try {
       // slice() copies out of shared memory: TextDecoder refuses shared views.
-      into.push(JSON.parse(decoder.decode(table.bytes.slice(base + at + 4, base + at + 4 + len))));
+      into.push(JSON.parse(decoder.decode(table.bytes.slice(base + at + 4, base + at + 4 + length))));
     } catch {
-      bad(`dropped an inbox record of ${len} bytes that is not JSON`);
+      bad(`dropped an inbox record of ${length} bytes that is not JSON`);
     }
-    read = (read + size) >>> 0;
-  }
-  if (corrupt !== null) {
-    bad(`its inbox ring is corrupt (${corrupt}): dropped the ${(write - read) >>> 0} unread bytes written before this poll`);
-    read = write;
-  }
-  Atomics.store(w, b + Slot.InboxRead, read | 0);
+  };
+  inboxDrain(opsOf(table), table.base(slot), base >> 2, INBOX_BYTES, visit, bad);
 }

@@ -30,9 +30,9 @@ export const Slot = {
   Waiters: 5,
   /** Lock-owner id of the context's home thread, so the slot is given back when that thread dies. */
   Owner: 6,
-  /** Lock-owner id of the producer holding the inbox lock, so a dead one's lock can be taken over. */
+  /** Owner word of the inbox lock: the thread id of the producer holding it, so a dead one's lock can be taken over. */
   InboxLockOwner: 7,
-  /** Inbox producer lock: 0 free, 1 held, 2 held with waiters. */
+  /** State word of the inbox producers' short lock (locks/short-lock.ts): 0 free, 1 held, 2 held with sleepers. */
   InboxLock: 8,
   /** Inbox write position in bytes (only grows, modulo 2^32). */
   InboxWrite: 9,

@@ -19,11 +19,11 @@
 import { AioError, OwnerDiedError, argTypeError, badHandle, describeValue } from '../errors.js';
 import type { AbortSignalLike } from '../locks/futex.js';
 import { checkSignal } from '../locks/handle.js';
-import { type WakeTable, adoptWakeTable, tableFieldsProblem, wakeTable } from '../shared-memory.js';
+import { adoptWakeTable, tableFieldsProblem, wakeTable } from '../shared-memory.js';
 import {
   type SharedTicket,
   SHARED_CO_MUTEX_BYTES,
-  allocSharedCoMutex,
+  SharedCoMutex,
   sharedLockOrQueue,
   sharedLocked,
   sharedTryLock,
@@ -79,7 +79,7 @@ export class CoMutex {
   // In-thread state, used until the mutex is shared; then the state lives in shared
   // memory (shared-co-mutex.ts) and every thread, this one included, goes through it.
   #locked = false;
-  #shared: { words: Int32Array; table: WakeTable; handle: CoMutexHandle } | null = null;
+  #shared: { state: SharedCoMutex; handle: CoMutexHandle } | null = null;
   /** How a coroutine waits for one of this mutex's light waiters (waitable.ts). */
   #lightIterator: LightIterator | null = null;
   /** @internal The FIFO of waiters, coroutine and async ones together. */
@@ -100,7 +100,7 @@ export class CoMutex {
       if (signal.aborted) return rejected(signal.reason);
     }
     const shared = this.#shared;
-    if (shared !== null) return this.#lockShared(shared.words, shared.table, signal);
+    if (shared !== null) return this.#lockShared(shared.state, signal);
     if (!this.#locked) {
       this.#locked = true;
       return READY;
@@ -113,15 +113,15 @@ export class CoMutex {
     return w._waitable();
   }
 
-  #lockShared(words: Int32Array, table: WakeTable, signal: AbortSignalLike | undefined): Waitable<void> {
-    if (sharedTryLock(words)) return READY;
+  #lockShared(state: SharedCoMutex, signal: AbortSignalLike | undefined): Waitable<void> {
+    if (sharedTryLock(state)) return READY;
     const w = new SharedMutexWaiter(this, signal);
     // The grant arrives in this thread's current context's poll; a waiter that left
     // meanwhile passes the mutex on (also one taken over from a dead holder).
-    w.ticket = sharedLockOrQueue(words, table, (outcome) => {
+    w.ticket = sharedLockOrQueue(state, (outcome) => {
       if (outcome instanceof Error) {
         if (!w.gone) w._grantFailing(outcome);
-      } else if (w.gone) sharedUnlock(words, table, outcome);
+      } else if (w.gone) sharedUnlock(state, outcome);
       else if (outcome) w._grantFailing(new OwnerDiedError('CoMutex'));
       else w._grant(undefined);
     });
@@ -138,10 +138,10 @@ export class CoMutex {
   get handle(): CoMutexHandle {
     if (this.#shared) return this.#shared.handle;
     if (!this._waiters.empty) throw new AioError('ERR_AIO_BUSY', 'CoMutex.handle: the mutex has waiters; share it before it is contended');
-    const words = allocSharedCoMutex(this.#locked);
     const table = wakeTable();
-    const handle: CoMutexHandle = Object.freeze({ kind: 'aio.CoMutex', sab: words.buffer as SharedArrayBuffer, table: table.sab });
-    this.#shared = { words, table, handle };
+    const state = SharedCoMutex.alloc(this.#locked, table);
+    const handle: CoMutexHandle = Object.freeze({ kind: 'aio.CoMutex', sab: state.f.mem.buffer as SharedArrayBuffer, table: table.sab });
+    this.#shared = { state, handle };
     return handle;
   }
 
@@ -157,7 +157,8 @@ export class CoMutex {
           : tableFieldsProblem(h, false);
     if (problem !== null) throw badHandle('CoMutex.from()', 'aio.CoMutex', problem);
     const m = new CoMutex();
-    m.#shared = { words: new Int32Array(h.sab as SharedArrayBuffer), table: adoptWakeTable(h.table as SharedArrayBuffer), handle: h as CoMutexHandle };
+    const state = new SharedCoMutex(new Int32Array(h.sab as SharedArrayBuffer), adoptWakeTable(h.table as SharedArrayBuffer));
+    m.#shared = { state, handle: h as CoMutexHandle };
     return m;
   }
 
@@ -166,7 +167,7 @@ export class CoMutex {
    * mutex then stays held through each hand-off. This thread.
    */
   tryLock(): boolean {
-    if (this.#shared) return sharedTryLock(this.#shared.words);
+    if (this.#shared) return sharedTryLock(this.#shared.state);
     if (this.#locked) return false;
     this.#locked = true;
     return true;
@@ -178,14 +179,14 @@ export class CoMutex {
    * This thread.
    */
   unlock(): void {
-    if (this.#shared) return sharedUnlock(this.#shared.words, this.#shared.table);
+    if (this.#shared) return sharedUnlock(this.#shared.state);
     if (!this.#locked) throw new AioError('ERR_AIO_NOT_OWNER', 'CoMutex.unlock(): the mutex is not locked');
     if (!this._waiters.grantNext()) this.#locked = false;
   }
 
   /** True while held (by anyone; qemu_co_mutex_assert_locked's question). This thread. */
   get locked(): boolean {
-    if (this.#shared) return sharedLocked(this.#shared.words);
+    if (this.#shared) return sharedLocked(this.#shared.state);
     return this.#locked;
   }
 }

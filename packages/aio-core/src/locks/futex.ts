@@ -175,6 +175,21 @@ export function runTimed(ms: number, what: string, op: () => boolean): boolean {
 }
 
 /**
+ * Runs `op` with this thread's deadline `ms` from now, for an algorithm that handles a
+ * cancellable wait's 'timed-out' itself and waits only where the thread may block (no
+ * ERR_AIO_CANNOT_BLOCK here). Returns what `op` returns. This thread only.
+ */
+export function withDeadline<T>(ms: number, op: () => T): T {
+  const saved = deadline;
+  deadline = performance.now() + ms;
+  try {
+    return op();
+  } finally {
+    deadline = saved;
+  }
+}
+
+/**
  * Called when an untimed blocking operation gave up: the only reason is a thread that may
  * not block, so this throws ERR_AIO_CANNOT_BLOCK naming `what`. This thread only.
  */
