@@ -8,22 +8,22 @@
  * the context's own notifier was dispatched, or a timer fired. A notify alone is not
  * progress, so a blocking poll returns false only when someone called notify().
  *
- * Owns: the context object and its public surface (argument checks, then the part that
- * does the work), which context is current in a thread, the notifier side of the wake
- * protocol for its own thread, and the context's lifetime (slot, close). The parts live
- * beside it: the poll pass and the poller side of the wake protocol (poll.ts, notify.ts),
- * the BH list and BH phase (bh-list.ts), handlers and adaptive polling (handler.ts),
- * timers (timer.ts), running inside the host loop (attach.ts), waiting (wait.ts), fault
- * reports (faults.ts). Layers built on the loop plug in through ContextExtensions (work
- * from other threads, the thread pool, coroutine entry, remote contexts), installed by the
- * package entry; the loop imports none of them.
+ * Owns: the event loop's public surface (argument checks, then the part that does the
+ * work) and which context is current in a thread, and the context's lifetime. The parts
+ * live beside it: the context's identity, lock, notify and fault reports (context-base.ts),
+ * the poll pass and the poller side of the wake protocol (poll.ts, notify.ts), the BH list
+ * and BH phase (bh-list.ts), handlers and adaptive polling (handler.ts), timers (timer.ts),
+ * running inside the host loop (attach.ts), waiting (wait.ts). Layers built on the loop
+ * plug in through ContextExtensions (work from other threads, the thread pool, coroutine
+ * entry, remote contexts, host event sources), installed by the package entry; the loop
+ * imports none of them.
  */
 import { HostLoopAttachment } from './attach.js';
+import { ContextBase } from './context-base.js';
 import { BH_ONESHOT, BH_PENDING, BH_SCHEDULED, BottomHalf, type BhOwner } from './bh.js';
 import { BhList } from './bh-list.js';
 import { CLOCK_ORDER, type ClockType, onVirtualClockEnabled } from './clock.js';
 import type { AioContextOptions, AioContextStats, EventNotifierOptions, MessageSourceLike, ReadableStreamLike } from './context-options.js';
-import { ContextLock } from './context-lock.js';
 import type { Coroutine } from './coroutine/coroutine.js';
 import {
   AioError,
@@ -34,17 +34,14 @@ import {
   checkOptions,
   checkString,
 } from './errors.js';
-import { type AioErrorHandler, FaultReports } from './faults.js';
 import { HandlerSet, type PollParams, checkPollParams, newHandler } from './handler.js';
 import { assertCanBlock } from './host.js';
-import type { AbortSignalLike, FutexOps } from './locks/futex.js';
-import { threadId } from './locks/thread-id.js';
 import { EventNotifier } from './notifier.js';
-import { clearWake, notifyPending, notifyWake, opsOf } from './notify.js';
+import { clearWake, notifyPending } from './notify.js';
 import { type ContextHandle, extension } from './context-extensions.js';
 import { type ContextIntake, Poller } from './poll.js';
 import type { RemoteContext } from './remote-context.js';
-import { Slot, type WakeTable, wakeTable } from './shared-memory.js';
+import { Slot, type WakeTable } from './shared-memory.js';
 import type { ThreadPool } from './thread-pool.js';
 import { Timer, TimerList, checkTimerArgs } from './timer.js';
 import { hasWaiters, pollWhile, pollWhileAsync } from './wait.js';
@@ -63,27 +60,15 @@ let contextCount = 0;
  * An event loop. Construct it in the thread that will run it; all methods are for that
  * (home) thread unless they say otherwise. Other threads use `AioContext.from(ctx.handle)`.
  */
-export class AioContext implements BhOwner {
-  /** Name used in errors and leak reports. */
-  readonly name: string;
-  readonly #table: WakeTable;
-  readonly #slot: number;
-  readonly #generation: number;
-  /** `AtomicsOps` over the table, and the first word of this context's slot. */
-  readonly #ops: FutexOps;
-  readonly #base: number;
-  readonly #lock: ContextLock;
-  #closed = false;
+export class AioContext extends ContextBase implements BhOwner {
   readonly #bhs: BhList;
   readonly #timers: Record<ClockType, TimerList>;
   readonly #unsubscribeVirtual: () => void;
   readonly #handlers: HandlerSet;
-  readonly #faults = new FaultReports();
   /** Work from other threads (see ContextIntake). */
   readonly #intake: ContextIntake;
   readonly #poller: Poller;
   readonly #hostLoop: HostLoopAttachment;
-  #handle: ContextHandle | null = null;
   #pendingReplies = 0;
   #pool: ThreadPool | null = null;
   #poolModules: (string | URL)[] = [];
@@ -94,13 +79,11 @@ export class AioContext implements BhOwner {
     checkString('options.name', name);
     const params = checkPollParams(['options.pollMaxNs', 'options.pollGrow', 'options.pollShrink'], options?.pollMaxNs ?? 0, options?.pollGrow ?? 0, options?.pollShrink ?? 0);
     if (options?.timing !== undefined) checkBoolean('options.timing', options.timing);
-    this.name = name;
-    const table = (this.#table = wakeTable());
-    [this.#slot, this.#generation] = table.claim(threadId());
-    const ops = (this.#ops = opsOf(table));
-    const b = (this.#base = table.base(this.#slot));
+    super(name);
+    const table = this._table;
+    const ops = this._ops;
+    const b = this._base;
     this.#bhs = new BhList(table.words, b + Slot.RemoteBhHead);
-    this.#lock = new ContextLock(table, this.#slot, name);
     this.#timers = {
       realtime: new TimerList(this, 'realtime'),
       virtual: new TimerList(this, 'virtual'),
@@ -116,15 +99,15 @@ export class AioContext implements BhOwner {
       owner: this,
       dispatching,
       table,
-      slot: this.#slot,
+      slot: this._slot,
       ops,
       base: b,
       bhs: this.#bhs,
       handlers: this.#handlers,
       timers: CLOCK_ORDER.map((clock) => this.#timers[clock]),
       intake: this.#intake,
-      faults: this.#faults,
-      lock: this.#lock,
+      faults: this._faults,
+      lock: this._lock,
       timing: options?.timing ?? false,
       badRecord: (problem) => this._badRecord(problem),
     });
@@ -145,7 +128,7 @@ export class AioContext implements BhOwner {
 
   /** This thread's main-loop context, created on first use (qemu_get_aio_context). */
   static main(): AioContext {
-    if (!mainContext || mainContext.#closed) mainContext = new AioContext({ name: 'main' });
+    if (!mainContext || mainContext.closed) mainContext = new AioContext({ name: 'main' });
     return mainContext;
   }
 
@@ -161,28 +144,6 @@ export class AioContext implements BhOwner {
   /** Rebuilds a context handle received from another thread as a {@link RemoteContext}. Any thread. */
   static from(handle: ContextHandle): RemoteContext {
     return extension('remote')(handle);
-  }
-
-  /** Structured-cloneable handle; `AioContext.from(handle)` in another thread. */
-  get handle(): ContextHandle {
-    this.assertOpen('AioContext.handle');
-    return (this.#handle ??= {
-      kind: 'aio.AioContext',
-      name: this.name,
-      table: this.#table.sab,
-      slot: this.#slot,
-      generation: this.#generation,
-    });
-  }
-
-  /** The wake table this context lives in. @internal */
-  get _table(): WakeTable {
-    return this.#table;
-  }
-
-  /** This context's slot in the wake table. @internal */
-  get _slot(): number {
-    return this.#slot;
   }
 
   // ---------------------------------------------------------------- coroutines
@@ -259,89 +220,9 @@ export class AioContext implements BhOwner {
    * Wakes the context. Dropped if the context closes first. This thread. @internal
    */
   _afterBhPhase(fn: () => void): void {
-    if (this.#closed) return;
+    if (this.closed) return;
     this.#poller.afterBhPhase(fn);
     this.notify();
-  }
-
-  /**
-   * Sets the handler told of faults this context survives, in its poll: a malformed record
-   * it dropped (ERR_AIO_BAD_RECORD), and a oneshot it sent that failed in the target thread,
-   * where nobody waits for it (no such function, or it threw: ERR_AIO_REQUEST_FAILED); null restores the default, which logs the context's
-   * first fault with console.error and only counts the rest (`stats().faults`). A handler
-   * that throws makes the poll throw, like a BH callback. Home thread.
-   */
-  setErrorHandler(handler: AioErrorHandler | null): void {
-    if (handler !== null) checkFunction('handler', handler);
-    this.#faults.setHandler(handler);
-  }
-
-  /**
-   * Reports a fault the context survived: counted now, handed to the error handler in the
-   * next BH phase (so a handler runs where callbacks run, and one that throws cannot lose
-   * the records taken with it). Every fault goes this way, whatever its code. This thread.
-   * @internal
-   */
-  _report(err: AioError): void {
-    if (this.#closed) return;
-    this.#faults.add(err);
-    this.notify();
-  }
-
-  /** Reports a malformed record or message that was dropped; `problem` says what and why. This thread. @internal */
-  _badRecord(problem: string): void {
-    this._report(new AioError('ERR_AIO_BAD_RECORD', `AioContext '${this.name}': ${problem}`));
-  }
-
-  /** True after `close()`. */
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  /** Throws ERR_AIO_CLOSED when the context is closed. @internal */
-  assertOpen(what: string): void {
-    if (this.#closed) throw new AioError('ERR_AIO_CLOSED', `${what}: AioContext '${this.name}' is closed`);
-  }
-
-  /**
-   * Wakes the context: a blocking poll returns (aio_notify). A notify alone is not
-   * progress. Home thread; other threads use the remote handle's notify().
-   */
-  notify(): void {
-    notifyWake(this.#ops, this.#base);
-  }
-
-  // ---------------------------------------------------------------- the context lock
-
-  /**
-   * Takes the context lock (aio_context_acquire), blocking; recursive. The context's own
-   * loop (an IOThread's) holds it while dispatching and drops it while sleeping, so holding
-   * it keeps the loop's callbacks from running. If a thread ended holding it, throws
-   * OwnerDiedError and the caller holds it (once). Throws ERR_AIO_CANNOT_BLOCK where it
-   * would wait on a thread that may not block, and ERR_AIO_LOCK_ORDER in debug mode when a
-   * thread other than the main one already holds another context's lock. Any thread
-   * (others through `AioContext.from(handle)`).
-   */
-  acquire(): void {
-    this.#lock.acquire();
-  }
-
-  /** Releases one level of the context lock (aio_context_release); ERR_AIO_NOT_OWNER if not held. */
-  release(): void {
-    this.#lock.release();
-  }
-
-  /** Takes the context lock if that needs no wait; returns whether it did. */
-  tryAcquire(): boolean {
-    return this.#lock.tryAcquire();
-  }
-
-  /**
-   * Takes the context lock without blocking the thread; `signal` abandons the wait. Rejects
-   * with OwnerDiedError, the caller holding it, if a thread ended holding it.
-   */
-  acquireAsync(signal?: AbortSignalLike): Promise<void> {
-    return this.#lock.acquireAsync(signal);
   }
 
   // ---------------------------------------------------------------- bottom halves
@@ -375,12 +256,12 @@ export class AioContext implements BhOwner {
     // it (notify_me 0; the dispatching pass withdrew its own): every poll looks at the
     // local list before it could sleep (poll.ts). Otherwise, as aio_notify, wake the wait
     // in progress (a pollAsync of this thread, asleep in the host loop).
-    if (this.#poller.depth === 0 || this.#ops.load(this.#base + Slot.NotifyMe) !== 0) this.notify();
+    if (this.#poller.depth === 0 || this._ops.load(this._base + Slot.NotifyMe) !== 0) this.notify();
   }
 
   /** @internal */
   _shareBh(bh: BottomHalf): { id: number; table: WakeTable; slot: number; generation: number } {
-    return { id: this.#bhs.share(bh), table: this.#table, slot: this.#slot, generation: this.#generation };
+    return { id: this.#bhs.share(bh), table: this._table, slot: this._slot, generation: this._generation };
   }
 
   // ---------------------------------------------------------------- timers
@@ -417,7 +298,7 @@ export class AioContext implements BhOwner {
     this.assertOpen('AioContext.setEventNotifier()');
     const poll = onPoll && onPollReady ? onPoll : null;
     const make = onRead === null ? null : () => newHandler(e, e._words, 0, () => onRead(e), poll, poll ? onPollReady! : null, options?.external ?? true);
-    if (this.#handlers.set(e, make, this.name, this.#table.id, this.#slot)) this.notify();
+    if (this.#handlers.set(e, make, this.name, this._table.id, this._slot)) this.notify();
   }
 
   /**
@@ -490,7 +371,7 @@ export class AioContext implements BhOwner {
    * Home thread.
    */
   stats(): AioContextStats {
-    return { ...this.#poller.stats, bhRuns: this.#bhs.runs, handlerDispatches: this.#handlers.dispatches, pollingNs: this.#handlers.pollingNs, faults: this.#faults.count };
+    return { ...this.#poller.stats, bhRuns: this.#bhs.runs, handlerDispatches: this.#handlers.dispatches, pollingNs: this.#handlers.pollingNs, faults: this._faults.count };
   }
 
   /**
@@ -552,19 +433,19 @@ export class AioContext implements BhOwner {
     checkFunction('cond', cond);
     this.assertOpen('AioContext.waitWhile()');
     if (cond()) assertCanBlock('AioContext.waitWhile()');
-    return pollWhile(this.#ops, this.#base, cond, () => this.poll(true));
+    return pollWhile(this._ops, this._base, cond, () => this.poll(true));
   }
 
   /** The asynchronous form of waitWhile(), using pollAsync. Home thread. */
   async waitWhileAsync(cond: () => boolean): Promise<boolean> {
     checkFunction('cond', cond);
     this.assertOpen('AioContext.waitWhileAsync()');
-    return pollWhileAsync(this.#ops, this.#base, cond, () => this.pollAsync());
+    return pollWhileAsync(this._ops, this._base, cond, () => this.pollAsync());
   }
 
   /** Schedules an empty oneshot if a waitWhile() caller sleeps here (aio_wait_kick). @internal */
   _kick(): void {
-    if (hasWaiters(this.#ops, this.#base)) this.scheduleOneshot(() => {}, { name: 'aio_wait_kick' });
+    if (hasWaiters(this._ops, this._base)) this.scheduleOneshot(() => {}, { name: 'aio_wait_kick' });
   }
 
   // ---------------------------------------------------------------- lifetime
@@ -575,7 +456,7 @@ export class AioContext implements BhOwner {
    * still open and usable. Removes remaining handlers. Home thread.
    */
   close(): void {
-    if (this.#closed) return;
+    if (this.closed) return;
     const leaked = this.#bhs.leaked();
     if (leaked.length > 0) throw new BhLeakedError(this.name, leaked);
     let pending = 0;
@@ -587,19 +468,19 @@ export class AioContext implements BhOwner {
     if (this.#pool) void this.#pool.shutdown();
     // Senders see the context gone from here on; what reached it but will never run is
     // answered now, rather than never.
-    this.#table.beginRelease(this.#slot);
+    this._table.beginRelease(this._slot);
     this.#intake.close();
-    this.#faults.clear();
+    this._faults.clear();
     this.#poller.clear();
     this.#handlers.clear();
     this.#bhs.clear();
     this.#unsubscribeVirtual();
-    this.#closed = true;
+    this._markClosed();
     // Wake an async waiter so it sees the close, then give the slot back.
-    const wake = this.#base + Slot.Wake;
-    this.#ops.store(wake, 1);
-    this.#ops.notify(wake, Infinity);
-    this.#table.release(this.#slot);
+    const wake = this._base + Slot.Wake;
+    this._ops.store(wake, 1);
+    this._ops.notify(wake, Infinity);
+    this._table.release(this._slot);
     if (homeContext === this) homeContext = null;
   }
 
