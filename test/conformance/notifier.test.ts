@@ -4,7 +4,7 @@
  */
 import { AioContext, EventNotifier, createHost, getHost, setHost } from 'aio-under-test';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { POLL_START_NS, adjustPollingTime, type Handler } from '../../packages/aio-core/src/handler.js';
+import { POLL_START_NS, adjustPollingTime, type Handler } from '../../packages/aio-core/src/loop/handler.js';
 import { blockingPoll, flush } from './support/runtime.js';
 
 let ctx: AioContext;

@@ -4,12 +4,12 @@
  *
  * @module aio-core
  */
-import { extendContexts } from './context-extensions.js';
+import { extendContexts } from './loop/context-extensions.js';
 import { coEnter, coSchedule } from './coroutine/schedule.js';
-import { setMessageHandler, setStreamHandler } from './message-source.js';
-import { createIntake } from './record-intake.js';
-import { RemoteContext } from './remote-context.js';
-import { ThreadPool } from './thread-pool.js';
+import { setMessageHandler, setStreamHandler } from './loop/message-source.js';
+import { createIntake } from './threads/record-intake.js';
+import { RemoteContext } from './threads/remote-context.js';
+import { ThreadPool } from './threads/thread-pool.js';
 
 // The loop knows nothing of the layers built on it: this entry composes them.
 extendContexts({
@@ -22,17 +22,17 @@ extendContexts({
   streamHandler: setStreamHandler,
 });
 
-export { AioContext, aioWaitKick, type ContextHandle, type AioContextOptions, type AioContextStats, type EventNotifierOptions } from './context.js';
-export type { AioErrorHandler } from './faults.js';
-export { Histogram, type HistogramSummary } from './histogram.js';
-export type { MessageSourceLike, ReadableStreamLike, ReadableStreamReaderLike } from './context-options.js';
-export { HostSource, HostQueue, SourceRegistry, type RemovableSource } from './host-source.js';
-export { BottomHalf, RemoteBottomHalf, type BottomHalfHandle } from './bh.js';
-export { Clock, type ClockType, SCALE_NS, SCALE_US, SCALE_MS, clockNs, virtualClock } from './clock.js';
-export { Timer } from './timer.js';
-export { EventNotifier, type EventNotifierHandle } from './notifier.js';
-export { RemoteContext } from './remote-context.js';
-export { AioError, BhLeakedError, OwnerDiedError, type AioErrorCode } from './errors.js';
+export { AioContext, aioWaitKick, type ContextHandle, type AioContextOptions, type AioContextStats, type EventNotifierOptions } from './loop/context.js';
+export type { AioErrorHandler } from './loop/faults.js';
+export { Histogram, type HistogramSummary } from './base/histogram.js';
+export type { MessageSourceLike, ReadableStreamLike, ReadableStreamReaderLike } from './loop/context-options.js';
+export { HostSource, HostQueue, SourceRegistry, type RemovableSource } from './loop/host-source.js';
+export { BottomHalf, RemoteBottomHalf, type BottomHalfHandle } from './loop/bh.js';
+export { Clock, type ClockType, SCALE_NS, SCALE_US, SCALE_MS, clockNs, virtualClock } from './loop/clock.js';
+export { Timer } from './loop/timer.js';
+export { EventNotifier, type EventNotifierHandle } from './loop/notifier.js';
+export { RemoteContext } from './threads/remote-context.js';
+export { AioError, BhLeakedError, OwnerDiedError, type AioErrorCode } from './base/errors.js';
 export {
   type Host,
   type SpawnedThread,
@@ -45,17 +45,17 @@ export {
   getHost,
   setHost,
   probeCanBlock,
-} from './host.js';
-export { IOThread } from './iothread.js';
-export { type IOThreadOptions, type IOThreadStats, IOTHREAD_POLL_MAX_NS_DEFAULT, IOTHREAD_SETUP_TIMEOUT_MS } from './iothread-options.js';
-export { runIOThread } from './iothread-runner.js';
-export { registerFunction, unregisterFunction } from './functions.js';
-export { ThreadPool, type ThreadPoolRequest, POOL_IDLE_TIMEOUT_MS } from './thread-pool.js';
-export { spawnWebWorker, webWorkerParent } from './web-worker.js';
-export { relayedSpawn, serveSpawns } from './web-worker-relay.js';
-export { spawnerPort, type MessagePortLike } from './spawner-port.js';
-export { spawnWorkerThread, workerThreadParent, type NodeStyleWorker, type NodeStylePort } from './worker-threads.js';
-export { startWorker, threadEnded, watched, type AioWorker, type StartWorkerOptions } from './start-worker.js';
+} from './base/host.js';
+export { IOThread } from './threads/iothread.js';
+export { type IOThreadOptions, type IOThreadStats, IOTHREAD_POLL_MAX_NS_DEFAULT, IOTHREAD_SETUP_TIMEOUT_MS } from './threads/iothread-options.js';
+export { runIOThread } from './threads/iothread-runner.js';
+export { registerFunction, unregisterFunction } from './threads/functions.js';
+export { ThreadPool, type ThreadPoolRequest, POOL_IDLE_TIMEOUT_MS } from './threads/thread-pool.js';
+export { spawnWebWorker, webWorkerParent } from './threads/web-worker.js';
+export { relayedSpawn, serveSpawns } from './threads/web-worker-relay.js';
+export { spawnerPort, type MessagePortLike } from './threads/spawner-port.js';
+export { spawnWorkerThread, workerThreadParent, type NodeStyleWorker, type NodeStylePort } from './threads/worker-threads.js';
+export { startWorker, threadEnded, watched, type AioWorker, type StartWorkerOptions } from './threads/start-worker.js';
 export {
   Coroutine,
   awaitPromise,
@@ -85,4 +85,4 @@ export {
   type LockHandle,
   type AbortSignalLike,
 } from './locks/index.js';
-export { setAioDebug } from './context-lock.js';
+export { setAioDebug } from './loop/context-lock.js';

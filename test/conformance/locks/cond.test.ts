@@ -3,7 +3,7 @@
  * another task of the same thread signals), handles.
  */
 import { describe, expect, it } from 'vitest';
-import { AioError } from '../../../packages/aio-core/src/errors.js';
+import { AioError } from '../../../packages/aio-core/src/base/errors.js';
 import { Cond, Mutex } from '../../../packages/aio-core/src/locks/index.js';
 import { OTHER, asThread, canBlock, expectCode, settled, withHost } from './helpers.js';
 

@@ -3,7 +3,7 @@
  * their transitions, timed and async waits, handles.
  */
 import { describe, expect, it } from 'vitest';
-import { AioError } from '../../../packages/aio-core/src/errors.js';
+import { AioError } from '../../../packages/aio-core/src/base/errors.js';
 import { Event } from '../../../packages/aio-core/src/locks/index.js';
 import { canBlock, expectCode, settled, sleep, withHost } from './helpers.js';
 

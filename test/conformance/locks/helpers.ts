@@ -4,7 +4,7 @@
  * and asserting error codes.
  */
 import { expect } from 'vitest';
-import { type Host, getHost, setHost } from '../../../packages/aio-core/src/host.js';
+import { type Host, getHost, setHost } from '../../../packages/aio-core/src/base/host.js';
 import { setThreadId, threadId } from '../../../packages/aio-core/src/locks/index.js';
 
 /** True when this thread may block in Atomics.wait (false on a browser main thread). */

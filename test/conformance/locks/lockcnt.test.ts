@@ -3,7 +3,7 @@
  * counter in steps of 4), the eight operations, error checks, handles.
  */
 import { describe, expect, it } from 'vitest';
-import { AioError } from '../../../packages/aio-core/src/errors.js';
+import { AioError } from '../../../packages/aio-core/src/base/errors.js';
 import { LockCnt } from '../../../packages/aio-core/src/locks/index.js';
 import { OTHER, asThread, expectCode, withHost } from './helpers.js';
 

@@ -20,10 +20,10 @@ import {
   inboxPublish,
   inboxReserve,
   recordSize,
-} from '../../../packages/aio-core/src/inbox.js';
+} from '../../../packages/aio-core/src/threads/inbox.js';
 import { AtomicsOps, type FutexOps } from '../../../packages/aio-core/src/locks/futex.js';
 import { shortUnlock } from '../../../packages/aio-core/src/locks/short-lock.js';
-import { Slot } from '../../../packages/aio-core/src/shared-memory.js';
+import { Slot } from '../../../packages/aio-core/src/base/shared-memory.js';
 import { type CheckOptions, type Model, type SimThread, check, checkpoint, summary } from './model-checker.js';
 import { brokenSummary, takeShortLock } from './short-lock-programs.js';
 

@@ -21,7 +21,7 @@ import {
   remoteBhNext,
   remoteBhSchedule,
   remoteBhTake,
-} from '../../../packages/aio-core/src/bh.js';
+} from '../../../packages/aio-core/src/loop/bh.js';
 import type { FutexOps } from '../../../packages/aio-core/src/locks/futex.js';
 import { type CheckOptions, type Model, type SimThread, check, checkpoint, summary } from './model-checker.js';
 import { brokenSummary } from './short-lock-programs.js';

@@ -7,8 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { FutexOps } from '../../../packages/aio-core/src/locks/futex.js';
-import { acceptNotify, announceSleep, clearWake, notifyWake, withdrawSleep } from '../../../packages/aio-core/src/notify.js';
-import { Slot } from '../../../packages/aio-core/src/shared-memory.js';
+import { acceptNotify, announceSleep, clearWake, notifyWake, withdrawSleep } from '../../../packages/aio-core/src/loop/notify.js';
+import { Slot } from '../../../packages/aio-core/src/base/shared-memory.js';
 import { type Model, check, checkpoint, summary } from './model-checker.js';
 
 /** The slot is at word 0; the work counter (items published, not yet taken) follows it. */

@@ -4,7 +4,7 @@
  * this thread's lock id (setThreadId); real cross-thread tests live elsewhere.
  */
 import { describe, expect, it } from 'vitest';
-import { AioError } from '../../../packages/aio-core/src/errors.js';
+import { AioError } from '../../../packages/aio-core/src/base/errors.js';
 import { Mutex, RecMutex, threadId } from '../../../packages/aio-core/src/locks/index.js';
 import { OTHER, asThread, canBlock, countRefs, expectCode, expectRejectCode, settled, sleep, withHost } from './helpers.js';
 

@@ -1,6 +1,6 @@
 /** Semaphore (QemuSemaphore), in one thread: counting, timed and async waits, handles. */
 import { describe, expect, it } from 'vitest';
-import { AioError } from '../../../packages/aio-core/src/errors.js';
+import { AioError } from '../../../packages/aio-core/src/base/errors.js';
 import { Semaphore } from '../../../packages/aio-core/src/locks/index.js';
 import { canBlock, countRefs, expectCode, settled, sleep, withHost } from './helpers.js';
 

@@ -16,10 +16,10 @@
  * shared one records the holder's thread, only so that a holder's death is seen
  * (shared-co-mutex.ts).
  */
-import { AioError, OwnerDiedError, argTypeError, badHandle, describeValue } from '../errors.js';
+import { AioError, OwnerDiedError, argTypeError, badHandle, describeValue } from '../base/errors.js';
 import type { AbortSignalLike } from '../locks/futex.js';
 import { checkSignal } from '../locks/handle.js';
-import { adoptWakeTable, tableFieldsProblem, wakeTable } from '../shared-memory.js';
+import { adoptWakeTable, tableFieldsProblem, wakeTable } from '../base/shared-memory.js';
 import {
   type SharedTicket,
   SHARED_CO_MUTEX_BYTES,

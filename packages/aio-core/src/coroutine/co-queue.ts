@@ -14,7 +14,7 @@
  * the lock in every outcome, as after pthread_cond_wait. A waiter that was woken but
  * cancelled before it ran passes the wake-up on to the next waiter, so it is not lost.
  */
-import { argTypeError } from '../errors.js';
+import { argTypeError } from '../base/errors.js';
 import type { AbortSignalLike } from '../locks/futex.js';
 import { checkSignal } from '../locks/handle.js';
 import { Sequel } from './sequel.js';

@@ -14,7 +14,7 @@
  * QEMU wakes one reader and lets each woken reader wake the next; serving the run of
  * readers at once is the same outcome without the relay.
  */
-import { AioError } from '../errors.js';
+import { AioError } from '../base/errors.js';
 import type { AbortSignalLike } from '../locks/futex.js';
 import { checkSignal } from '../locks/handle.js';
 import { Sequel } from './sequel.js';

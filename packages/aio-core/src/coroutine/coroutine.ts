@@ -21,8 +21,8 @@
  * Everything here belongs to one JS thread: a coroutine, like the generator under it,
  * cannot move between threads. Contexts of that thread may pass it around.
  */
-import { AioContext } from '../context.js';
-import { AioError, argTypeError, checkFunction } from '../errors.js';
+import { AioContext } from '../loop/context.js';
+import { AioError, argTypeError, checkFunction } from '../base/errors.js';
 import type { AbortSignalLike } from '../locks/futex.js';
 import { checkSignal } from '../locks/handle.js';
 

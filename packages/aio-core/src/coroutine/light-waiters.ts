@@ -5,7 +5,7 @@
  * waiters (see waitable.ts for the whole scheme). Owns that iterator and `WaiterQueue`,
  * the FIFO of Waiters and light waiters. This thread only.
  */
-import { Fifo } from '../fifo.js';
+import { Fifo } from '../base/fifo.js';
 import { yieldingSelf } from './coroutine.js';
 import { type Waitable, type Waiter, ignore, secondWaiter, wakeWaiting } from './waitable.js';
 

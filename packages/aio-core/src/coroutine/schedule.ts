@@ -16,9 +16,9 @@
  * to report, while one still holding a scheduled coroutine reports 'co_schedule_bh' as
  * leaked, which is what it is.
  */
-import type { BottomHalf } from '../bh.js';
-import { AioContext } from '../context.js';
-import { argTypeError } from '../errors.js';
+import type { BottomHalf } from '../loop/bh.js';
+import { AioContext } from '../loop/context.js';
+import { argTypeError } from '../base/errors.js';
 import { Coroutine } from './coroutine.js';
 
 /** What a context holds for scheduled coroutines. */

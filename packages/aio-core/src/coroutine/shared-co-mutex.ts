@@ -15,16 +15,16 @@
  * the mutex. A waiter that dies after it was handed the mutex is a dead holder like any
  * other. A check costs nothing while nobody waits, and one timer per waiting context.
  */
-import { Clock, clockNs, SCALE_MS } from '../clock.js';
-import type { AioContext } from '../context.js';
-import { AioError } from '../errors.js';
-import { expectHandOff, forgetHandOff, sendHandOff } from '../hand-off.js';
+import { Clock, clockNs, SCALE_MS } from '../loop/clock.js';
+import type { AioContext } from '../loop/context.js';
+import { AioError } from '../base/errors.js';
+import { expectHandOff, forgetHandOff, sendHandOff } from '../threads/hand-off.js';
 import { AtomicsOps } from '../locks/futex.js';
 import { ROBUST_CHECK_MS } from '../locks/robust.js';
 import { shortLock, shortUnlock } from '../locks/short-lock.js';
 import { threadId } from '../locks/thread-id.js';
-import { SLOTS, type WakeTable, allocShared } from '../shared-memory.js';
-import type { Timer } from '../timer.js';
+import { SLOTS, type WakeTable, allocShared } from '../base/shared-memory.js';
+import type { Timer } from '../loop/timer.js';
 import {
   CO_MUTEX_ENTRY,
   CoLockResult,

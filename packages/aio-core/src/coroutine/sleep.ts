@@ -9,9 +9,9 @@
  * it was running in when it started to wait. Cancelling the coroutine meanwhile deletes
  * the timer or forgets the promise.
  */
-import { watchHostEvent } from '../host-yield.js';
-import { type ClockType, SCALE_NS, checkClock, clockNs } from '../clock.js';
-import { argTypeError, checkNumber } from '../errors.js';
+import { watchHostEvent } from '../base/host-yield.js';
+import { type ClockType, SCALE_NS, checkClock, clockNs } from '../loop/clock.js';
+import { argTypeError, checkNumber } from '../base/errors.js';
 import { yieldingSelf } from './coroutine.js';
 
 /**

@@ -48,7 +48,7 @@
  * then passed on while the await goes on, so the lock has two holders. Don't.) This
  * thread only.
  */
-import { AioError } from '../errors.js';
+import { AioError } from '../base/errors.js';
 import type { AbortSignalLike } from '../locks/futex.js';
 import { Coroutine, yieldingSelf } from './coroutine.js';
 

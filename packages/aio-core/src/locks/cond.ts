@@ -15,8 +15,8 @@
  * counter wraps after 2^32 signals; a waiter that sleeps through exactly that many would
  * miss a wake-up.
  */
-import { argTypeError } from '../errors.js';
-import { assertCanBlock } from '../host.js';
+import { argTypeError } from '../base/errors.js';
+import { assertCanBlock } from '../base/host.js';
 import { type FutexOps, runAsync, runTimed } from './futex.js';
 import { type LockHandle, SharedLock, checkMs, fromHandle, lockKind } from './handle.js';
 import { Mutex, mutexLock, mutexUnlock, notOwnerError } from './mutex.js';

@@ -14,7 +14,7 @@
  * BUSY -> FREE never happens, so a sleeper is never left behind a word that set() would
  * not wake. Use it as QEMU does: reset(); check the condition; wait().
  */
-import { checkBoolean } from '../errors.js';
+import { checkBoolean } from '../base/errors.js';
 import { type AbortSignalLike, type FutexOps, cannotBlock } from './futex.js';
 import { type LockHandle, SharedLock, fromHandle, lockKind } from './handle.js';
 

@@ -43,8 +43,8 @@
  * operation is sequentially consistent; `read`/`write` are plain (unordered) accesses,
  * used only for words that the lock itself protects (owner, recursion depth).
  */
-import { AioError } from '../errors.js';
-import { assertCanBlock, getHost } from '../host.js';
+import { AioError } from '../base/errors.js';
+import { assertCanBlock, getHost } from '../base/host.js';
 
 /** What a futex wait reports, as `Atomics.wait` does. */
 export type WaitResult = 'ok' | 'not-equal' | 'timed-out';

@@ -8,8 +8,8 @@
  * `from()` hands existing memory to its constructor, and `SharedLock`, the base class
  * that holds the words and handle (each class keeps its algorithm and its public docs).
  */
-import { argTypeError, badHandle, checkNumber, describeValue } from '../errors.js';
-import { allocShared } from '../shared-memory.js';
+import { argTypeError, badHandle, checkNumber, describeValue } from '../base/errors.js';
+import { allocShared } from '../base/shared-memory.js';
 import { AtomicsOps, type AbortSignalLike, type FutexOps, runAsync, runTimed } from './futex.js';
 
 /** The structured-cloneable form of a lock: its kind, its memory, and its first word. */

@@ -25,7 +25,7 @@
  * owner dead takes the owner word over and gets OwnerDiedError holding the lock, with the
  * counter as it was before its call.
  */
-import { AioError } from '../errors.js';
+import { AioError } from '../base/errors.js';
 import type { FutexOps } from './futex.js';
 import { type LockHandle, fromHandle, lockKind } from './handle.js';
 import { notOwnerError, selfDeadlockError } from './mutex.js';

@@ -16,7 +16,7 @@
  * waiter looks for a dead owner (robust.ts).
  */
 import { type LockStep, RobustLock } from './robust.js';
-import { AioError } from '../errors.js';
+import { AioError } from '../base/errors.js';
 import type { AbortSignalLike, FutexOps } from './futex.js';
 import { type LockHandle, checkMs, fromHandle, lockKind } from './handle.js';
 import { threadId } from './thread-id.js';

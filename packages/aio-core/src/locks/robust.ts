@@ -17,8 +17,8 @@
  * Owns: the bounded waits and the takeover, and `RobustLock`, the base of the lock classes
  * with an owner word, which runs their contended paths that way.
  */
-import { OwnerDiedError } from '../errors.js';
-import { wakeTable } from '../shared-memory.js';
+import { OwnerDiedError } from '../base/errors.js';
+import { wakeTable } from '../base/shared-memory.js';
 import { type AbortSignalLike, type FutexOps, runAsync, runTimed } from './futex.js';
 import { type LockKind, SharedLock, checkSignal } from './handle.js';
 import { threadId } from './thread-id.js';

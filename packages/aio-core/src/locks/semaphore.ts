@@ -12,7 +12,7 @@
  * `count` is still 0; post() increments `count` before it reads `waiters`. Whichever of
  * the two comes second sees the other's write.
  */
-import { AioError, checkInteger } from '../errors.js';
+import { AioError, checkInteger } from '../base/errors.js';
 import { type AbortSignalLike, type FutexOps, cannotBlock } from './futex.js';
 import { type LockHandle, SharedLock, fromHandle, lockKind } from './handle.js';
 

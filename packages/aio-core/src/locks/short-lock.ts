@@ -29,7 +29,7 @@ import { type AtomicsOps, type FutexOps, withDeadline } from './futex.js';
 import { mutexAcquireContended, mutexRelease } from './mutex.js';
 import { ROBUST_CHECK_MS } from './robust.js';
 import { threadId } from './thread-id.js';
-import { getHost } from '../host.js';
+import { getHost } from '../base/host.js';
 
 const FREE = 0;
 const LOCKED = 1;

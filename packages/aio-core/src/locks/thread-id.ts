@@ -18,7 +18,7 @@
  *
  * The id is never 0: 0 in an owner word means "no owner".
  */
-import { checkInteger } from '../errors.js';
+import { checkInteger } from '../base/errors.js';
 
 /** Where random (and parent-chosen) ids start; derived ids stay below. */
 const RANDOM_BASE = 0x40000000;

@@ -1,0 +1,500 @@
+/**
+ * AioContext: QEMU's event-loop object (util/async.c). A context owns bottom halves,
+ * timers and event-notifier handlers and dispatches them in `poll()`, in QEMU's order:
+ * bottom halves, then handlers, then timers. It belongs to the JS thread that created it
+ * (its home thread); other threads reach it through its handle.
+ *
+ * Progress rule (what `poll()` returns): true iff a non-idle BH ran, a handler other than
+ * the context's own notifier was dispatched, or a timer fired. A notify alone is not
+ * progress, so a blocking poll returns false only when someone called notify().
+ *
+ * Owns: the event loop's public surface (argument checks, then the part that does the
+ * work) and which context is current in a thread, and the context's lifetime. The parts
+ * live beside it: the context's identity, lock, notify and fault reports (context-base.ts),
+ * the poll pass and the poller side of the wake protocol (poll.ts, notify.ts), the BH list
+ * and BH phase (bh-list.ts), handlers and adaptive polling (handler.ts), timers (timer.ts),
+ * running inside the host loop (attach.ts), waiting (wait.ts). Layers built on the loop
+ * plug in through ContextExtensions (work from other threads, the thread pool, coroutine
+ * entry, remote contexts, host event sources), installed by the package entry; the loop
+ * imports none of them.
+ */
+import { HostLoopAttachment } from './attach.js';
+import { ContextBase } from './context-base.js';
+import { BH_ONESHOT, BH_PENDING, BH_SCHEDULED, BottomHalf, type BhOwner } from './bh.js';
+import { BhList } from './bh-list.js';
+import { CLOCK_ORDER, type ClockType, onVirtualClockEnabled } from './clock.js';
+import type { AioContextOptions, AioContextStats, EventNotifierOptions, MessageSourceLike, ReadableStreamLike } from './context-options.js';
+import type { Coroutine } from '../coroutine/coroutine.js';
+import {
+  AioError,
+  BhLeakedError,
+  argTypeError,
+  checkBoolean,
+  checkFunction,
+  checkOptions,
+  checkString,
+} from '../base/errors.js';
+import { HandlerSet, type PollParams, checkPollParams, newHandler } from './handler.js';
+import { assertCanBlock } from '../base/host.js';
+import { EventNotifier } from './notifier.js';
+import { clearWake, notifyPending } from './notify.js';
+import { type ContextHandle, extension } from './context-extensions.js';
+import { type ContextIntake, Poller } from './poll.js';
+import type { RemoteContext } from '../threads/remote-context.js';
+import { Slot, type WakeTable } from '../base/shared-memory.js';
+import type { ThreadPool } from '../threads/thread-pool.js';
+import { Timer, TimerList, checkTimerArgs } from './timer.js';
+import { hasWaiters, pollWhile, pollWhileAsync } from './wait.js';
+
+export type { AioContextOptions, AioContextStats, EventNotifierOptions } from './context-options.js';
+export type { ContextIntake } from './poll.js';
+export { type ContextExtensions, type ContextHandle, extendContexts } from './context-extensions.js';
+
+let mainContext: AioContext | null = null;
+let homeContext: AioContext | null = null;
+/** Contexts dispatching in this thread, innermost last. */
+const dispatching: AioContext[] = [];
+let contextCount = 0;
+
+/**
+ * An event loop. Construct it in the thread that will run it; all methods are for that
+ * (home) thread unless they say otherwise. Other threads use `AioContext.from(ctx.handle)`.
+ */
+export class AioContext extends ContextBase implements BhOwner {
+  readonly #bhs: BhList;
+  readonly #timers: Record<ClockType, TimerList>;
+  readonly #unsubscribeVirtual: () => void;
+  readonly #handlers: HandlerSet;
+  /** Work from other threads (see ContextIntake). */
+  readonly #intake: ContextIntake;
+  readonly #poller: Poller;
+  readonly #hostLoop: HostLoopAttachment;
+  #pendingReplies = 0;
+  #pool: ThreadPool | null = null;
+  #poolModules: (string | URL)[] = [];
+
+  constructor(options?: AioContextOptions) {
+    checkOptions('options', options);
+    const name = options?.name ?? `ctx${++contextCount}`;
+    checkString('options.name', name);
+    const params = checkPollParams(['options.pollMaxNs', 'options.pollGrow', 'options.pollShrink'], options?.pollMaxNs ?? 0, options?.pollGrow ?? 0, options?.pollShrink ?? 0);
+    if (options?.timing !== undefined) checkBoolean('options.timing', options.timing);
+    super(name);
+    const table = this._table;
+    const ops = this._ops;
+    const b = this._base;
+    this.#bhs = new BhList(table.words, b + Slot.RemoteBhHead);
+    this.#timers = {
+      realtime: new TimerList(this, 'realtime'),
+      virtual: new TimerList(this, 'virtual'),
+      host: new TimerList(this, 'host'),
+    };
+    this.#unsubscribeVirtual = onVirtualClockEnabled(() => this.notify());
+    this.#intake = extension('intake')(this);
+    // The context's own notifier: ready when a notify woke (or would wake) a sleeper, and it
+    // clears the wake word when dispatched; busy polling stops at a pending notify.
+    const own = newHandler(null, table.words, b + Slot.Wake, () => clearWake(ops, b), () => notifyPending(ops, b), () => {}, false);
+    this.#handlers = new HandlerSet(own, params);
+    this.#poller = new Poller({
+      owner: this,
+      dispatching,
+      table,
+      slot: this._slot,
+      ops,
+      base: b,
+      bhs: this.#bhs,
+      handlers: this.#handlers,
+      timers: CLOCK_ORDER.map((clock) => this.#timers[clock]),
+      intake: this.#intake,
+      faults: this._faults,
+      lock: this._lock,
+      timing: options?.timing ?? false,
+      badRecord: (problem) => this._badRecord(problem),
+    });
+    this.#hostLoop = new HostLoopAttachment(this.#poller, () => this.#hasLiveWork());
+  }
+
+  /**
+   * The context dispatching now in this thread; else the thread's home context (an
+   * IOThread's); else `main()` (qemu_get_current_aio_context). Any code in this thread.
+   */
+  static current(): AioContext {
+    // Not dispatching[length - 1] on an empty stack: an out-of-bounds read is a slow
+    // lookup of the property "-1" through the prototype chain.
+    const depth = dispatching.length;
+    if (depth > 0) return dispatching[depth - 1]!;
+    return homeContext ?? AioContext.main();
+  }
+
+  /** This thread's main-loop context, created on first use (qemu_get_aio_context). */
+  static main(): AioContext {
+    if (!mainContext || mainContext.closed) mainContext = new AioContext({ name: 'main' });
+    return mainContext;
+  }
+
+  /**
+   * Makes `ctx` the thread's home context (an IOThread's context), or clears it with null.
+   * Called by the thread runner before its loop starts. This thread only.
+   */
+  static setHome(ctx: AioContext | null): void {
+    if (ctx !== null && !(ctx instanceof AioContext)) throw argTypeError('ctx', 'an AioContext or null', ctx);
+    homeContext = ctx;
+  }
+
+  /** Rebuilds a context handle received from another thread as a {@link RemoteContext}. Any thread. */
+  static from(handle: ContextHandle): RemoteContext {
+    return extension('remote')(handle);
+  }
+
+  // ---------------------------------------------------------------- coroutines
+
+  /**
+   * Restarts `co` here (aio_co_enter): schedules it if this is not the current context;
+   * inside a coroutine, queues it to run when the current one yields or returns; else
+   * enters it now. Home thread.
+   */
+  coEnter(co: Coroutine<unknown>): void {
+    extension('coEnter')(this, co);
+  }
+
+  /**
+   * Enters `co` in this context's next poll, after everything scheduled before it
+   * (aio_co_schedule); scheduling it twice throws ERR_AIO_COROUTINE. Home thread.
+   */
+  coSchedule(co: Coroutine<unknown>): void {
+    extension('coSchedule')(this, co);
+  }
+
+  /**
+   * This context's thread pool (QEMU's aio_get_thread_pool), created on first use. Its
+   * workers load the modules of this context's IOThread. Home thread.
+   */
+  get threadPool(): ThreadPool {
+    this.assertOpen('AioContext.threadPool');
+    return (this.#pool ??= extension('threadPool')(this, this.#poolModules));
+  }
+
+  /** The modules pool workers of this context load first (the IOThread's own). @internal */
+  _setPoolModules(modules: string[]): void {
+    this.#poolModules = modules;
+  }
+
+  /** Runs `fn` with this context as AioContext.current(), so replies it asks for land here. @internal */
+  _run<T>(fn: () => T): T {
+    dispatching.push(this);
+    try {
+      return fn();
+    } finally {
+      dispatching.pop();
+    }
+  }
+
+  /**
+   * Installs what a blocking poll asks before it sleeps: the longest it may sleep, in ns
+   * (-1: no limit). The thread runner caps the sleep while its host loop is owed a turn,
+   * so a wake-up in time is served at once and the turn is given only when idle. @internal
+   */
+  _setSleepCap(cap: (() => number) | null): void {
+    this.#poller.sleepCap = cap;
+  }
+
+  /** True while the context has work that should hold the process: timers, handlers, replies awaited. @internal */
+  _hasLiveWork(): boolean {
+    return this.#hasLiveWork();
+  }
+
+  /**
+   * Counts calls whose reply will land here. While any is pending the context keeps the
+   * process alive, and the thread's main context attaches itself to the host loop so the
+   * reply is dispatched without the program polling. @internal
+   */
+  _expectReplies(delta: number): void {
+    this.#pendingReplies += delta;
+    if (delta > 0 && !this.attached && this === mainContext) this.attach();
+    if (this.#pendingReplies === 0 && this.attached) this.notify(); // re-evaluate keep-alive
+  }
+
+  /**
+   * Runs `fn` at the end of this context's next BH phase, after the work from other
+   * threads that phase takes (what a thread sent before it ended is there by then).
+   * Wakes the context. Dropped if the context closes first. This thread. @internal
+   */
+  _afterBhPhase(fn: () => void): void {
+    if (this.closed) return;
+    this.#poller.afterBhPhase(fn);
+    this.notify();
+  }
+
+  // ---------------------------------------------------------------- bottom halves
+
+  /** Creates a bottom half (aio_bh_new). Home thread. */
+  bh(cb: () => void, options?: { name?: string }): BottomHalf {
+    checkFunction('cb', cb);
+    checkOptions('options', options);
+    if (options?.name !== undefined) checkString('options.name', options.name);
+    this.assertOpen('AioContext.bh()');
+    const bh = new BottomHalf(this, cb, options?.name ?? (cb.name || 'anonymous'));
+    this.#bhs.add(bh);
+    return bh;
+  }
+
+  /** Runs `cb` once in the next poll; no BH object to manage (aio_bh_schedule_oneshot). Home thread. */
+  scheduleOneshot(cb: () => void, options?: { name?: string }): void {
+    checkFunction('cb', cb);
+    checkOptions('options', options);
+    this.assertOpen('AioContext.scheduleOneshot()');
+    const bh = new BottomHalf(this, cb, options?.name ?? (cb.name || 'oneshot'), BH_PENDING | BH_SCHEDULED | BH_ONESHOT);
+    this.#bhs.add(bh);
+    this.#bhs.enqueue(bh);
+    this.notify();
+  }
+
+  /** @internal */
+  _enqueueLocal(bh: BottomHalf): void {
+    this.#bhs.enqueue(bh);
+    // A BH scheduled while this context dispatches needs no wake-up when nobody sleeps on
+    // it (notify_me 0; the dispatching pass withdrew its own): every poll looks at the
+    // local list before it could sleep (poll.ts). Otherwise, as aio_notify, wake the wait
+    // in progress (a pollAsync of this thread, asleep in the host loop).
+    if (this.#poller.depth === 0 || this._ops.load(this._base + Slot.NotifyMe) !== 0) this.notify();
+  }
+
+  /** @internal */
+  _shareBh(bh: BottomHalf): { id: number; table: WakeTable; slot: number; generation: number } {
+    return { id: this.#bhs.share(bh), table: this._table, slot: this._slot, generation: this._generation };
+  }
+
+  // ---------------------------------------------------------------- timers
+
+  /** Creates a timer on `clock` whose `mod()` takes units of `scale` ns (aio_timer_new). Home thread. */
+  timer(clock: ClockType, scale: number, cb: () => void): Timer {
+    checkTimerArgs(clock, scale, cb);
+    this.assertOpen('AioContext.timer()');
+    return new Timer(this, this.#timers[clock], scale, cb);
+  }
+
+  // ---------------------------------------------------------------- handlers
+
+  /**
+   * Registers `onRead` for `e` (aio_set_event_notifier); `onRead` null removes it. It runs
+   * in the handler phase while `e` is set (level-triggered; it should `testAndClear()`).
+   * With `onPoll` and `onPollReady`, adaptive polling calls `onPoll` while busy-waiting and
+   * `onPollReady` when it reports work (without `onPollReady`, `onPoll` is ignored, as in
+   * QEMU). Home thread.
+   */
+  setEventNotifier(
+    e: EventNotifier,
+    onRead: ((e: EventNotifier) => void) | null,
+    onPoll?: (() => boolean) | null,
+    onPollReady?: (() => void) | null,
+    options?: EventNotifierOptions,
+  ): void {
+    if (!(e instanceof EventNotifier)) throw argTypeError('e', 'an EventNotifier', e);
+    if (onRead !== null) checkFunction('onRead', onRead);
+    if (onPoll != null) checkFunction('onPoll', onPoll);
+    if (onPollReady != null) checkFunction('onPollReady', onPollReady);
+    checkOptions('options', options);
+    if (options?.external !== undefined) checkBoolean('options.external', options.external);
+    this.assertOpen('AioContext.setEventNotifier()');
+    const poll = onPoll && onPollReady ? onPoll : null;
+    const make = onRead === null ? null : () => newHandler(e, e._words, 0, () => onRead(e), poll, poll ? onPollReady! : null, options?.external ?? true);
+    if (this.#handlers.set(e, make, this.name, this._table.id, this._slot)) this.notify();
+  }
+
+  /**
+   * Delivers the 'message' events of `source` (a MessagePort, WebSocket, Worker...) to
+   * `onMessage` in this context's handler phase, in arrival order; null removes it. They
+   * are external clients unless `options.external` is false: held back while
+   * `disableExternal()` is in effect. Needs a poll that lets host events in (pollAsync,
+   * attach(), an integrated IOThread). Home thread.
+   */
+  setMessageHandler(source: MessageSourceLike, onMessage: ((data: unknown) => void) | null, options?: EventNotifierOptions): void {
+    this.assertOpen('AioContext.setMessageHandler()');
+    extension('messageHandler')(this, source, onMessage, options);
+  }
+
+  /**
+   * Delivers the chunks of a web `ReadableStream` (a Deno connection's `readable`, a fetch
+   * body, a child process's output) to `onChunk` in this context's handler phase, in order,
+   * then `onChunk(null)` at its end; null stops reading. External clients by default.
+   * Home thread.
+   */
+  setStreamHandler<T>(stream: ReadableStreamLike<T>, onChunk: ((chunk: T | null) => void) | null, options?: EventNotifierOptions): void {
+    this.assertOpen('AioContext.setStreamHandler()');
+    extension('streamHandler')(this, stream, onChunk, options);
+  }
+
+  /**
+   * Sets adaptive polling (aio_context_set_poll_params): busy-wait up to `maxNs` before
+   * sleeping, growing by `grow` (0 = 2) and shrinking by `shrink` (0 = to zero). `maxNs` 0
+   * disables polling. Resets every handler's polling time. Home thread.
+   */
+  setPollParams(p: { maxNs: number; grow?: number; shrink?: number }): void {
+    checkOptions('p', p);
+    if (p === undefined) throw argTypeError('p', 'an object', p);
+    const params = checkPollParams(['p.maxNs', 'p.grow', 'p.shrink'], p.maxNs, p.grow ?? 0, p.shrink ?? 0);
+    this.assertOpen('AioContext.setPollParams()');
+    this.#handlers.setParams(params);
+    this.notify();
+  }
+
+  /** Current polling parameters. Home thread. */
+  get pollParams(): Readonly<PollParams> {
+    return { ...this.#handlers.params };
+  }
+
+  // ---------------------------------------------------------------- external clients
+
+  /** Stops dispatching external handlers until the matching enableExternal(); nests (aio_disable_clients). Home thread. */
+  disableExternal(): void {
+    this.assertOpen('AioContext.disableExternal()');
+    this.#handlers.disableExternal();
+  }
+
+  /** Ends one disableExternal(); at zero, pending external events are dispatched again. Home thread. */
+  enableExternal(): void {
+    if (!this.#handlers.externalDisabled) {
+      throw new AioError('ERR_AIO_UNBALANCED', `AioContext '${this.name}': enableExternal() without a matching disableExternal()`);
+    }
+    if (this.#handlers.enableExternal()) this.notify();
+  }
+
+  /** True while external clients are disabled. Home thread. */
+  get externalDisabled(): boolean {
+    return this.#handlers.externalDisabled;
+  }
+
+  // ---------------------------------------------------------------- polling
+
+  /**
+   * Counters of this context's work, and with the `timing` option where its time went.
+   * Home thread.
+   */
+  stats(): AioContextStats {
+    return { ...this.#poller.stats, bhRuns: this.#bhs.runs, handlerDispatches: this.#handlers.dispatches, pollingNs: this.#handlers.pollingNs, faults: this._faults.count };
+  }
+
+  /**
+   * Runs one iteration of the loop (aio_poll): bottom halves, then ready handlers, then
+   * due timers. With `blocking`, first sleeps (Atomics.wait) until there is work, a notify,
+   * or the next timer deadline. Returns progress (see the file comment). Throws
+   * ERR_AIO_CANNOT_BLOCK for a blocking poll on a thread that may not block (use
+   * pollAsync there). Nested calls from callbacks are allowed. Home thread.
+   */
+  poll(blocking: boolean): boolean {
+    if (typeof blocking !== 'boolean') throw argTypeError('blocking', 'a boolean', blocking);
+    this.assertOpen('AioContext.poll()');
+    if (blocking) assertCanBlock('AioContext.poll(true)');
+    return this.#poller.poll(blocking);
+  }
+
+  /**
+   * A blocking poll that never blocks the thread: it waits with Atomics.waitAsync (and a
+   * host timer for the deadline) and holds the process alive meanwhile. Home thread.
+   */
+  async pollAsync(): Promise<boolean> {
+    this.assertOpen('AioContext.pollAsync()');
+    return this.#poller.pollAsync(true, null);
+  }
+
+  /**
+   * Runs the context inside the host event loop (like attaching QEMU's GSource): it polls
+   * with pollAsync whenever there is work. It keeps the process alive only while it has
+   * pending timers or registered handlers. Home thread.
+   */
+  attach(): void {
+    this.assertOpen('AioContext.attach()');
+    this.#hostLoop.attach();
+  }
+
+  /** Stops running inside the host loop; nothing is dispatched by it after this returns. Home thread. */
+  detach(): void {
+    // Wake the pass asleep, so it sees the detach and returns.
+    if (this.#hostLoop.detach()) this.notify();
+  }
+
+  /** True while attached. */
+  get attached(): boolean {
+    return this.#hostLoop.attached;
+  }
+
+  #hasLiveWork(): boolean {
+    if (this.#handlers.hasUserHandlers || this.#pendingReplies > 0) return true;
+    for (const clock of CLOCK_ORDER) if (this.#timers[clock].size > 0) return true;
+    return false;
+  }
+
+  /**
+   * Polls (blocking) while `cond()` is true (AIO_WAIT_WHILE); returns true if it polled.
+   * Whoever makes `cond` false from another thread must wake this context (a BH, a
+   * notify, or `aioWaitKick()` for the main context). Home thread.
+   */
+  waitWhile(cond: () => boolean): boolean {
+    checkFunction('cond', cond);
+    this.assertOpen('AioContext.waitWhile()');
+    if (cond()) assertCanBlock('AioContext.waitWhile()');
+    return pollWhile(this._ops, this._base, cond, () => this.poll(true));
+  }
+
+  /** The asynchronous form of waitWhile(), using pollAsync. Home thread. */
+  async waitWhileAsync(cond: () => boolean): Promise<boolean> {
+    checkFunction('cond', cond);
+    this.assertOpen('AioContext.waitWhileAsync()');
+    return pollWhileAsync(this._ops, this._base, cond, () => this.pollAsync());
+  }
+
+  /** Schedules an empty oneshot if a waitWhile() caller sleeps here (aio_wait_kick). @internal */
+  _kick(): void {
+    if (hasWaiters(this._ops, this._base)) this.scheduleOneshot(() => {}, { name: 'aio_wait_kick' });
+  }
+
+  // ---------------------------------------------------------------- lifetime
+
+  /**
+   * Closes the context (aio_context_unref's finalize). Throws ERR_AIO_BH_LEAKED naming
+   * every BH not deleted, or ERR_AIO_TIMERS_PENDING; after either error the context is
+   * still open and usable. Removes remaining handlers. Home thread.
+   */
+  close(): void {
+    if (this.closed) return;
+    const leaked = this.#bhs.leaked();
+    if (leaked.length > 0) throw new BhLeakedError(this.name, leaked);
+    let pending = 0;
+    for (const clock of CLOCK_ORDER) pending += this.#timers[clock].size;
+    if (pending > 0) {
+      throw new AioError('ERR_AIO_TIMERS_PENDING', `AioContext '${this.name}': ${pending} timer(s) still pending; del() them before close()`);
+    }
+    this.#hostLoop.detach();
+    if (this.#pool) void this.#pool.shutdown();
+    // Senders see the context gone from here on; what reached it but will never run is
+    // answered now, rather than never.
+    this._table.beginRelease(this._slot);
+    this.#intake.close();
+    this._faults.clear();
+    this.#poller.clear();
+    this.#handlers.clear();
+    this.#bhs.clear();
+    this.#unsubscribeVirtual();
+    this._markClosed();
+    // Wake an async waiter so it sees the close, then give the slot back.
+    const wake = this._base + Slot.Wake;
+    this._ops.store(wake, 1);
+    this._ops.notify(wake, Infinity);
+    this._table.release(this._slot);
+    if (homeContext === this) homeContext = null;
+  }
+
+  /** Same as close(). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/**
+ * Wakes the main context of this thread if someone waits in waitWhile() there
+ * (aio_wait_kick). Call it after changing a condition a waiter watches. Any code in
+ * this thread.
+ */
+export function aioWaitKick(): void {
+  AioContext.main()._kick();
+}

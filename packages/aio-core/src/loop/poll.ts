@@ -1,0 +1,261 @@
+/**
+ * One pass of a context's loop (aio_poll, util/aio-posix.c): prepare (how long it may
+ * sleep, adaptive polling, which handlers are ready), sleep on the wake word with the
+ * context lock dropped, then dispatch in QEMU's order (bottom halves, ready handlers, due
+ * timers). It runs the poller side of the wake protocol (notify.ts) around the sleep and
+ * keeps the counters and times `stats()` reports.
+ *
+ * Progress (what a pass returns): true iff a non-idle BH ran, a handler other than the
+ * context's own notifier was dispatched, or a timer fired. A notify alone is not progress.
+ *
+ * Home thread of the context.
+ */
+import type { BhOwner, BottomHalf } from './bh.js';
+import type { BhList, BhPhaseFeed } from './bh-list.js';
+import type { ContextLock } from './context-lock.js';
+import type { FaultReports } from './faults.js';
+import { type HandlerSet, NONE_READY, type ReadyScan } from './handler.js';
+import { getHost } from '../base/host.js';
+import type { FutexOps } from '../locks/futex.js';
+import { acceptNotify, announceSleep, withdrawSleep } from './notify.js';
+import { Slot, type WakeTable } from '../base/shared-memory.js';
+import { sleep, sleepAsync } from './sleep.js';
+import type { TimerList } from './timer.js';
+import { soonest } from '../base/timeouts.js';
+
+/** Idle BHs cap a blocking wait at this many ns (QEMU: 10 ms). */
+const IDLE_BH_TIMEOUT_NS = 10_000_000;
+
+/**
+ * What another layer does in every poll of a context to take in work from other threads
+ * (record-intake.ts: records in the inbox ring or delivered by message). The loop knows
+ * only this. @internal
+ */
+export interface ContextIntake {
+  /** Whether work waits now (a blocking poll then does not sleep). */
+  pending(): boolean;
+  /** The longest a blocking poll may sleep, in ns (-1: no limit). */
+  maxSleepNs(): number;
+  /** Runs at the start of every dispatch, before the BH phase. */
+  beginDispatch(): void;
+  /** Adds a oneshot BH per waiting item to the BH phase's slice (popped from its end: push the last first). */
+  take(into: BottomHalf[]): void;
+  /** The context is closing, already gone for senders: answers what it will never run. */
+  close(): void;
+}
+
+/** The parts of a context a poll pass works on. */
+export interface PollParts {
+  /** The context, made current in this thread while the pass dispatches. */
+  readonly owner: BhOwner;
+  /** Contexts dispatching in this thread, innermost last (see AioContext.current()). */
+  readonly dispatching: BhOwner[];
+  readonly table: WakeTable;
+  readonly slot: number;
+  /** `AtomicsOps` over the table, and the first word of the context's slot. */
+  readonly ops: FutexOps;
+  readonly base: number;
+  readonly bhs: BhList;
+  readonly handlers: HandlerSet;
+  /** Timer lists in the order a pass runs them (CLOCK_ORDER). */
+  readonly timers: readonly TimerList[];
+  readonly intake: ContextIntake;
+  readonly faults: FaultReports;
+  readonly lock: ContextLock;
+  /** Also measure where time goes (two clock reads per pass). */
+  readonly timing: boolean;
+  /** Reports a malformed record the BH phase dropped. */
+  badRecord(problem: string): void;
+}
+
+/** The state of one pass between its preparation and its dispatch. */
+interface PollPass extends ReadyScan {
+  progress: boolean;
+  start: number;
+  announced: boolean;
+  /** With timing: when the sleep ended (it is also when dispatching starts) and how long it was. */
+  wokeNs: number;
+  sleptNs: number;
+}
+
+/** Counters and times of a context's passes (the rest of `stats()` is kept by its parts). */
+export interface PassStats {
+  polls: number;
+  timersFired: number;
+  sleepingNs: number;
+  dispatchingNs: number;
+}
+
+/** The poll passes of one context. Home thread. */
+export class Poller {
+  readonly #p: PollParts;
+  /** What the BH phase takes besides BHs: work from other threads, then fault reports. Made once: the phase is hot. */
+  readonly #bhFeed: BhPhaseFeed;
+  /** Dispatch passes under way in this thread (nested polls count). */
+  depth = 0;
+  /** The longest a blocking pass may sleep now, in ns (-1: no limit); see AioContext._setSleepCap. */
+  sleepCap: (() => number) | null = null;
+  /** Set once the context closed: an asynchronous pass asleep then returns without dispatching. */
+  closed = false;
+  /** Work for the end of the next BH phase, once the work taken in it has run. */
+  #afterBhPhase: (() => void)[] | null = null;
+  readonly stats: PassStats = { polls: 0, timersFired: 0, sleepingNs: 0, dispatchingNs: 0 };
+
+  constructor(parts: PollParts) {
+    this.#p = parts;
+    this.#bhFeed = {
+      feed: (slice) => {
+        parts.intake.take(slice);
+        parts.faults.take(parts.owner, slice);
+      },
+      bad: (problem) => parts.badRecord(problem),
+    };
+  }
+
+  /** Queues `fn` for the end of the next BH phase (see AioContext._afterBhPhase). */
+  afterBhPhase(fn: () => void): void {
+    (this.#afterBhPhase ??= []).push(fn);
+  }
+
+  /** Drops what waits for the next BH phase (the context closes). */
+  clear(): void {
+    this.#afterBhPhase = null;
+    this.closed = true;
+  }
+
+  /** One pass; `blocking` sleeps (Atomics.wait) until there is work. Returns progress. */
+  poll(blocking: boolean): boolean {
+    const p = this.#p;
+    const pass = this.#prepare(blocking);
+    if (pass.timeout !== 0 && this.sleepCap !== null) {
+      const cap = this.sleepCap();
+      if (cap >= 0 && (pass.timeout < 0 || pass.timeout > cap)) pass.timeout = cap;
+    }
+    if (pass.timeout !== 0) {
+      const t0 = p.timing ? getHost().nowNs() : 0;
+      // Others may take the context while it sleeps: it holds no lock there.
+      const depth = p.lock.drop();
+      sleep(p.table.words, p.base + Slot.Wake, pass.timeout);
+      p.lock.retake(depth);
+      // Recorded after the dispatch: the woken thread's first job is to answer.
+      if (p.timing) this.#woke(pass, t0);
+      p.handlers.collectReady(pass);
+    }
+    return this.#dispatch(pass);
+  }
+
+  /**
+   * One blocking pass that never blocks the thread: it sleeps with Atomics.waitAsync, the
+   * process held alive meanwhile if `keepAlive`. When `wanted()` turns false while it
+   * sleeps (the attached loop was detached), it returns false without dispatching and
+   * leaves the work to the next pass.
+   */
+  async pollAsync(keepAlive: boolean, wanted: (() => boolean) | null): Promise<boolean> {
+    const p = this.#p;
+    const pass = this.#prepare(true);
+    if (pass.timeout !== 0) {
+      const t0 = p.timing ? getHost().nowNs() : 0;
+      const depth = p.lock.drop();
+      await sleepAsync(p.table.words, p.base + Slot.Wake, pass.timeout, keepAlive);
+      if (this.closed) return false;
+      await p.lock.retakeAsync(depth);
+      if (wanted !== null && !wanted()) {
+        if (pass.announced) withdrawSleep(p.ops, p.base);
+        return false;
+      }
+      if (p.timing) this.#woke(pass, t0);
+      p.handlers.collectReady(pass);
+    }
+    return this.#dispatch(pass);
+  }
+
+  #prepare(blocking: boolean): PollPass {
+    const p = this.#p;
+    const pass: PollPass = {
+      timeout: blocking ? this.#computeTimeout() : 0,
+      ready: NONE_READY,
+      progress: false,
+      start: p.handlers.params.maxNs > 0 ? getHost().nowNs() : 0,
+      announced: false,
+      wokeNs: 0,
+      sleptNs: 0,
+    };
+    pass.progress = p.handlers.tryPollMode(pass);
+    if (pass.timeout !== 0) {
+      // Announce the sleep before looking for work (notify.ts).
+      pass.announced = true;
+      if (announceSleep(p.ops, p.base)) pass.timeout = 0;
+    }
+    p.handlers.collectReady(pass);
+    if (pass.ready.length > 0) pass.timeout = 0;
+    return pass;
+  }
+
+  /** How long a blocking pass may sleep (aio_compute_timeout): 0 with work to do now, capped by idle BHs (10 ms), timers and the intake. */
+  #computeTimeout(): number {
+    const p = this.#p;
+    const bhs = p.bhs.readiness();
+    if (bhs === 'now' || p.faults.waiting || p.intake.pending()) return 0;
+    let timeout = bhs === 'idle' ? IDLE_BH_TIMEOUT_NS : -1;
+    timeout = soonest(timeout, p.intake.maxSleepNs());
+    for (const list of p.timers) timeout = soonest(timeout, list.deadlineNs());
+    return timeout;
+  }
+
+  #dispatch(pass: PollPass): boolean {
+    const p = this.#p;
+    if (pass.announced) withdrawSleep(p.ops, p.base);
+    acceptNotify(p.ops, p.base);
+    const blockNs = pass.start > 0 ? getHost().nowNs() - pass.start : 0;
+    p.intake.beginDispatch();
+    this.stats.polls++;
+    const t0 = p.timing ? pass.wokeNs || getHost().nowNs() : 0;
+    p.dispatching.push(p.owner);
+    this.depth++;
+    try {
+      let progress = pass.progress;
+      if (this.#bhPhase()) progress = true;
+      if (pass.ready !== NONE_READY && p.handlers.dispatchReady(pass.ready, blockNs)) progress = true;
+      if (this.#runTimers()) progress = true;
+      return progress;
+    } finally {
+      this.depth--;
+      p.dispatching.pop();
+      if (p.timing) {
+        this.stats.sleepingNs += pass.sleptNs;
+        this.stats.dispatchingNs += getHost().nowNs() - t0;
+        this.#publishTimes();
+      }
+    }
+  }
+
+  /** The BH phase (aio_bh_poll), with the work of other threads and fault reports, then what waited for it. */
+  #bhPhase(): boolean {
+    let progress = this.#p.bhs.phase(this.#bhFeed);
+    if (this.#afterBhPhase !== null) {
+      const after = this.#afterBhPhase;
+      this.#afterBhPhase = null;
+      for (const fn of after) fn();
+      progress = true;
+    }
+    return progress;
+  }
+
+  #runTimers(): boolean {
+    let fired = 0;
+    for (const list of this.#p.timers) fired += list.run();
+    this.stats.timersFired += fired;
+    return fired > 0;
+  }
+
+  #woke(pass: PollPass, sleptSince: number): void {
+    pass.wokeNs = getHost().nowNs();
+    pass.sleptNs = pass.wokeNs - sleptSince;
+  }
+
+  /** Publishes the busy and sleep totals in shared memory (for IOThread utilization). */
+  #publishTimes(): void {
+    const p = this.#p;
+    p.table.publishTimes(p.slot, this.stats.dispatchingNs + p.handlers.pollingNs, this.stats.sleepingNs);
+  }
+}

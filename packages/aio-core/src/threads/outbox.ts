@@ -1,0 +1,113 @@
+/**
+ * Sending records to another context's inbox, with back-pressure. When the target's ring
+ * is full, records wait in this thread's outbox for that target, in order, and are
+ * retried whenever this thread polls any context or a host timer fires, so two threads
+ * that flood each other never deadlock. Records JSON cannot carry go through the
+ * target's fallback channel (an IOThread's port) if there is one.
+ *
+ * Per thread; any code in this thread may send.
+ */
+import { AioError } from '../base/errors.js';
+import { Fifo } from '../base/fifo.js';
+import { MAX_RECORD_BYTES, encodeRecord, tryAppend, tryAppendJson } from './inbox.js';
+import { type InboxRecord, recordJsonSafe } from './messages.js';
+import type { WakeTable } from '../base/shared-memory.js';
+
+/** Delivers a record by structured clone when shared memory cannot carry it. */
+export type FallbackChannel = (record: InboxRecord) => void;
+
+/**
+ * Where a record goes: the context in `slot` of `table`, as of `generation` (records for
+ * a context that closed meanwhile are dropped), and how to reach it when shared memory
+ * cannot carry the record (absent or null: no other way).
+ */
+export interface RecordTarget {
+  readonly table: WakeTable;
+  readonly slot: number;
+  readonly generation: number;
+  readonly fallback?: FallbackChannel | null;
+}
+
+interface Queue {
+  table: WakeTable;
+  slot: number;
+  generation: number;
+  records: Fifo<Uint8Array>;
+}
+
+const queues = new Map<string, Queue>();
+let retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+function key(table: WakeTable, slot: number): string {
+  return `${table.id}:${slot}`;
+}
+
+/** True while some record waits for room. */
+export function outboxPending(): boolean {
+  return queues.size > 0;
+}
+
+/** Retries every waiting record; returns true when the outbox is empty. Any code in this thread. */
+export function flushOutbox(): boolean {
+  for (const [k, q] of queues) {
+    if (q.table.generation(q.slot) !== q.generation) {
+      queues.delete(k); // the target closed: its records have no reader any more
+      continue;
+    }
+    while (q.records.length > 0 && tryAppend(q.table, q.slot, q.records.peek()!)) q.records.shift();
+    if (q.records.length === 0) queues.delete(k);
+  }
+  if (queues.size > 0 && retryTimer === undefined) {
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      flushOutbox();
+    }, 1);
+  }
+  return queues.size === 0;
+}
+
+/**
+ * The error of an operation whose record cannot travel (`sendRecord` returned false);
+ * `what` names the operation. Any thread.
+ */
+export function unsendable(what: string): AioError {
+  return new AioError(
+    'ERR_AIO_NOT_SERIALIZABLE',
+    `${what}: the arguments or result cannot go through shared memory (JSON values up to ${MAX_RECORD_BYTES} bytes) and the target has no message channel`,
+  );
+}
+
+/**
+ * Sends `record` to the context `to` names: into its inbox ring, or this thread's outbox
+ * while the ring is full, or by `to.fallback` when JSON cannot carry the record unchanged
+ * (`recordJsonSafe`) or it is too large for a ring. Returns false, sending nothing, when
+ * it can go none of these ways (the caller reports `unsendable`); records of numbers and
+ * bounded strings always go. Throws what the fallback channel throws. Any thread.
+ */
+export function sendRecord(to: RecordTarget, record: InboxRecord): boolean {
+  const { table, slot, generation } = to;
+  const k = key(table, slot);
+  const q = queues.get(k);
+  // The common case: JSON that surely fits, nothing queued before it, room in the ring:
+  // encoded straight into the target's inbox.
+  const json = recordJsonSafe(record) ? JSON.stringify(record) : null;
+  if (json !== null && !q && json.length * 3 <= MAX_RECORD_BYTES && tryAppendJson(table, slot, json)) return true;
+  let payload: Uint8Array | null = json === null ? null : encodeRecord(record, json);
+  if (payload && payload.length > MAX_RECORD_BYTES) payload = null;
+  if (!payload) {
+    if (!to.fallback) return false;
+    to.fallback(record);
+    return true;
+  }
+  if (q) {
+    q.records.push(payload);
+    flushOutbox();
+    return true;
+  }
+  if (tryAppend(table, slot, payload)) return true;
+  const records = new Fifo<Uint8Array>();
+  records.push(payload);
+  queues.set(k, { table, slot, generation, records });
+  flushOutbox();
+  return true;
+}
