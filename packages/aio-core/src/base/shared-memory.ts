@@ -71,6 +71,8 @@ const TABLE_ID = 0;
 const NEXT_HINT = 1;
 /** Header word: the last generation handed out. */
 const GENERATION = 2;
+/** Header word: the last id handed to a record some thread awaits (a call's reply, a lock hand-off). */
+const RECORD_ID = 3;
 /** Header word: how many thread ids were ever recorded as dead. */
 const DEAD_COUNT = 4;
 /** Header word: how many times contexts ended, closed or reclaimed from dead threads (pollers compare it). */
@@ -276,6 +278,15 @@ export class WakeTable {
       const sleepNs = this.view.getFloat64((b + Slot.SleepNs) * 4, true);
       if ((seq & 1) === 0 && Atomics.load(this.words, b + Slot.TimesSeq) === seq) return { busyNs, sleepNs };
     }
+  }
+
+  /**
+   * A new id for a record this thread will await (a call's reply, a lock hand-off):
+   * positive and unique in the thread group (0 is skipped when the counter wraps). Any thread.
+   */
+  nextRecordId(): number {
+    const id = Atomics.add(this.words, RECORD_ID, 1) + 1;
+    return id > 0 ? id : Atomics.add(this.words, RECORD_ID, 1) + 1;
   }
 
   /** Byte offset of a slot's inbox ring. */

@@ -51,18 +51,6 @@ function oneshotWhat(name: string): string {
 
 const pending = new Map<number, PendingCall>();
 
-/** Header word of the wake table holding the last id given to an awaited record. */
-const CALL_ID_WORD = 3;
-
-/**
- * A new id for a record this thread will await (a call's reply, a lock hand-off): positive
- * and unique in `table`'s thread group. Any thread. @internal
- */
-export function newRecordId(table: WakeTable): number {
-  const id = Atomics.add(table.words, CALL_ID_WORD, 1) + 1;
-  return id > 0 ? id : Atomics.add(table.words, CALL_ID_WORD, 1) + 1;
-}
-
 /**
  * The error of `what` awaiting a record from another thread group in `ctx`, which only
  * its own group's threads can reach. Any thread. @internal
@@ -139,7 +127,7 @@ export function sendOneshot(target: Target, name: string, args: unknown[]): void
 export function expectReply(table: WakeTable, target: Target | null, label: string, done: CallCallback): { id: number; replyTo: AioContext } {
   const replyTo = AioContext.current();
   if (replyTo._table.id !== table.id) throw foreignMemory(target ? callWhat(label, target) : label, replyTo);
-  const id = newRecordId(table);
+  const id = table.nextRecordId();
   pending.set(id, { done, replyTo, target, label });
   replyTo._expectReplies(1);
   return { id, replyTo };

@@ -13,7 +13,7 @@
  */
 import { AioContext } from '../loop/context.js';
 import { AioError } from '../base/errors.js';
-import { foreignMemory, newRecordId } from './calls.js';
+import { foreignMemory } from './calls.js';
 import { HANDOFF, type HandOffRecord } from './messages.js';
 import { type RecordTarget, sendRecord } from './outbox.js';
 import type { WakeTable } from '../base/shared-memory.js';
@@ -44,7 +44,7 @@ const waiters = new Map<number, Waiter>();
 export function expectHandOff(table: WakeTable, what: string, done: HandOffCallback): { id: number; context: AioContext } {
   const context = AioContext.current();
   if (context._table.id !== table.id) throw foreignMemory(what, context);
-  const id = newRecordId(table);
+  const id = table.nextRecordId();
   waiters.set(id, { done, context, what });
   context._expectReplies(1);
   return { id, context };
