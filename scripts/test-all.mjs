@@ -91,6 +91,7 @@ for (const step of [
     .sort()
     .map((pkg) => ({ name: `types of ${pkg}`, args: [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'packages', pkg, 'tsconfig.json')] })),
   { name: 'aio-core layers import one way', args: [join(root, 'scripts', 'check-layers.mjs')] },
+  { name: 'unused files, exports, dependencies (knip)', args: [join(root, 'node_modules', 'knip', 'bin', 'knip.js'), '--no-progress'] },
   { name: 'lint (biome)', args: [join(root, 'node_modules', '@biomejs', 'biome', 'bin', 'biome'), 'lint', '--error-on-warnings'] },
   ...exampleSteps,
   { name: 'packaging (npm pack, install, run)', args: [join(root, 'scripts', 'pack-test.mjs')] },

@@ -5,10 +5,10 @@
 import { pause } from './platform.mjs';
 
 /** Words of a ping-pong block: ping sequence, pong sequence, spin-mode switch. */
-export const PING = 0;
-export const PONG = 1;
-export const ACTIVE = 2;
-export const STOP = -1;
+const PING = 0;
+const PONG = 1;
+const ACTIVE = 2;
+const STOP = -1;
 
 /**
  * Worker side, blocking: answers every ping after `seen` until STOP. Read `seen` before

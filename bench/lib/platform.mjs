@@ -150,5 +150,3 @@ export async function parentChannel() {
   };
 }
 
-/** Resolves after `ms` milliseconds. */
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -12,7 +12,7 @@ export const RUNTIME_ORDER = ['node', 'bun', 'deno', 'chromium'];
 const COLORS = { node: '#3c873a', bun: '#d4a017', deno: '#1f2937', chromium: '#4285f4' };
 
 /** Group id -> { id, title, metric, opName, entries: Map(name -> { kind, ref, perRuntime }) } */
-export function collate(docs) {
+function collate(docs) {
   const groups = new Map();
   for (const doc of docs) {
     for (const g of doc.groups ?? []) {
@@ -36,7 +36,7 @@ export function collate(docs) {
 }
 
 /** The group's primary reference entry. */
-export function refEntry(group) {
+function refEntry(group) {
   return refEntries(group)[0];
 }
 
@@ -45,12 +45,12 @@ function refEntries(group) {
 }
 
 /** The reference on `runtime`: the primary one, or a stand-in where it did not run. */
-export function refOn(group, runtime) {
+function refOn(group, runtime) {
   return refEntries(group).find((e) => e.perRuntime[runtime]?.median) ?? null;
 }
 
 /** Speed of `e` relative to the group's reference on `runtime`, or null. */
-export function ratio(group, e, runtime) {
+function ratio(group, e, runtime) {
   const ref = refOn(group, runtime)?.perRuntime[runtime];
   const mine = e.perRuntime[runtime];
   if (!ref?.median || !mine?.median) return null;
@@ -82,7 +82,7 @@ function fmtRate(r) {
   return sig(r);
 }
 
-export function fmtRatio(x) {
+function fmtRatio(x) {
   if (x === null || x === undefined) return '–';
   return `${x >= 10 ? x.toFixed(1) : x.toFixed(2)}×`;
 }

@@ -6,7 +6,7 @@
 // or > `above` where the target says "below" / "faster than".
 
 /** [text, group id, ours (entry name prefix), other (entry name prefix), { atLeast | above }] */
-export const TARGETS = [
+const TARGETS = [
   ['adaptive polling below the raw futex ping-pong', 'roundtrip', 'aio dedicated, adaptive polling', 'Atomics.wait/notify ping-pong', { above: 1 }],
   ['polling off at most 1.3x the raw futex ping-pong', 'roundtrip', 'aio dedicated, pollMaxNs 0', 'Atomics.wait/notify ping-pong', { atLeast: 1 / 1.3 }],
   ['integrated at most 1.3x the raw waitAsync ping-pong', 'roundtrip', 'aio integrated', 'Atomics.waitAsync ↔ waitAsync', { atLeast: 1 / 1.3 }],

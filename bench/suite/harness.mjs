@@ -18,7 +18,7 @@ import { now } from '../lib/platform.mjs';
  * run(n) performs n operations, synchronously or returning a promise.
  */
 
-export function stats(samples) {
+function stats(samples) {
   const s = [...samples].sort((a, b) => a - b);
   const mid = s.length >> 1;
   const median = s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
@@ -185,7 +185,7 @@ export async function runGroup(group, opts) {
   };
 }
 
-export function fmtNs(ns) {
+function fmtNs(ns) {
   if (ns >= 1e6) return `${(ns / 1e6).toFixed(2)} ms`;
   if (ns >= 1e3) return `${(ns / 1e3).toFixed(ns >= 1e5 ? 0 : ns >= 1e4 ? 1 : 2)} µs`;
   return `${ns.toFixed(ns >= 100 ? 0 : ns >= 10 ? 1 : 2)} ns`;

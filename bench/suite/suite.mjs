@@ -8,27 +8,10 @@ import { bhGroup, timerArmGroup, timerFireGroup } from './bh-timers.mjs';
 import { eventGroup, lockCntGroup, mutexContendedGroup, mutexUncontendedGroup } from './locks.mjs';
 import { coMutexGroup, coroutinePerfGroups } from './coroutines.mjs';
 
-export const SETTINGS = {
+const SETTINGS = {
   full: { samples: 7, targetMs: 100, warmMs: 150, inflight: 20_000, pendingTimers: 100_000 },
   quick: { samples: 5, targetMs: 25, warmMs: 30, inflight: 5_000, pendingTimers: 100_000 },
 };
-
-/** Group ids in run order (also what --only accepts). */
-export const GROUP_IDS = [
-  'roundtrip',
-  'throughput',
-  'bh',
-  'timer-arm',
-  'timer-fire',
-  'mutex-uncontended',
-  'mutex-contended',
-  'lockcnt',
-  'event',
-  'comutex-uncontended',
-  'comutex-8',
-  'co-lifecycle',
-  'co-yield',
-];
 
 function buildGroups(env) {
   return [

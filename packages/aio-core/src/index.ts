@@ -22,7 +22,8 @@ extendContexts({
   streamHandler: setStreamHandler,
 });
 
-export { AioContext, aioWaitKick, type ContextHandle, type AioContextOptions, type AioContextStats, type EventNotifierOptions } from './loop/context.js';
+export { AioContext, aioWaitKick, type AioContextOptions, type AioContextStats, type EventNotifierOptions } from './loop/context.js';
+export type { ContextHandle } from './loop/context-extensions.js';
 export type { AioErrorHandler } from './loop/faults.js';
 export { Histogram, type HistogramSummary } from './base/histogram.js';
 export type { MessageSourceLike, ReadableStreamLike, ReadableStreamReaderLike } from './loop/context-options.js';

@@ -76,7 +76,7 @@ type Coded<E extends Error> = E & { code: string };
  * function name in a call record, a context name in a handle): a longer one is cut, so
  * an error stays small whatever it quotes.
  */
-export const MAX_QUOTED = 200;
+const MAX_QUOTED = 200;
 
 /** `text` for an error message: cut to `max` characters, saying how long it was. Any thread. */
 export function clip(text: string, max = MAX_QUOTED): string {

@@ -93,7 +93,7 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** Bytes of a wake table: the header, the slots, the inbox rings, the ring of dead thread ids and the epitaphs. */
-export const TABLE_BYTES = (HEADER_WORDS + SLOTS * Slot.Size) * 4 + SLOTS * INBOX_BYTES + DEAD_RING * 4 + EPITAPHS * EPITAPH_BYTES;
+const TABLE_BYTES = (HEADER_WORDS + SLOTS * Slot.Size) * 4 + SLOTS * INBOX_BYTES + DEAD_RING * 4 + EPITAPHS * EPITAPH_BYTES;
 
 /** The fields of a received handle that place it in a wake table. */
 interface TableFields {

@@ -8,7 +8,6 @@
  * co-rwlock.ts, co-queue.ts.
  */
 export { Coroutine } from './coroutine.js';
-export { coEnter, coSchedule } from './schedule.js';
 export { awaitPromise, sleep } from './sleep.js';
 export type { CoLockable, Waitable } from './waitable.js';
 export { CoMutex, type CoMutexHandle } from './co-mutex.js';

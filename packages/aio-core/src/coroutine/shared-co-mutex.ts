@@ -39,7 +39,7 @@ import {
 } from './co-mutex-ring.js';
 
 /** Waiters that may queue at once on one shared CoMutex. */
-export const SHARED_CO_MUTEX_WAITERS = 1024;
+const SHARED_CO_MUTEX_WAITERS = 1024;
 
 /** Bytes of a shared CoMutex's memory. */
 export const SHARED_CO_MUTEX_BYTES = (CoMutexWord.Ring + CO_MUTEX_ENTRY * SHARED_CO_MUTEX_WAITERS) * 4;

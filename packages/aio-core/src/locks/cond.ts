@@ -23,7 +23,7 @@ import { Mutex, mutexLock, mutexUnlock, notOwnerError } from './mutex.js';
 import { threadId } from './thread-id.js';
 
 /** Word offsets of the condition-variable layout. @internal */
-export const CondWord = { Seq: 0, Size: 1 } as const;
+const CondWord = { Seq: 0, Size: 1 } as const;
 
 // ---------------------------------------------------------------------------------------
 // Algorithm (deterministic, see futex.ts). `fc`/`c`: the cond; `fm`/`m`: the mutex.

@@ -19,7 +19,7 @@ import { type AbortSignalLike, type FutexOps, cannotBlock } from './futex.js';
 import { type LockHandle, SharedLock, fromHandle, lockKind } from './handle.js';
 
 /** Word offsets and values of the event layout. @internal */
-export const EventWord = { Value: 0, Size: 1 } as const;
+const EventWord = { Value: 0, Size: 1 } as const;
 
 const SET = 0;
 const FREE = 1;

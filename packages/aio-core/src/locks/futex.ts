@@ -341,7 +341,7 @@ class ReplayView<S> implements FutexOps {
 }
 
 /** Performs one operation on real memory. Any thread. */
-export function performAtomics(mem: Int32Array, op: FutexOp): number {
+function performAtomics(mem: Int32Array, op: FutexOp): number {
   const i = op.index;
   switch (op.kind) {
     case 'load':

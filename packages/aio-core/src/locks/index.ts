@@ -15,4 +15,4 @@ export { Event, type EventHandle } from './event.js';
 export { LockCnt, type LockCntHandle } from './lockcnt.js';
 export { threadId, setThreadId, threadIdOfWorker } from './thread-id.js';
 export type { LockHandle } from './handle.js';
-export type { AbortSignalLike, FutexOps, WaitResult } from './futex.js';
+export type { AbortSignalLike } from './futex.js';

@@ -33,7 +33,7 @@ import { RobustLock } from './robust.js';
 import { threadId } from './thread-id.js';
 
 /** Word offsets of the lock-counter layout. @internal */
-export const LockCntWord = { Count: 0, Owner: 1, Size: 2 } as const;
+const LockCntWord = { Count: 0, Owner: 1, Size: 2 } as const;
 
 const FREE = 0;
 const LOCKED = 1;
@@ -202,7 +202,7 @@ export function lockCntUnlock(f: FutexOps, b: number, me: number, inc: boolean):
 }
 
 /** The counter (qemu_lockcnt_count). @internal */
-export function lockCntCount(f: FutexOps, b: number): number {
+function lockCntCount(f: FutexOps, b: number): number {
   return f.load(b) >>> SHIFT;
 }
 

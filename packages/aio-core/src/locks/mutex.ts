@@ -22,7 +22,7 @@ import { type LockHandle, checkMs, fromHandle, lockKind } from './handle.js';
 import { threadId } from './thread-id.js';
 
 /** Word offsets and values of the mutex layout. @internal */
-export const MutexWord = { State: 0, Owner: 1, Size: 2 } as const;
+const MutexWord = { State: 0, Owner: 1, Size: 2 } as const;
 
 const FREE = 0;
 const LOCKED = 1;
@@ -96,7 +96,7 @@ export function mutexLock(f: FutexOps, b: number, me: number, sameThreadMayWait:
 }
 
 /** Locks the mutex at `b` if it is free. @internal */
-export function mutexTryLock(f: FutexOps, b: number, me: number): boolean {
+function mutexTryLock(f: FutexOps, b: number, me: number): boolean {
   if (f.compareExchange(b, FREE, LOCKED) !== FREE) return false;
   f.write(b + OWNER, me);
   return true;

@@ -18,7 +18,7 @@ import { mutexAcquire, mutexRelease, notOwnerError } from './mutex.js';
 import { threadId } from './thread-id.js';
 
 /** Word offsets of the recursive-mutex layout. @internal */
-export const RecMutexWord = { State: 0, Owner: 1, Depth: 2, Size: 3 } as const;
+const RecMutexWord = { State: 0, Owner: 1, Depth: 2, Size: 3 } as const;
 
 const OWNER = 1;
 const DEPTH = 2;

@@ -30,7 +30,7 @@ export const ROBUST_CHECK_MS = 25;
  * If the owner recorded at `mem[ownerIndex]` is dead, makes `me` the owner and returns
  * true (exactly one caller wins for a given dead owner). Any thread.
  */
-export function takeOverFromDead(mem: Int32Array, ownerIndex: number, me: number): boolean {
+function takeOverFromDead(mem: Int32Array, ownerIndex: number, me: number): boolean {
   const owner = Atomics.load(mem, ownerIndex);
   if (owner === 0 || owner === me || !wakeTable().isThreadDead(owner)) return false;
   return Atomics.compareExchange(mem, ownerIndex, owner, me) === owner;
@@ -42,7 +42,7 @@ export function takeOverFromDead(mem: Int32Array, ownerIndex: number, me: number
  * throws when it took the lock over from a dead owner). Returns whether `op` locked. This
  * thread only.
  */
-export function runRobust(ms: number, what: string, op: () => boolean, checkOwner: () => void): boolean {
+function runRobust(ms: number, what: string, op: () => boolean, checkOwner: () => void): boolean {
   const end = ms === Infinity ? Infinity : performance.now() + ms;
   for (;;) {
     const slice = ms === Infinity ? ROBUST_CHECK_MS : Math.max(0, Math.min(end - performance.now(), ROBUST_CHECK_MS));
@@ -53,7 +53,7 @@ export function runRobust(ms: number, what: string, op: () => boolean, checkOwne
 }
 
 /** An abort signal that fires after `ms`, or when `parent` does; for bounded async waits. */
-export class DeadlineSignal implements AbortSignalLike {
+class DeadlineSignal implements AbortSignalLike {
   aborted = false;
   reason: unknown;
   /** What `reason` is when the deadline (not the parent) fired. */

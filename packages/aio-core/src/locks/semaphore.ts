@@ -17,7 +17,7 @@ import { type AbortSignalLike, type FutexOps, cannotBlock } from './futex.js';
 import { type LockHandle, SharedLock, fromHandle, lockKind } from './handle.js';
 
 /** Word offsets of the semaphore layout. @internal */
-export const SemaphoreWord = { Count: 0, Waiters: 1, Size: 2 } as const;
+const SemaphoreWord = { Count: 0, Waiters: 1, Size: 2 } as const;
 
 const COUNT = 0;
 const WAITERS = 1;

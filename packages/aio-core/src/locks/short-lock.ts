@@ -35,7 +35,7 @@ const FREE = 0;
 const LOCKED = 1;
 
 /** Looks at the state word this many times before a futex wait (and between owner checks where the thread may not block). */
-export const SHORT_LOCK_SPINS = 64;
+const SHORT_LOCK_SPINS = 64;
 
 /** Where ended threads are recorded (a WakeTable; the model checker's stand-in). */
 export interface DeathRecord {

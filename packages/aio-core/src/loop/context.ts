@@ -47,8 +47,6 @@ import { Timer, TimerList, checkTimerArgs } from './timer.js';
 import { hasWaiters, pollWhile, pollWhileAsync } from './wait.js';
 
 export type { AioContextOptions, AioContextStats, EventNotifierOptions } from './context-options.js';
-export type { ContextIntake } from './poll.js';
-export { type ContextExtensions, type ContextHandle, extendContexts } from './context-extensions.js';
 
 let mainContext: AioContext | null = null;
 let homeContext: AioContext | null = null;

@@ -15,7 +15,7 @@ import type { EventNotifier } from './notifier.js';
 import { soonest } from '../base/timeouts.js';
 
 /** How long a polled handler may stay idle before it leaves the poll list. */
-export const POLL_IDLE_INTERVAL_NS = 7_000_000_000;
+const POLL_IDLE_INTERVAL_NS = 7_000_000_000;
 /** First polling time once a handler starts being polled (QEMU: 4 us). */
 export const POLL_START_NS = 4_000;
 
@@ -111,7 +111,7 @@ export function adjustPollingTime(h: Handler, params: PollParams, blockNs: numbe
 }
 
 /** True when the handler has work visible without a callback: its word is set. */
-export function wordReady(h: Handler): boolean {
+function wordReady(h: Handler): boolean {
   return Atomics.load(h.words, h.index) !== 0;
 }
 

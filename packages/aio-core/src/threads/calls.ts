@@ -63,7 +63,7 @@ export function foreignMemory(what: string, ctx: AioContext): AioError {
  * Why `target` can take no more records: ERR_AIO_THREAD_DIED with the cause its epitaph
  * records when its thread died, else ERR_AIO_CLOSED. Any thread.
  */
-export function endedError(target: Target, what: string): AioError {
+function endedError(target: Target, what: string): AioError {
   const cause = target.table.epitaph(target.slot, target.generation);
   return cause === null
     ? new AioError('ERR_AIO_CLOSED', `${what}: AioContext '${target.name}' is closed`)
@@ -134,7 +134,7 @@ export function expectReply(table: WakeTable, target: Target | null, label: stri
 }
 
 /** Forgets an expected reply that will never come (its request was withdrawn or not sent). This thread. */
-export function forgetReply(id: number): void {
+function forgetReply(id: number): void {
   const call = pending.get(id);
   if (!call) return;
   pending.delete(id);

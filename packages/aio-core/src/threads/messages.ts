@@ -58,7 +58,7 @@ export type CallRecord = [kind: typeof CALL, id: number, name: string, args: unk
 export type ResultRecord = [kind: typeof RESULT, id: number, ok: 0 | 1 | 2, payload: unknown, runNs?: number];
 export type HandOffRecord = [kind: typeof HANDOFF, id: number, ownerDied: 0 | 1];
 export type ControlRecord = [kind: typeof CONTROL, op: 'stop'] | [kind: typeof CONTROL, op: 'port', count: number];
-export type FaultRecord = [kind: typeof FAULT, error: RemoteErrorData];
+type FaultRecord = [kind: typeof FAULT, error: RemoteErrorData];
 /** Every record a context's inbox carries, told apart by element 0. */
 export type InboxRecord = OneshotRecord | CallRecord | ResultRecord | HandOffRecord | ControlRecord | FaultRecord;
 
@@ -212,7 +212,7 @@ export function errorFrom(data: RemoteErrorData, what: string): Error {
 }
 
 /** True when JSON carries `value` unchanged (undefined allowed only as an object property). */
-export function jsonSafe(value: unknown, depth = 0): boolean {
+function jsonSafe(value: unknown, depth = 0): boolean {
   if (depth > 64) return false;
   switch (typeof value) {
     case 'string':

@@ -15,7 +15,8 @@
  */
 import { BH_ONESHOT, BH_PENDING, BH_SCHEDULED, BottomHalf } from '../loop/bh.js';
 import { failCallsReplyingTo, failCallsToEnded, refuseCall, refuseOneshot, runCall, runOneshot, settleCall } from './calls.js';
-import type { AioContext, ContextIntake } from '../loop/context.js';
+import type { AioContext } from '../loop/context.js';
+import type { ContextIntake } from '../loop/poll.js';
 import { AioError } from '../base/errors.js';
 import { failHandOffsTo, receiveHandOff } from './hand-off.js';
 import { drain } from './inbox.js';
@@ -29,7 +30,7 @@ const OUTBOX_RETRY_NS = 1_000_000;
 const intakes = new WeakMap<AioContext, RecordIntake>();
 
 /** What an IOThread's runner adds to the records its context runs. @internal */
-export interface RecordHooks {
+interface RecordHooks {
   /** Runs a CONTROL record (the loop's stop, port messages announced). */
   control?(record: ControlRecord): void;
   /** Thread id of the parent thread, reachable through `parentChannel`. */

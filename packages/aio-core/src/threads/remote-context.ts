@@ -9,7 +9,7 @@
  */
 import { type Target, sendCall, sendOneshot } from './calls.js';
 import { ContextLock } from '../loop/context-lock.js';
-import type { ContextHandle } from '../loop/context.js';
+import type { ContextHandle } from '../loop/context-extensions.js';
 import type { AbortSignalLike } from '../locks/futex.js';
 import { AioError, badHandle, checkOptions, clip, describeValue } from '../base/errors.js';
 import { notifySlot } from '../loop/notify.js';
