@@ -12,7 +12,7 @@ import { type AioErrorHandler, FaultReports } from './faults.js';
 import type { AbortSignalLike, FutexOps } from '../locks/futex.js';
 import { threadId } from '../locks/thread-id.js';
 import { notifyWake, opsOf } from './notify.js';
-import { type WakeTable, wakeTable } from '../base/shared-memory.js';
+import { Slot, type WakeTable, wakeTable } from '../base/shared-memory.js';
 
 /** The base of {@link AioContext}: identity, context lock, notify, fault reports, closed state. */
 export abstract class ContextBase {
@@ -106,7 +106,14 @@ export abstract class ContextBase {
    * progress. Home thread; other threads use the remote handle's notify().
    */
   notify(): void {
-    notifyWake(this._ops, this._base);
+    // notifyWake() with its first two steps repeated here, so the common case (nobody about
+    // to sleep) is two atomics and no call: JSC did not inline notifyWake() on timer
+    // arming (Bun: timer modNs + del 14.3 -> 19.2 ns). Storing Notified twice on the slow
+    // path is harmless (it is a flag).
+    const f = this._ops;
+    const b = this._base;
+    f.store(b + Slot.Notified, 1);
+    if (f.load(b + Slot.NotifyMe) !== 0) notifyWake(f, b);
   }
 
   // ---------------------------------------------------------------- the context lock

@@ -39,16 +39,29 @@ export interface ContextExtensions {
   streamHandler<T>(ctx: AioContext, stream: ReadableStreamLike<T>, onChunk: ((chunk: T | null) => void) | null, options?: EventNotifierOptions): void;
 }
 
-const extensions: Partial<ContextExtensions> = {};
+/** Stands in for an extension until the entry module installs it. */
+function notInstalled(name: string): () => never {
+  return () => {
+    throw new Error(`aio-core: the context extension '${name}' is not installed (aio-core was not loaded through its entry module)`);
+  };
+}
+
+/**
+ * The installed extensions; the loop calls them by name (a plain property: coEnter and
+ * coSchedule are on hot paths). Its module is part of aio-core, so each is installed.
+ * @internal
+ */
+export const extensions: ContextExtensions = {
+  intake: notInstalled('intake'),
+  threadPool: notInstalled('threadPool'),
+  coEnter: notInstalled('coEnter'),
+  coSchedule: notInstalled('coSchedule'),
+  remote: notInstalled('remote'),
+  messageHandler: notInstalled('messageHandler'),
+  streamHandler: notInstalled('streamHandler'),
+};
 
 /** Installs extensions of every context (see ContextExtensions). The package's entry module, once. @internal */
 export function extendContexts(more: Partial<ContextExtensions>): void {
   Object.assign(extensions, more);
-}
-
-/** The extension `name`; its module is part of aio-core, so it is always installed. */
-export function extension<K extends keyof ContextExtensions>(name: K): ContextExtensions[K] {
-  const ext = extensions[name];
-  if (!ext) throw new Error(`aio-core: the context extension '${name}' is not installed (aio-core was not loaded through its entry module)`);
-  return ext as ContextExtensions[K];
 }

@@ -38,7 +38,7 @@ import { HandlerSet, type PollParams, checkPollParams, newHandler } from './hand
 import { assertCanBlock } from '../base/host.js';
 import { EventNotifier } from './notifier.js';
 import { clearWake, notifyPending } from './notify.js';
-import { type ContextHandle, extension } from './context-extensions.js';
+import { type ContextHandle, extensions } from './context-extensions.js';
 import { type ContextIntake, Poller } from './poll.js';
 import type { RemoteContext } from '../threads/remote-context.js';
 import { Slot, type WakeTable } from '../base/shared-memory.js';
@@ -88,7 +88,7 @@ export class AioContext extends ContextBase implements BhOwner {
       host: new TimerList(this, 'host'),
     };
     this.#unsubscribeVirtual = onVirtualClockEnabled(() => this.notify());
-    this.#intake = extension('intake')(this);
+    this.#intake = extensions.intake(this);
     // The context's own notifier: ready when a notify woke (or would wake) a sleeper, and it
     // clears the wake word when dispatched; busy polling stops at a pending notify.
     const own = newHandler(null, table.words, b + Slot.Wake, () => clearWake(ops, b), () => notifyPending(ops, b), () => {}, false);
@@ -141,7 +141,7 @@ export class AioContext extends ContextBase implements BhOwner {
 
   /** Rebuilds a context handle received from another thread as a {@link RemoteContext}. Any thread. */
   static from(handle: ContextHandle): RemoteContext {
-    return extension('remote')(handle);
+    return extensions.remote(handle);
   }
 
   // ---------------------------------------------------------------- coroutines
@@ -152,7 +152,7 @@ export class AioContext extends ContextBase implements BhOwner {
    * enters it now. Home thread.
    */
   coEnter(co: Coroutine<unknown>): void {
-    extension('coEnter')(this, co);
+    extensions.coEnter(this, co);
   }
 
   /**
@@ -160,7 +160,7 @@ export class AioContext extends ContextBase implements BhOwner {
    * (aio_co_schedule); scheduling it twice throws ERR_AIO_COROUTINE. Home thread.
    */
   coSchedule(co: Coroutine<unknown>): void {
-    extension('coSchedule')(this, co);
+    extensions.coSchedule(this, co);
   }
 
   /**
@@ -169,7 +169,7 @@ export class AioContext extends ContextBase implements BhOwner {
    */
   get threadPool(): ThreadPool {
     this.assertOpen('AioContext.threadPool');
-    return (this.#pool ??= extension('threadPool')(this, this.#poolModules));
+    return (this.#pool ??= extensions.threadPool(this, this.#poolModules));
   }
 
   /** The modules pool workers of this context load first (the IOThread's own). @internal */
@@ -308,7 +308,7 @@ export class AioContext extends ContextBase implements BhOwner {
    */
   setMessageHandler(source: MessageSourceLike, onMessage: ((data: unknown) => void) | null, options?: EventNotifierOptions): void {
     this.assertOpen('AioContext.setMessageHandler()');
-    extension('messageHandler')(this, source, onMessage, options);
+    extensions.messageHandler(this, source, onMessage, options);
   }
 
   /**
@@ -319,7 +319,7 @@ export class AioContext extends ContextBase implements BhOwner {
    */
   setStreamHandler<T>(stream: ReadableStreamLike<T>, onChunk: ((chunk: T | null) => void) | null, options?: EventNotifierOptions): void {
     this.assertOpen('AioContext.setStreamHandler()');
-    extension('streamHandler')(this, stream, onChunk, options);
+    extensions.streamHandler(this, stream, onChunk, options);
   }
 
   /**
