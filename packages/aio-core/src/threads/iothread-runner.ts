@@ -209,8 +209,9 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
           hostTurnDue = false;
           await yieldToHost();
         }
-        // Every announced port message is delivered before the loop sleeps again.
-        await receiveAnnounced();
+        // Every announced port message is delivered before the loop sleeps again (no
+        // await when none is owed: this runs after every pass).
+        if (portReceived < portAnnounced) await receiveAnnounced();
         if (hostTurnsWanted()) await yieldToHost();
         reportHold();
       }
