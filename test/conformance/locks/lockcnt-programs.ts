@@ -5,7 +5,6 @@
  * contract: no visit starts while the counter is 0 and the lock is held (so a holder that
  * sees counter 0 may free the data), mutual exclusion, no lost wake-up, the final word.
  */
-import { expect } from 'vitest';
 import type { FutexOps } from '../../../packages/aio-core/src/locks/futex.js';
 import {
   LockCntResult,
@@ -15,7 +14,7 @@ import {
   lockCntLock,
   lockCntUnlock,
 } from '../../../packages/aio-core/src/locks/lockcnt.js';
-import { type GiveUp, type Model, type SimThread, check, checkpoint, summary } from './model-checker.js';
+import { type GiveUp, type Model, type SimThread, checkpoint } from './model-checker.js';
 
 /** Words: 0 count, 1 owner (the LockCnt), 2 data (1 alive, 0 freed), 3 lock holders inside. */
 export const C = 0;
@@ -118,10 +117,3 @@ export function lockCntModel(bodies: Record<string, Body>, giveUp: GiveUp[] = []
   };
 }
 
-/** Checks `model` and expects no violation. */
-export function expectClean(name: string, model: Model): void {
-  const r = check(model);
-  console.log(summary(name, r));
-  expect(r.violation, summary(name, r)).toBeUndefined();
-  expect(r.schedules).toBeGreaterThan(0);
-}

@@ -24,8 +24,9 @@ import {
 } from '../../../packages/aio-core/src/coroutine/co-mutex-ring.js';
 import type { FutexOps } from '../../../packages/aio-core/src/locks/futex.js';
 import { type DeathRecord, shortUnlock } from '../../../packages/aio-core/src/locks/short-lock.js';
-import { type CheckOptions, type GiveUp, type Model, type SimThread, check, checkpoint, summary } from './model-checker.js';
-import { NO_DEATHS, brokenSummary, deathsAt, takeShortLock } from './short-lock-programs.js';
+import { type CheckOptions, type GiveUp, type Model, type SimThread, check, checkpoint } from './model-checker.js';
+import { NO_DEATHS, deathsAt, takeShortLock } from './short-lock-programs.js';
+import { brokenSummary, expectClean } from './model-expect.js';
 
 const { Guard: GUARD, GuardOwner: GUARD_OWNER, Locked: LOCKED, Head: HEAD, Tail: TAIL, Holder: HOLDER, Ring: RING } = CoMutexWord;
 /** Ring entries: enough for every waiter of the 3-thread models, so the entries stay as queued. */
@@ -244,14 +245,6 @@ function expectTakeoverReached(model: Model, options: CheckOptions) {
 
 const OPTIONS: CheckOptions = { maxSteps: 100 };
 
-function expectClean(name: string, model: Model, options = OPTIONS) {
-  const r = check(model, options);
-  console.log(summary(name, r));
-  expect(r.violation, summary(name, r)).toBeUndefined();
-  expect(r.schedules).toBeGreaterThan(0);
-  return r;
-}
-
 describe('/coroutine/model/shared-co-mutex', () => {
   it('a holder and 2 lockers: mutual exclusion, hand-off in queue order', () => {
     const r = expectClean(
@@ -265,6 +258,7 @@ describe('/coroutine/model/shared-co-mutex', () => {
         inQueueOrder,
         { holder: 1 },
       ),
+      OPTIONS,
     );
     expect(r.truncated).toBe(0);
   });
@@ -293,6 +287,7 @@ describe('/coroutine/model/shared-co-mutex', () => {
         inQueueOrder,
         { holder: 1, gone: 3 },
       ),
+      OPTIONS,
     );
   });
 
@@ -307,7 +302,7 @@ describe('/coroutine/model/shared-co-mutex', () => {
       toldOnce,
       { holder: 4, dead: 4, queued: 1 },
     );
-    expectClean('co-mutex ring dead holder', model);
+    expectClean('co-mutex ring dead holder', model, OPTIONS);
     expectTakeoverReached(model, OPTIONS);
   });
 
@@ -322,7 +317,7 @@ describe('/coroutine/model/shared-co-mutex', () => {
       toldOnce,
       { holder: 1, queued: 4, dead: 4 },
     );
-    expectClean('co-mutex ring dead waiter', model);
+    expectClean('co-mutex ring dead waiter', model, OPTIONS);
     expectTakeoverReached(model, OPTIONS);
   });
 

@@ -9,6 +9,7 @@ import { condSignal, condWait } from '../../../packages/aio-core/src/locks/cond.
 import type { FutexOps } from '../../../packages/aio-core/src/locks/futex.js';
 import { mutexLock, mutexUnlock } from '../../../packages/aio-core/src/locks/mutex.js';
 import { type GiveUp, type Model, check, checkpoint, summary } from './model-checker.js';
+import { expectClean } from './model-expect.js';
 
 /** Words: 0-1 the mutex, 2 the cond's sequence, 3 the predicate (a flag or a token count). */
 const M = 0;
@@ -67,12 +68,6 @@ function condModel(threads: [string, (f: FutexOps, me: number) => unknown, GiveU
   };
 }
 
-function expectClean(name: string, model: Model) {
-  const r = check(model);
-  console.log(summary(name, r));
-  expect(r.violation, summary(name, r)).toBeUndefined();
-  expect(r.schedules).toBeGreaterThan(0);
-}
 
 describe('/locking/model/cond', () => {
   it('one waiter, a signal inside or after the critical section', () => {

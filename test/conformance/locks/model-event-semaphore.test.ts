@@ -8,13 +8,8 @@ import { eventReset, eventSet, eventWait } from '../../../packages/aio-core/src/
 import type { FutexOps } from '../../../packages/aio-core/src/locks/futex.js';
 import { semPost, semWait } from '../../../packages/aio-core/src/locks/semaphore.js';
 import { type Model, check, checkpoint, summary } from './model-checker.js';
+import { expectClean } from './model-expect.js';
 
-function expectClean(name: string, model: Model, options = {}) {
-  const r = check(model, options);
-  console.log(summary(name, r));
-  expect(r.violation, summary(name, r)).toBeUndefined();
-  expect(r.schedules).toBeGreaterThan(0);
-}
 
 describe('/locking/model/event', () => {
   // Words: 0 the event (SET 0, FREE 1, BUSY -1), 1 a flag the producer raises.

@@ -24,8 +24,9 @@ import {
 import { AtomicsOps, type FutexOps } from '../../../packages/aio-core/src/locks/futex.js';
 import { shortUnlock } from '../../../packages/aio-core/src/locks/short-lock.js';
 import { Slot } from '../../../packages/aio-core/src/base/shared-memory.js';
-import { type CheckOptions, type Model, type SimThread, check, checkpoint, summary } from './model-checker.js';
-import { brokenSummary, takeShortLock } from './short-lock-programs.js';
+import { type CheckOptions, type Model, type SimThread, checkpoint } from './model-checker.js';
+import { takeShortLock } from './short-lock-programs.js';
+import { expectCaught, expectClean } from './model-expect.js';
 
 /** The slot starts at word 0; its ring follows it. */
 const B = 0;
@@ -129,28 +130,16 @@ function inboxModel(p1: readonly number[], p2: readonly number[], parts: { appen
 /** Plain accesses (the byte copies, the length words) are steps; retries of a full ring are cut at the bound. */
 const OPTIONS: CheckOptions = { plainAccessesAreSteps: true, maxSteps: 70 };
 
-function expectClean(name: string, model: Model) {
-  const r = check(model, OPTIONS);
-  console.log(summary(name, r));
-  expect(r.violation, summary(name, r)).toBeUndefined();
-  expect(r.schedules).toBeGreaterThan(0);
-  return r;
-}
 
-function expectCaught(name: string, model: Model, kinds: string[]) {
-  const r = check(model, OPTIONS);
-  console.log(brokenSummary(name, r));
-  expect(kinds).toContain(r.violation?.kind);
-}
 
 describe('/inbox/model', () => {
   it('two producers, one record each, and the reader', () => {
-    const r = expectClean('inbox 1+1', inboxModel([4], [8]));
+    const r = expectClean('inbox 1+1', inboxModel([4], [8]), OPTIONS);
     expect(r.truncated).toBe(0);
   });
 
   it('two records and one: the ring fills, wraps and drains', () => {
-    expectClean('inbox 2+1 wrapping', inboxModel([8, 8], [8]));
+    expectClean('inbox 2+1 wrapping', inboxModel([8, 8], [8]), OPTIONS);
   });
 
   it('the sizes above fill the ring and wrap (a walk-through in one thread)', () => {
@@ -186,7 +175,7 @@ describe('/inbox/model', () => {
       }
       f.store(READ, read | 0);
     };
-    expectCaught('broken inbox: read position published before reading', inboxModel([8, 8], [8], { drain: early }), ['final', 'exception']);
+    expectCaught('broken inbox: read position published before reading', inboxModel([8, 8], [8], { drain: early }), ['final', 'exception'], OPTIONS);
   });
 
   it('catches a producer that publishes the write position before the length word and bytes', () => {
@@ -202,7 +191,7 @@ describe('/inbox/model', () => {
       shortUnlock(f, LOCK, OWNER);
       return pos !== NO_ROOM;
     };
-    expectCaught('broken inbox: write position published before the record', inboxModel([4], [8], { append: early }), ['final', 'exception']);
+    expectCaught('broken inbox: write position published before the record', inboxModel([4], [8], { append: early }), ['final', 'exception'], OPTIONS);
   });
 
   it('catches a reader that clears the flag after it loaded the write position (lost wake-up)', () => {
@@ -219,7 +208,7 @@ describe('/inbox/model', () => {
       }
       f.store(READ, read | 0);
     };
-    expectCaught('broken inbox: flag cleared after the write position', inboxModel([4], [4], { drain: lateClear }), ['lost-wakeup']);
+    expectCaught('broken inbox: flag cleared after the write position', inboxModel([4], [4], { drain: lateClear }), ['lost-wakeup'], OPTIONS);
   });
 
   it('catches a producer that flags the inbox before it publishes the record (lost wake-up)', () => {
@@ -228,6 +217,6 @@ describe('/inbox/model', () => {
       f.notify(PENDING, 1);
       return append(f, me, length, v);
     };
-    expectCaught('broken inbox: flag before publish', inboxModel([4], [4], { append: flagFirst, flag: () => {} }), ['lost-wakeup']);
+    expectCaught('broken inbox: flag before publish', inboxModel([4], [4], { append: flagFirst, flag: () => {} }), ['lost-wakeup'], OPTIONS);
   });
 });

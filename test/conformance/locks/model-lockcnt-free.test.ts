@@ -4,7 +4,8 @@
  * lockcnt-programs.ts.
  */
 import { describe, it } from 'vitest';
-import { expectClean, lastFrees, lockCntModel, locker, visitor } from './lockcnt-programs.js';
+import { lastFrees, lockCntModel, locker, visitor } from './lockcnt-programs.js';
+import { expectClean } from './model-expect.js';
 
 describe('/locking/model/lockcnt', () => {
   it('3 threads: the last of three visitors frees (decAndLock)', () => {

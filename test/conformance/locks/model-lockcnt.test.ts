@@ -6,8 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import type { FutexOps } from '../../../packages/aio-core/src/locks/futex.js';
 import { lockCntDec, lockCntLock } from '../../../packages/aio-core/src/locks/lockcnt.js';
-import { C, type Body, expectClean, freer, lastFrees, lockCntModel, locker, visitor } from './lockcnt-programs.js';
+import { C, type Body, freer, lastFrees, lockCntModel, locker, visitor } from './lockcnt-programs.js';
 import { check, checkpoint, summary } from './model-checker.js';
+import { expectClean } from './model-expect.js';
 
 describe('/locking/model/lockcnt', () => {
   it('2 threads: every pair of visitor, last-visit freer (decAndLock, decIfLock), freer, locker', () => {

@@ -8,6 +8,7 @@ import type { FutexOps } from '../../../packages/aio-core/src/locks/futex.js';
 import { mutexAcquireContended, mutexLock, mutexUnlock } from '../../../packages/aio-core/src/locks/mutex.js';
 import { recMutexLock, recMutexTryLock, recMutexUnlock } from '../../../packages/aio-core/src/locks/rec-mutex.js';
 import { type GiveUp, type Model, check, checkpoint, summary } from './model-checker.js';
+import { expectClean } from './model-expect.js';
 
 /** Words: 0 state, 1 owner (the mutex), 2 threads inside the critical section. */
 const STATE = 0;
@@ -53,13 +54,6 @@ function mutexModel(threads: number, rounds: number, giveUp: GiveUp[] = [], take
   };
 }
 
-function expectClean(name: string, model: Model, options = {}) {
-  const r = check(model, options);
-  console.log(summary(name, r));
-  expect(r.violation, summary(name, r)).toBeUndefined();
-  expect(r.schedules).toBeGreaterThan(0);
-  return r;
-}
 
 describe('/locking/model/mutex', () => {
   it('2 threads x 2 rounds', () => {

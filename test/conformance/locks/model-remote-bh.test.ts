@@ -23,8 +23,8 @@ import {
   remoteBhTake,
 } from '../../../packages/aio-core/src/loop/bh.js';
 import type { FutexOps } from '../../../packages/aio-core/src/locks/futex.js';
-import { type CheckOptions, type Model, type SimThread, check, checkpoint, summary } from './model-checker.js';
-import { brokenSummary } from './short-lock-programs.js';
+import { type CheckOptions, type Model, type SimThread, checkpoint } from './model-checker.js';
+import { expectCaught, expectClean } from './model-expect.js';
 
 /** Words: 0 the list head (in the context's slot), 1 runs of BH 1; BH `id`'s block at 2 * id. */
 const HEAD = 0;
@@ -113,31 +113,19 @@ function bhModel(schedulers: readonly (readonly Call[])[], parts: { schedule?: S
 
 const OPTIONS: CheckOptions = { maxSteps: 80 };
 
-function expectClean(name: string, model: Model) {
-  const r = check(model, OPTIONS);
-  console.log(summary(name, r));
-  expect(r.violation, summary(name, r)).toBeUndefined();
-  expect(r.schedules).toBeGreaterThan(0);
-  return r;
-}
 
-function expectCaught(name: string, model: Model) {
-  const r = check(model, OPTIONS);
-  console.log(brokenSummary(name, r));
-  expect(['lost-wakeup', 'deadlock', 'final', 'exception']).toContain(r.violation?.kind);
-}
 
 /** Two threads push two BHs, one of them from both. */
 const TWO_BHS = [[{ bh: 1, n: 0 }, { bh: 2, n: 1 }], [{ bh: 2, n: 2 }]] as const;
 
 describe('/aio/bh/remote/model', () => {
   it('two schedulers, two BHs, one of them scheduled by both', () => {
-    const r = expectClean('remote bh 2 schedulers', bhModel(TWO_BHS));
+    const r = expectClean('remote bh 2 schedulers', bhModel(TWO_BHS), OPTIONS);
     expect(r.truncated).toBe(0);
   });
 
   it('a schedule made after the BH ran runs it again; one made while it is pending does not', () => {
-    expectClean('remote bh again after run', bhModel([[{ bh: 1, n: 0 }, { bh: 2, n: 1 }], [{ bh: 1, n: 2 }, { bh: 1, n: 3, afterRun: true }]]));
+    expectClean('remote bh again after run', bhModel([[{ bh: 1, n: 0 }, { bh: 2, n: 1 }], [{ bh: 1, n: 2 }, { bh: 1, n: 3, afterRun: true }]]), OPTIONS);
   });
 
   it('catches a home thread that empties the list with a store instead of an exchange', () => {
@@ -146,7 +134,7 @@ describe('/aio/bh/remote/model', () => {
       if (id !== 0) f.store(HEAD, 0); // a push between the load and this store is lost
       return id;
     };
-    expectCaught('broken remote bh: store instead of exchange', bhModel(TWO_BHS, { take: storeTake }));
+    expectCaught('broken remote bh: store instead of exchange', bhModel(TWO_BHS, { take: storeTake }), ['lost-wakeup', 'deadlock', 'final', 'exception'], OPTIONS);
   });
 
   it('catches a scheduler that publishes the BH before linking it', () => {
@@ -161,6 +149,6 @@ describe('/aio/bh/remote/model', () => {
         }
       }
     };
-    expectCaught('broken remote bh: published before linked', bhModel(TWO_BHS, { schedule: publishFirst }));
+    expectCaught('broken remote bh: published before linked', bhModel(TWO_BHS, { schedule: publishFirst }), ['lost-wakeup', 'deadlock', 'final', 'exception'], OPTIONS);
   });
 });

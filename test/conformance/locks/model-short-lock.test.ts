@@ -9,8 +9,9 @@ import { describe, expect, it } from 'vitest';
 import type { FutexOps } from '../../../packages/aio-core/src/locks/futex.js';
 import { mutexAcquireContended } from '../../../packages/aio-core/src/locks/mutex.js';
 import { shortTryLock, shortUnlock } from '../../../packages/aio-core/src/locks/short-lock.js';
-import { type CheckOptions, type GiveUp, type Model, type SimThread, check, checkpoint, summary } from './model-checker.js';
-import { BLOCKING, type ShortLockStyle, brokenSummary, deathsAt, takeShortLock } from './short-lock-programs.js';
+import { type GiveUp, type Model, type SimThread, check, checkpoint } from './model-checker.js';
+import { BLOCKING, type ShortLockStyle, deathsAt, takeShortLock } from './short-lock-programs.js';
+import { brokenSummary, expectClean } from './model-expect.js';
 
 /** Words: 0 state, 1 owner (the short lock), 2 threads inside, 3 the id of a thread that ended. */
 const STATE = 0;
@@ -62,13 +63,6 @@ function shortLockModel(threads: [string, SimThread['run'], GiveUp?][], extra: P
   };
 }
 
-function expectClean(name: string, model: Model, options: CheckOptions = {}) {
-  const r = check(model, options);
-  console.log(summary(name, r));
-  expect(r.violation, summary(name, r)).toBeUndefined();
-  expect(r.schedules).toBeGreaterThan(0);
-  return r;
-}
 
 /** A holder that died: the lock is free at the end unless nobody came after it; at most one takeover. */
 const afterDeath: Partial<Model> = {

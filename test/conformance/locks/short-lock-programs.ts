@@ -11,7 +11,7 @@ import {
   shortLockRound,
   shortTryLock,
 } from '../../../packages/aio-core/src/locks/short-lock.js';
-import { type CheckReport, checkpoint } from './model-checker.js';
+import { checkpoint } from './model-checker.js';
 
 /** How a simulated thread takes a short lock. */
 export interface ShortLockStyle {
@@ -54,9 +54,4 @@ export function takeShortLock(
     const r = shortLockRound(f, lock, owner, me, style.spins, style.mayBlock, deaths);
     if (r !== ShortLockResult.Again) return r === ShortLockResult.TookOver;
   }
-}
-
-/** One line on what the checker found in a deliberately broken variant (the trace stays out of the test output). */
-export function brokenSummary(name: string, r: CheckReport): string {
-  return `${name}: ${r.violation ? `caught (${r.violation.kind}: ${r.violation.message})` : 'NOT caught'} after ${r.states} states`;
 }
