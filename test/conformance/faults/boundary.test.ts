@@ -47,6 +47,8 @@ const L = {
   inboxWrite: 9,
   inboxRead: 10,
   inboxPending: 11,
+  /** Sequence word of the published busy/sleep times (a seqlock: odd while written). */
+  timesSeq: 23,
 } as const;
 
 function word(h: ContextHandle, w: number): number {
@@ -415,6 +417,19 @@ describe.runIf(runtime === 'browser')('thread start requests a worker sends its 
     for (const err of seen) expect(err.code).toBe('ERR_AIO_BAD_RECORD');
     expect(seen.map((e) => e.message).join('\n')).toMatch(/not a URL/);
     main.setErrorHandler(null);
+  });
+});
+
+describe('statistics in shared memory', () => {
+  it("a thread's times left mid-write (its writer ended there) do not hang stats()", async () => {
+    await using t = await IOThread.create({ name: 'boundary-stats', module: moduleUrl });
+    expect(await t.call('boundary.add', 1, 2)).toBe(3);
+    // One more step of the sequence word leaves it odd whenever the thread is not writing:
+    // what a reader sees after a writer ended between its two steps.
+    Atomics.add(new Int32Array(t.context.handle.table), word(t.context.handle, L.timesSeq), 1);
+    const s = t.stats();
+    expect(typeof s.utilization).toBe('number');
+    expect(await t.call('boundary.add', 2, 2)).toBe(4);
   });
 });
 

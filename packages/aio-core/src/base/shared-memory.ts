@@ -60,6 +60,8 @@ export const Slot = {
   Size: 24,
 } as const;
 
+/** How many times times() reads a slot's published times before it stops waiting for a write to end. */
+const TIMES_TRIES = 1000;
 /** Number of slots, i.e. of contexts alive at once in one thread group. */
 export const SLOTS = 1024;
 /** Bytes of each context's inbox ring (a power of two). */
@@ -267,16 +269,22 @@ export class WakeTable {
     Atomics.add(this.words, b + Slot.TimesSeq, 1);
   }
 
-  /** A context's busy and sleep times as last published, never torn. Any thread. */
+  /**
+   * A context's busy and sleep times as last published, not torn by a write in progress.
+   * A writer that ended in the middle of a write leaves the sequence odd for good: after
+   * TIMES_TRIES reads the values are returned as they are (statistics of a dead thread)
+   * rather than waited for. Any thread.
+   */
   times(slot: number): { busyNs: number; sleepNs: number } {
     const b = this.base(slot);
-    for (;;) {
+    for (let tries = 1; ; tries++) {
       // Pairs with the adds in publishTimes(): an even sequence unchanged across the reads
       // means no write overlapped them.
       const seq = Atomics.load(this.words, b + Slot.TimesSeq);
       const busyNs = this.view.getFloat64((b + Slot.BusyNs) * 4, true);
       const sleepNs = this.view.getFloat64((b + Slot.SleepNs) * 4, true);
-      if ((seq & 1) === 0 && Atomics.load(this.words, b + Slot.TimesSeq) === seq) return { busyNs, sleepNs };
+      const clean = (seq & 1) === 0 && Atomics.load(this.words, b + Slot.TimesSeq) === seq;
+      if (clean || tries >= TIMES_TRIES) return { busyNs, sleepNs };
     }
   }
 

@@ -10,7 +10,7 @@
  * Home thread of the context.
  */
 import { BH_DELETED, BH_IDLE, BH_ONESHOT, BH_PENDING, BH_SCHEDULED, type BottomHalf, remoteBhTake } from './bh.js';
-import { AtomicsOps } from '../locks/futex.js';
+import type { FutexOps } from '../locks/futex.js';
 
 /** What a BH phase takes besides the BHs: work the context's other sources add to the slice. */
 export interface BhPhaseFeed {
@@ -25,8 +25,8 @@ export type BhReadiness = 'now' | 'idle' | 'none';
 
 /** The bottom halves of one context. @internal */
 export class BhList {
-  /** The context's words and the index of its remote BH list head (Slot.RemoteBhHead). */
-  readonly #words: AtomicsOps;
+  /** `AtomicsOps` over the wake table, and the index of the context's remote BH list head (Slot.RemoteBhHead). */
+  readonly #words: FutexOps;
   readonly #remoteHead: number;
   /** Scheduled since the last phase started; popped from its end, so kept newest first. */
   #local: BottomHalf[] = [];
@@ -41,8 +41,8 @@ export class BhList {
   /** BH callbacks run. */
   runs = 0;
 
-  constructor(words: Int32Array, remoteHead: number) {
-    this.#words = new AtomicsOps(words);
+  constructor(words: FutexOps, remoteHead: number) {
+    this.#words = words;
     this.#remoteHead = remoteHead;
   }
 

@@ -25,7 +25,7 @@
  */
 import { AioError, badHandle, checkOptions, clip, describeValue } from '../base/errors.js';
 import { AtomicsOps, type FutexOps } from '../locks/futex.js';
-import { notifySlot } from './notify.js';
+import { notifySlot, opsOf } from './notify.js';
 import { Slot, type WakeTable, adoptWakeTable, allocShared, tableFieldsProblem } from '../base/shared-memory.js';
 
 export const BH_PENDING = 1 << 0;
@@ -256,7 +256,7 @@ export class RemoteBottomHalf {
     this.#id = handle.id;
     this.#table = adoptWakeTable(handle.table);
     this.#slot = handle.slot;
-    this.#list = new AtomicsOps(this.#table.words);
+    this.#list = opsOf(this.#table);
     this.#head = this.#table.base(this.#slot) + Slot.RemoteBhHead;
     this.#generation = handle.generation;
   }

@@ -81,7 +81,7 @@ export class AioContext extends ContextBase implements BhOwner {
     const table = this._table;
     const ops = this._ops;
     const b = this._base;
-    this.#bhs = new BhList(table.words, b + Slot.RemoteBhHead);
+    this.#bhs = new BhList(ops, b + Slot.RemoteBhHead);
     this.#timers = {
       realtime: new TimerList(this, 'realtime'),
       virtual: new TimerList(this, 'virtual'),

@@ -29,9 +29,9 @@
  * position), which also lets producers append again, and reports it. Either way the read
  * position moves on, so a bad record is never read twice.
  */
-import { AtomicsOps, type FutexOps } from '../locks/futex.js';
+import type { FutexOps } from '../locks/futex.js';
 import { shortLock, shortUnlock } from '../locks/short-lock.js';
-import { notifySlot } from '../loop/notify.js';
+import { notifySlot, opsOf } from '../loop/notify.js';
 import { INBOX_BYTES, Slot, type WakeTable } from '../base/shared-memory.js';
 
 /** Length word that means "skip to the start of the ring". */
@@ -145,18 +145,6 @@ export function inboxDrain(
 
 // ---------------------------------------------------------------------------------------
 // Records in real memory
-
-let lastTable: WakeTable | null = null;
-let lastOps: AtomicsOps | null = null;
-
-/** `FutexOps` over `table`'s words (a thread nearly always uses one table: kept for the last one). */
-function opsOf(table: WakeTable): AtomicsOps {
-  if (table !== lastTable) {
-    lastOps = new AtomicsOps(table.words);
-    lastTable = table;
-  }
-  return lastOps!;
-}
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
