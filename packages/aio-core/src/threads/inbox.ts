@@ -159,10 +159,7 @@ export function encodeRecord(message: unknown, json: string = JSON.stringify(mes
  * the ring has no room now. Any thread.
  */
 export function tryAppend(table: WakeTable, slot: number, payload: Uint8Array): boolean {
-  return append(table, slot, payload.length, (dest) => {
-    dest.set(payload);
-    return payload.length;
-  });
+  return append(table, slot, payload.length, payload);
 }
 
 /** Whether TextEncoder may write into shared memory here (WebIDL [AllowShared]; checked once). */
@@ -185,14 +182,14 @@ export function tryAppendJson(table: WakeTable, slot: number, json: string): boo
   }
   if (!encodeIntoShared) return false;
   // Three bytes per UTF-16 unit is the most UTF-8 can take (a surrogate pair: 4 for 2).
-  return append(table, slot, json.length * 3, (dest) => encoder.encodeInto(json, dest).written);
+  return append(table, slot, json.length * 3, json);
 }
 
 /**
- * Reserves room for a record of at most `maxLength` bytes, lets `write` fill it (returning
- * the bytes written), and publishes it.
+ * Reserves room for a record of at most `maxLength` bytes, copies or encodes `record`
+ * into it, and publishes it. (No callback: this runs once per record sent.)
  */
-function append(table: WakeTable, slot: number, maxLength: number, write: (dest: Uint8Array) => number): boolean {
+function append(table: WakeTable, slot: number, maxLength: number, record: Uint8Array | string): boolean {
   const f = opsOf(table);
   const b = table.base(slot);
   const base = table.inboxOffset(slot);
@@ -204,7 +201,14 @@ function append(table: WakeTable, slot: number, maxLength: number, write: (dest:
     const pos = inboxReserve(f, b, ring, INBOX_BYTES, recordSize(maxLength));
     if (pos === NO_ROOM) return false;
     const at = base + (pos & (INBOX_BYTES - 1)) + 4;
-    inboxPublish(f, b, ring, INBOX_BYTES, pos, write(table.bytes.subarray(at, at + maxLength)));
+    let length: number;
+    if (typeof record === 'string') {
+      length = encoder.encodeInto(record, table.bytes.subarray(at, at + maxLength)).written;
+    } else {
+      table.bytes.set(record, at);
+      length = record.length;
+    }
+    inboxPublish(f, b, ring, INBOX_BYTES, pos, length);
   } finally {
     shortUnlock(f, b + Slot.InboxLock, b + Slot.InboxLockOwner);
   }

@@ -86,8 +86,7 @@ export function unsendable(what: string): AioError {
  */
 export function sendRecord(to: RecordTarget, record: InboxRecord): boolean {
   const { table, slot, generation } = to;
-  const k = key(table, slot);
-  const q = queues.get(k);
+  const q = queues.size === 0 ? undefined : queues.get(key(table, slot));
   // The common case: JSON that surely fits, nothing queued before it, room in the ring:
   // encoded straight into the target's inbox.
   const json = recordJsonSafe(record) ? JSON.stringify(record) : null;
@@ -107,7 +106,7 @@ export function sendRecord(to: RecordTarget, record: InboxRecord): boolean {
   if (tryAppend(table, slot, payload)) return true;
   const records = new Fifo<Uint8Array>();
   records.push(payload);
-  queues.set(k, { table, slot, generation, records });
+  queues.set(key(table, slot), { table, slot, generation, records });
   flushOutbox();
   return true;
 }

@@ -91,6 +91,9 @@ class RecordIntake implements ContextIntake {
     this.#flag = this.#table.base(ctx._slot) + Slot.InboxPending;
   }
 
+  /** Reports a record drain() dropped (made once: take() runs on every poll that has records). */
+  readonly #badRecord = (problem: string): void => this.#ctx._badRecord(problem);
+
   /** Whether the inbox ring has records: the load pairs with the producer's store of the flag (inbox.ts). */
   #ringPending(): boolean {
     return Atomics.load(this.#table.words, this.#flag) !== 0;
@@ -136,7 +139,7 @@ class RecordIntake implements ContextIntake {
     const records: unknown[] = this.#delivered;
     const checkFrom = records.length; // delivered records were checked by deliver()
     this.#delivered = [];
-    if (pending) drain(ctx._table, ctx._slot, records, (problem) => ctx._badRecord(problem));
+    if (pending) drain(ctx._table, ctx._slot, records, this.#badRecord);
     // The slice is popped from its end: push in reverse so records run in arrival order.
     for (let i = records.length - 1; i >= 0; i--) {
       const record = records[i];
