@@ -4,26 +4,27 @@
  *
  * @module aio-core
  */
+import type { AioContext } from './loop/context.js';
 import { extendContexts } from './loop/context-extensions.js';
 import { coEnter, coSchedule } from './coroutine/schedule.js';
 import { setMessageHandler, setStreamHandler } from './loop/message-source.js';
 import { createIntake } from './threads/record-intake.js';
-import { RemoteContext } from './threads/remote-context.js';
-import { ThreadPool } from './threads/thread-pool.js';
+import { RemoteContextView } from './threads/remote-context.js';
+import { ContextThreadPool } from './threads/thread-pool.js';
 
 // The loop knows nothing of the layers built on it: this entry composes them.
 extendContexts({
   intake: createIntake,
-  threadPool: (ctx, modules) => new ThreadPool(ctx, modules),
+  threadPool: (ctx: AioContext, modules) => new ContextThreadPool(ctx, modules),
   coEnter,
   coSchedule,
-  remote: (handle) => new RemoteContext(handle),
+  remote: (handle) => new RemoteContextView(handle),
   messageHandler: setMessageHandler,
   streamHandler: setStreamHandler,
 });
 
 export { AioContext, aioWaitKick, type AioContextOptions, type AioContextStats, type EventNotifierOptions } from './loop/context.js';
-export type { ContextHandle } from './loop/context-extensions.js';
+export type { ContextHandle } from './loop/context-base.js';
 export type { AioErrorHandler } from './loop/faults.js';
 export { Histogram, type HistogramSummary } from './base/histogram.js';
 export type { MessageSourceLike, ReadableStreamLike, ReadableStreamReaderLike } from './loop/context-options.js';
@@ -32,7 +33,6 @@ export { BottomHalf, RemoteBottomHalf, type BottomHalfHandle } from './loop/bh.j
 export { Clock, type ClockType, SCALE_NS, SCALE_US, SCALE_MS, clockNs, virtualClock } from './loop/clock.js';
 export { Timer } from './loop/timer.js';
 export { EventNotifier, type EventNotifierHandle } from './loop/notifier.js';
-export { RemoteContext } from './threads/remote-context.js';
 export { AioError, BhLeakedError, OwnerDiedError, type AioErrorCode } from './base/errors.js';
 export {
   type Host,
@@ -50,8 +50,9 @@ export {
 export { IOThread } from './threads/iothread.js';
 export { type IOThreadOptions, type IOThreadStats, IOTHREAD_POLL_MAX_NS_DEFAULT, IOTHREAD_SETUP_TIMEOUT_MS } from './threads/iothread-options.js';
 export { runIOThread } from './threads/iothread-runner.js';
-export { registerFunction, unregisterFunction } from './threads/functions.js';
-export { ThreadPool, type ThreadPoolRequest, POOL_IDLE_TIMEOUT_MS } from './threads/thread-pool.js';
+export { defineFunctions, registerFunction, unregisterFunction } from './threads/functions.js';
+export { POOL_IDLE_TIMEOUT_MS } from './threads/thread-pool.js';
+export type { AnyFunction, AnyFunctions, CallArgs, CallResult, ContextCoroutine, FunctionName, RemoteContext, ThreadPool, ThreadPoolRequest } from './loop/services.js';
 export { spawnWebWorker, webWorkerParent } from './threads/web-worker.js';
 export { relayedSpawn, serveSpawns } from './threads/web-worker-relay.js';
 export { spawnerPort, type MessagePortLike } from './threads/spawner-port.js';

@@ -22,6 +22,7 @@
  * cannot move between threads. Contexts of that thread may pass it around.
  */
 import { AioContext } from '../loop/context.js';
+import type { ContextCoroutine } from '../loop/services.js';
 import { AioError, argTypeError, checkFunction } from '../base/errors.js';
 import type { AbortSignalLike } from '../locks/futex.js';
 import { checkSignal } from '../locks/handle.js';
@@ -55,7 +56,7 @@ function isGenerator(g: unknown): g is Generator<unknown, unknown, unknown> {
  * A coroutine: a generator body plus QEMU's coroutine state. Make one with
  * `Coroutine.create(fn, ...args)`. All members are for the thread that created it.
  */
-export class Coroutine<T> {
+export class Coroutine<T> implements ContextCoroutine {
   readonly #gen: Generator<unknown, T, unknown>;
   /** On the stack: its body runs, or it entered a coroutine whose body runs (QEMU: caller != NULL). */
   #entered = false;

@@ -5,7 +5,6 @@
  * closed. AioContext (context.ts) builds the loop on it: the two are one object, split
  * along QEMU's lines (the context struct and its lock here, the loop's parts there).
  */
-import type { ContextHandle } from './context-extensions.js';
 import { ContextLock } from './context-lock.js';
 import { AioError, checkFunction } from '../base/errors.js';
 import { type AioErrorHandler, FaultReports } from './faults.js';
@@ -13,6 +12,15 @@ import type { AbortSignalLike, FutexOps } from '../locks/futex.js';
 import { threadId } from '../locks/thread-id.js';
 import { notifyWake, opsOf } from './notify.js';
 import { Slot, type WakeTable, wakeTable } from '../base/shared-memory.js';
+
+/** The structured-cloneable form of an AioContext. */
+export interface ContextHandle {
+  readonly kind: 'aio.AioContext';
+  readonly name: string;
+  readonly table: SharedArrayBuffer;
+  readonly slot: number;
+  readonly generation: number;
+}
 
 /** The base of {@link AioContext}: identity, context lock, notify, fault reports, closed state. */
 export abstract class ContextBase {

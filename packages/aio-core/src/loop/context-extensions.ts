@@ -5,21 +5,10 @@
  * handles (remote-context.ts). The package's entry module (index.ts), which composes the
  * layers, installs them once; the loop looks them up here.
  */
-import type { AioContext } from './context.js';
+import type { ContextBase, ContextHandle } from './context-base.js';
 import type { EventNotifierOptions, MessageSourceLike, ReadableStreamLike } from './context-options.js';
-import type { Coroutine } from '../coroutine/coroutine.js';
 import type { ContextIntake } from './poll.js';
-import type { RemoteContext } from '../threads/remote-context.js';
-import type { ThreadPool } from '../threads/thread-pool.js';
-
-/** The structured-cloneable form of an AioContext. */
-export interface ContextHandle {
-  readonly kind: 'aio.AioContext';
-  readonly name: string;
-  readonly table: SharedArrayBuffer;
-  readonly slot: number;
-  readonly generation: number;
-}
+import type { ContextCoroutine, RemoteContext, ThreadPool } from './services.js';
 
 /**
  * What the layers above the loop add to every context, so that the loop calls them
@@ -30,13 +19,15 @@ export interface ContextHandle {
  * module (index.ts), which composes the layers, installs them. @internal
  */
 export interface ContextExtensions {
-  intake(ctx: AioContext): ContextIntake;
-  threadPool(ctx: AioContext, modules: (string | URL)[]): ThreadPool;
-  coEnter(ctx: AioContext, co: Coroutine<unknown>): void;
-  coSchedule(ctx: AioContext, co: Coroutine<unknown>): void;
+  // Each gets the AioContext itself, typed as its base so that this module (which
+  // context.ts imports) does not import context.ts back.
+  intake(ctx: ContextBase): ContextIntake;
+  threadPool(ctx: ContextBase, modules: (string | URL)[]): ThreadPool;
+  coEnter(ctx: ContextBase, co: ContextCoroutine): void;
+  coSchedule(ctx: ContextBase, co: ContextCoroutine): void;
   remote(handle: ContextHandle): RemoteContext;
-  messageHandler(ctx: AioContext, source: MessageSourceLike, onMessage: ((data: unknown) => void) | null, options?: EventNotifierOptions): void;
-  streamHandler<T>(ctx: AioContext, stream: ReadableStreamLike<T>, onChunk: ((chunk: T | null) => void) | null, options?: EventNotifierOptions): void;
+  messageHandler(ctx: ContextBase, source: MessageSourceLike, onMessage: ((data: unknown) => void) | null, options?: EventNotifierOptions): void;
+  streamHandler<T>(ctx: ContextBase, stream: ReadableStreamLike<T>, onChunk: ((chunk: T | null) => void) | null, options?: EventNotifierOptions): void;
 }
 
 /** Stands in for an extension until the entry module installs it. */

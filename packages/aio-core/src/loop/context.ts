@@ -19,12 +19,11 @@
  * imports none of them.
  */
 import { HostLoopAttachment } from './attach.js';
-import { ContextBase } from './context-base.js';
+import { type ContextHandle, ContextBase } from './context-base.js';
 import { BH_ONESHOT, BH_PENDING, BH_SCHEDULED, BottomHalf, type BhOwner } from './bh.js';
 import { BhList } from './bh-list.js';
 import { CLOCK_ORDER, type ClockType, onVirtualClockEnabled } from './clock.js';
 import type { AioContextOptions, AioContextStats, EventNotifierOptions, MessageSourceLike, ReadableStreamLike } from './context-options.js';
-import type { Coroutine } from '../coroutine/coroutine.js';
 import {
   AioError,
   BhLeakedError,
@@ -38,11 +37,10 @@ import { HandlerSet, type PollParams, checkPollParams, newHandler } from './hand
 import { assertCanBlock } from '../base/host.js';
 import { EventNotifier } from './notifier.js';
 import { clearWake, notifyPending } from './notify.js';
-import { type ContextHandle, extensions } from './context-extensions.js';
+import { extensions } from './context-extensions.js';
 import { type ContextIntake, Poller } from './poll.js';
-import type { RemoteContext } from '../threads/remote-context.js';
 import { Slot, type WakeTable } from '../base/shared-memory.js';
-import type { ThreadPool } from '../threads/thread-pool.js';
+import type { AnyFunctions, ContextCoroutine, RemoteContext, ThreadPool } from './services.js';
 import { Timer, TimerList, checkTimerArgs } from './timer.js';
 import { hasWaiters, pollWhile, pollWhileAsync } from './wait.js';
 
@@ -139,9 +137,13 @@ export class AioContext extends ContextBase implements BhOwner {
     homeContext = ctx;
   }
 
-  /** Rebuilds a context handle received from another thread as a {@link RemoteContext}. Any thread. */
-  static from(handle: ContextHandle): RemoteContext {
-    return extensions.remote(handle);
+  /**
+   * Rebuilds a context handle received from another thread as a {@link RemoteContext}.
+   * `F` types its calls: the functions that context's thread registers (see
+   * {@link FunctionName}). Any thread.
+   */
+  static from<F = AnyFunctions>(handle: ContextHandle): RemoteContext<F> {
+    return extensions.remote(handle) as RemoteContext<F>;
   }
 
   // ---------------------------------------------------------------- coroutines
@@ -151,7 +153,7 @@ export class AioContext extends ContextBase implements BhOwner {
    * inside a coroutine, queues it to run when the current one yields or returns; else
    * enters it now. Home thread.
    */
-  coEnter(co: Coroutine<unknown>): void {
+  coEnter(co: ContextCoroutine): void {
     extensions.coEnter(this, co);
   }
 
@@ -159,7 +161,7 @@ export class AioContext extends ContextBase implements BhOwner {
    * Enters `co` in this context's next poll, after everything scheduled before it
    * (aio_co_schedule); scheduling it twice throws ERR_AIO_COROUTINE. Home thread.
    */
-  coSchedule(co: Coroutine<unknown>): void {
+  coSchedule(co: ContextCoroutine): void {
     extensions.coSchedule(this, co);
   }
 

@@ -5,19 +5,18 @@
  *
  * The registry is per thread: each thread registers its own functions.
  */
-import { AioError, checkFunction, checkString, clip } from '../base/errors.js';
+import { AioError, argTypeError, checkFunction, checkString, clip } from '../base/errors.js';
+import type { AnyFunction } from '../loop/services.js';
 
-// `any[]`, not `unknown[]`: a function with typed parameters must be registrable, and
-// parameter types are checked contravariantly.
-// biome-ignore lint/suspicious/noExplicitAny: see above
-const registry = new Map<string, (...args: any[]) => unknown>();
+// AnyFunction takes `any[]`, not `unknown[]`: a function with typed parameters must be
+// registrable, and parameter types are checked contravariantly.
+const registry = new Map<string, AnyFunction>();
 
 /**
  * Offers `fn` to other threads under `name`; registering a name again replaces it.
  * This thread only (it runs in this thread, in the context the request targets).
  */
-// biome-ignore lint/suspicious/noExplicitAny: functions with typed parameters (see the registry)
-export function registerFunction(name: string, fn: (...args: any[]) => unknown): void {
+export function registerFunction(name: string, fn: AnyFunction): void {
   checkString('name', name);
   if (name.length === 0) throw new RangeError('The "name" argument must not be empty');
   checkFunction('fn', fn);
@@ -30,9 +29,36 @@ export function unregisterFunction(name: string): boolean {
   return registry.delete(name);
 }
 
+/**
+ * Registers each function of `functions` under its key (as registerFunction does) and
+ * returns `functions`: export it from the thread's module and its type types the calls
+ * other threads make (`IOThread.create<typeof import('./disk.js').functions>()`). Throws,
+ * registering none, if a value is not a function or a key is empty. This thread only.
+ *
+ * @example
+ * ```ts
+ * // disk.ts, the module of an IOThread
+ * export const functions = defineFunctions({
+ *   read(offset: number, length: number) { return readBlock(offset, length); },
+ * });
+ * // main.ts
+ * const disk = await IOThread.create<typeof import('./disk.js').functions>({ module: './disk.js' });
+ * const block = await disk.call('read', 0, 4096); // checked: ('read', number, number)
+ * ```
+ */
+export function defineFunctions<M extends Record<string, AnyFunction>>(functions: M): M {
+  if (typeof functions !== 'object' || functions === null) throw argTypeError('functions', 'an object of functions', functions);
+  const entries = Object.entries(functions);
+  for (const [name, fn] of entries) {
+    if (name.length === 0) throw new RangeError('The "functions" argument must not have an empty key');
+    checkFunction(`functions.${clip(name)}`, fn);
+  }
+  for (const [name, fn] of entries) registry.set(name, fn);
+  return functions;
+}
+
 /** The function registered under `name`, or a precise error. @internal */
-// biome-ignore lint/suspicious/noExplicitAny: the registry's type
-export function lookupFunction(name: string, where: string): (...args: any[]) => unknown {
+export function lookupFunction(name: string, where: string): AnyFunction {
   const fn = registry.get(name);
   if (!fn) throw new AioError('ERR_AIO_NO_FUNCTION', `no function '${clip(name)}' is registered in ${where} (use registerFunction)`);
   return fn;

@@ -18,7 +18,7 @@
  *
  * An IOThread object belongs to the thread that created it: its methods are for that thread.
  */
-import { type CallCallback, expectReply, failCallsTo, failReply, sendCallWith } from './calls.js';
+import { type CallCallback, type Target, expectReply, failCallsTo, failReply, sendCallWith } from './calls.js';
 import { AioContext } from '../loop/context.js';
 import { AioError, argRangeError, argTypeError, checkFunction, checkInteger, checkNumber, checkOptions, checkString } from '../base/errors.js';
 import { type Host, type SpawnedThread, type ThreadExit, describeExit, getHost } from '../base/host.js';
@@ -30,7 +30,8 @@ import { IOTHREAD_POLL_MAX_NS_DEFAULT, IOTHREAD_SETUP_TIMEOUT_MS, type IOThreadO
 import { buryThread } from './start-worker.js';
 import { sendRecord } from './outbox.js';
 import { intakeOf } from './record-intake.js';
-import { RemoteContext } from './remote-context.js';
+import { RemoteContextView } from './remote-context.js';
+import type { AnyFunctions, CallArgs, CallResult, FunctionName, RemoteContext } from '../loop/services.js';
 import { Histogram } from '../base/histogram.js';
 import { Slot, wakeTable } from '../base/shared-memory.js';
 
@@ -66,12 +67,17 @@ function resolveModule(specifier: string | URL, host: Host): string {
   }
 }
 
-/** A thread running one AioContext loop. Methods: the thread that created it. */
-export class IOThread {
+/**
+ * A thread running one AioContext loop. `F` types its calls: the functions its modules
+ * register (see FunctionName). Methods: the thread that created it.
+ */
+export class IOThread<F = AnyFunctions> {
   /** The thread's name (also its context's name). */
   readonly name: string;
   /** The thread's context (iothread_get_aio_context), reachable from any thread via its handle. */
-  readonly context: RemoteContext;
+  readonly context: RemoteContext<F>;
+  /** Where records for the thread's context go. */
+  readonly #target: Target;
   readonly #thread: SpawnedThread;
   /** The thread's lock-owner id (robust locks, and the context slots it holds). */
   readonly #owner: number;
@@ -93,7 +99,7 @@ export class IOThread {
 
   private constructor(
     name: string,
-    context: RemoteContext,
+    context: RemoteContextView<F>,
     thread: SpawnedThread,
     owner: number,
     exit: Promise<ThreadExit>,
@@ -102,6 +108,7 @@ export class IOThread {
   ) {
     this.name = name;
     this.context = context;
+    this.#target = context._target;
     this.#thread = thread;
     this.#owner = owner;
     this.#exit = exit;
@@ -116,11 +123,13 @@ export class IOThread {
    * `setupTimeoutMs`, with the signal's reason when `signal` fires, or with
    * ERR_AIO_THREAD_DIED if the thread ends first; in each case the worker is ended and its
    * context slot given back. Needs an adapter that can start threads (aio-node, aio-bun,
-   * aio-deno, aio-browser).
+   * aio-deno, aio-browser). `F` types its calls: the functions its modules register, as
+   * an object type (`typeof import('./disk.js')` for a module that exports them under
+   * their registered names, or the type `defineFunctions` returns).
    */
-  static create(options: IOThreadOptions = {}): Promise<IOThread> {
+  static create<F = AnyFunctions>(options: IOThreadOptions = {}): Promise<IOThread<F>> {
     return new Promise((resolve, reject) => {
-      IOThread.start(options, (err, thread) => (err ? reject(err) : resolve(thread!)));
+      IOThread.start(options, (err, thread) => (err ? reject(err) : resolve(thread as IOThread<F>)));
     });
   }
 
@@ -189,7 +198,7 @@ export class IOThread {
       const { hold, ...where } = ready as ReadyData;
       const handle = { kind: 'aio.AioContext', table: table.sab, ...where } as const;
       let posted = 0;
-      const context = new RemoteContext(handle, (record) => {
+      const context = new RemoteContextView(handle, (record) => {
         thread.post({ kind: 'aio.record', record });
         // A dedicated loop only sees port messages when it yields to its host loop; the
         // count tells it how many to wait for, since a message may arrive after the record.
@@ -270,7 +279,7 @@ export class IOThread {
    * uncaught error): what calls through any handle fail with. Null while it runs.
    */
   #ownCause(): string | null {
-    const t = this.context._target;
+    const t = this.#target;
     const epitaph = t.table.epitaph(t.slot, t.generation);
     if (epitaph === null) return null;
     const prefix = iothreadEpitaph(this.name, '');
@@ -292,8 +301,8 @@ export class IOThread {
     const cause = stopped ? 'it was stopped' : (this.#cause ?? this.#ownCause() ?? causeOf(exit, this.#crash));
     this.#state = stopped ? 'stopped' : 'dead';
     if (!stopped) this.#cause = cause;
-    buryThread(this.context._target.table, this.#owner, iothreadEpitaph(this.name, cause));
-    const t = this.context._target;
+    buryThread(this.#target.table, this.#owner, iothreadEpitaph(this.name, cause));
+    const t = this.#target;
     const error = this.#crash ?? exit.error;
     failCallsTo(t.table, t.slot, () =>
       stopped
@@ -344,14 +353,14 @@ export class IOThread {
    * while the function runs: its call rejects with ERR_AIO_THREAD_DIED (or STOPPED), and
    * the function may have had effects.
    */
-  call(name: string, ...args: unknown[]): Promise<unknown> {
+  call<K extends FunctionName<F>>(name: K, ...args: CallArgs<F, K>): Promise<CallResult<F, K>> {
     if (this.#state !== 'running') return Promise.reject(this.#endedError());
-    return new Promise((resolve, reject) => this._callWith(name, args, (err, value) => (err ? reject(err) : resolve(value))));
+    return new Promise((resolve, reject) => this._callWith(name, args, (err, value) => (err ? reject(err) : resolve(value as CallResult<F, K>))));
   }
 
   /** Call counts, utilization and run/wait-time histograms of this thread. Its creator's thread. */
   stats(): IOThreadStats {
-    const t = this.context._target;
+    const t = this.#target;
     const { busyNs, sleepNs } = this.#state === 'running' ? t.table.times(t.slot) : { busyNs: 0, sleepNs: 0 };
     return {
       calls: this.#runTime.summary().count,
@@ -371,7 +380,7 @@ export class IOThread {
     const host = getHost();
     const sent = host.nowNs();
     try {
-      sendCallWith(this.context._target, name, args, (err, value, runNs) => {
+      sendCallWith(this.#target, name, args, (err, value, runNs) => {
         if (runNs !== undefined) {
           this.#runTime.record(runNs);
           this.#waitTime.record(host.nowNs() - sent - runNs);
@@ -400,7 +409,7 @@ export class IOThread {
       this.#state = 'stopping';
       // Joining is work: the process waits for it.
       this.#thread.ref?.();
-      const t = this.context._target;
+      const t = this.#target;
       // A context already gone (the thread buried itself) gets no record: its slot may be
       // another context's by now. The thread is ending anyway.
       if (this.context.alive) sendRecord(t, [CONTROL, 'stop']);

@@ -1,5 +1,5 @@
 /**
- * RemoteContext: a context seen from any thread through its handle. It offers what QEMU
+ * The RemoteContext (loop/services.ts) of a context seen from any thread through its handle. It offers what QEMU
  * lets any thread do to a foreign AioContext: notify it (aio_notify), run a function in it
  * (aio_bh_schedule_oneshot), and run one and wait for the result (aio_wait_bh_oneshot,
  * here asynchronous). Functions cross threads by name: the target thread registers them
@@ -9,7 +9,8 @@
  */
 import { type Target, sendCall, sendOneshot } from './calls.js';
 import { ContextLock } from '../loop/context-lock.js';
-import type { ContextHandle } from '../loop/context-extensions.js';
+import type { ContextHandle } from '../loop/context-base.js';
+import type { AnyFunctions, CallArgs, CallResult, FunctionName, RemoteContext } from '../loop/services.js';
 import type { AbortSignalLike } from '../locks/futex.js';
 import { AioError, badHandle, checkOptions, clip, describeValue } from '../base/errors.js';
 import { notifySlot } from '../loop/notify.js';
@@ -17,7 +18,7 @@ import type { FallbackChannel } from './outbox.js';
 import { type WakeTable, adoptWakeTable, tableFieldsProblem } from '../base/shared-memory.js';
 
 /** A context of any thread, reached through its handle. Any thread. */
-export class RemoteContext {
+export class RemoteContextView<F = AnyFunctions> implements RemoteContext<F> {
   /** The context's name. */
   readonly name: string;
   /** The handle this view was built from (send it on to other threads). */
@@ -60,7 +61,7 @@ export class RemoteContext {
    * Runs the function its thread registered as `name`, once, in this context's next poll
    * (aio_bh_schedule_oneshot). Arguments travel as JSON through shared memory. Any thread.
    */
-  scheduleOneshot(name: string, ...args: unknown[]): void {
+  scheduleOneshot<K extends FunctionName<F>>(name: K, ...args: CallArgs<F, K>): void {
     sendOneshot(this.#target, name, args);
   }
 
@@ -69,8 +70,8 @@ export class RemoteContext {
    * (or rejects with its error's message and stack). The reply lands in the caller's
    * current context. Any thread.
    */
-  call(name: string, ...args: unknown[]): Promise<unknown> {
-    return sendCall(this.#target, name, args);
+  call<K extends FunctionName<F>>(name: K, ...args: CallArgs<F, K>): Promise<CallResult<F, K>> {
+    return sendCall(this.#target, name, args) as Promise<CallResult<F, K>>;
   }
 
   get #ctxLock(): ContextLock {

@@ -17,6 +17,7 @@ import { AioError, argRangeError, argTypeError, checkFunction, checkInteger, che
 import { Fifo } from '../base/fifo.js';
 import { expectHostEvent } from '../base/host-yield.js';
 import { IOThread } from './iothread.js';
+import type { AnyFunctions, CallArgs, CallResult, FunctionName, ThreadPool, ThreadPoolRequest } from '../loop/services.js';
 
 /**
  * Requests a worker may hold at once once every allowed worker runs: the next waits in the
@@ -27,15 +28,6 @@ const WORKER_DEPTH = 2;
 
 /** Idle workers above `min` exit after this long (QEMU: 10 s). */
 export const POOL_IDLE_TIMEOUT_MS = 10_000;
-
-/** A request submitted with `submitAio`; only a request still queued can be cancelled. */
-export interface ThreadPoolRequest {
-  /**
-   * Cancels the request if no worker took it yet (its callback then gets ERR_AIO_CANCELLED)
-   * and returns true; returns false when it is already running or done.
-   */
-  cancel(): boolean;
-}
 
 interface Request {
   name: string;
@@ -93,8 +85,8 @@ class RequestQueue {
   }
 }
 
-/** QEMU's ThreadPool for one context. Home thread of the context. */
-export class ThreadPool {
+/** QEMU's ThreadPool for one context (the ThreadPool of loop/services.ts). Home thread of the context. */
+export class ContextThreadPool<F = AnyFunctions> implements ThreadPool<F> {
   readonly #ctx: AioContext;
   #min = 0;
   #max = 64;
@@ -148,10 +140,10 @@ export class ThreadPool {
   }
 
   /** Runs `name(...args)` on a worker; resolves with its result (thread_pool_submit_co). */
-  submit(name: string, ...args: unknown[]): Promise<unknown> {
+  submit<K extends FunctionName<F>>(name: K, ...args: CallArgs<F, K>): Promise<CallResult<F, K>> {
     checkString('name', name);
     return new Promise((resolve, reject) => {
-      this.#enqueue(name, args, (err, value) => (err ? reject(err) : resolve(value)));
+      this.#enqueue(name, args, (err, value) => (err ? reject(err) : resolve(value as CallResult<F, K>)));
     });
   }
 
@@ -159,11 +151,11 @@ export class ThreadPool {
    * Runs `name(...args)` on a worker and calls `cb` in the context's poll when it is done
    * (thread_pool_submit_aio). The callback is never called before submitAio returns.
    */
-  submitAio(name: string, args: unknown[], cb: (err: Error | null, ret?: unknown) => void): ThreadPoolRequest {
+  submitAio<K extends FunctionName<F>>(name: K, args: CallArgs<F, K>, cb: (err: Error | null, ret?: CallResult<F, K>) => void): ThreadPoolRequest {
     checkString('name', name);
     if (!Array.isArray(args)) throw argTypeError('args', 'an array', args);
     checkFunction('cb', cb);
-    const req = this.#enqueue(name, args, cb);
+    const req = this.#enqueue(name, args, cb as Request['done']);
     return {
       cancel: () => {
         if (req.state !== 'queued') return false;
@@ -294,6 +286,11 @@ export class ThreadPool {
     this.#retiring.add(stopped);
     void stopped.then(() => this.#retiring.delete(stopped));
     return stopped;
+  }
+
+  /** This pool, typed by the function map `G`: the same object. */
+  typed<G>(): ThreadPool<G> {
+    return this as unknown as ThreadPool<G>;
   }
 
   /**
