@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 /**
  * `npm test`: the conformance suite on node, bun, deno and Chromium, then the suite's type
- * check, each example's test.mjs, the packaging test and the API reference build. Prints one summary table and
- * fails if any run fails or if the runtimes did not run the same number of conformance tests.
+ * check, each example's test.mjs, the packaging test and the API reference build. Fails if
+ * any run fails or if the runtimes did not run the same number of conformance tests.
+ *
+ * Output: one line per run (tests, passes, skips, seconds); a run's own output is shown
+ * only when it fails (AIO_TEST_VERBOSE=1 shows every run's output as it goes). Colours
+ * only on a terminal.
  *
  * Chromium may be skipped only where /usr/bin/chromium is absent and AIO_REQUIRE_BROWSER
  * is not set (CI sets it); the skip is announced loudly.
@@ -18,7 +22,28 @@ rmSync(results, { recursive: true, force: true });
 mkdirSync(results, { recursive: true });
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
-const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', FORCE_COLOR: process.env.FORCE_COLOR ?? '1' };
+const verbose = process.env.AIO_TEST_VERBOSE === '1';
+const colour = process.stdout.isTTY === true;
+const env = { ...process.env, TURBO_TELEMETRY_DISABLED: '1', FORCE_COLOR: colour ? '1' : '0' };
+if (!colour) env.NO_COLOR = '1';
+const green = (text) => (colour ? `\x1b[32m${text}\x1b[0m` : text);
+const red = (text) => (colour ? `\x1b[31m${text}\x1b[0m` : text);
+
+/**
+ * Runs one step: its output is kept and printed only if it fails (or with
+ * AIO_TEST_VERBOSE=1, as it goes). Returns the exit status.
+ */
+function runStep(cmd, args) {
+  const r = spawnSync(cmd, args, { cwd: root, env, stdio: verbose ? 'inherit' : ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 30 });
+  if (r.error) console.error(r.error);
+  return { status: r.status ?? (r.signal ? `signal ${r.signal}` : 'no status'), output: verbose ? '' : `${r.stdout ?? ''}${r.stderr ?? ''}` };
+}
+
+/** Prints a step's result line, and its output when it failed. */
+function report(ok, line, output) {
+  console.log(`${ok ? green('ok  ') : red('FAIL')} ${line}`);
+  if (!ok && output) console.log(`${output.trimEnd()}\n${red(`---- end of the output of: ${line}`)}`);
+}
 
 const reportOf = (name) => join(results, `${name.replace(/[^a-z0-9-]+/gi, '-')}.json`);
 function vitestArgs(project, name) {
@@ -41,6 +66,7 @@ const runs = [
   },
 ];
 
+const begun = Date.now();
 const summary = [];
 let failed = false;
 for (const run of runs) {
@@ -51,28 +77,23 @@ for (const run of runs) {
       console.error('AIO_REQUIRE_BROWSER=1: a missing browser is a failure.');
       failed = true;
     }
-    summary.push({ runtime: run.name, status: 'SKIPPED (no chromium)', tests: '-', passed: '-', failed: '-', seconds: '-' });
+    console.log(`SKIP conformance on ${run.name}: no chromium`);
     continue;
   }
-  console.log(run.adapter ? `\n=== ${run.name} tests ===` : `\n=== conformance suite on ${run.name} ===`);
   const started = Date.now();
-  const r = spawnSync(run.cmd, run.args, { cwd: root, stdio: 'inherit', env });
+  const r = runStep(run.cmd, run.args);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  let report = null;
+  let result = null;
   try {
-    report = JSON.parse(readFileSync(reportOf(run.name), 'utf8'));
+    result = JSON.parse(readFileSync(reportOf(run.name), 'utf8'));
   } catch {}
-  const ok = r.status === 0 && report?.success === true;
+  const ok = r.status === 0 && result?.success === true;
   if (!ok) failed = true;
-  summary.push({
-    runtime: run.name,
-    adapter: run.adapter === true,
-    status: ok ? 'passed' : `FAILED (exit ${r.status ?? r.signal})`,
-    tests: report?.numTotalTests ?? '?',
-    passed: report?.numPassedTests ?? '?',
-    failed: report?.numFailedTests ?? '?',
-    seconds,
-  });
+  summary.push({ runtime: run.name, adapter: run.adapter === true, tests: result?.numTotalTests ?? '?' });
+  const counts = result
+    ? `${result.numTotalTests} tests: ${result.numPassedTests} passed, ${result.numFailedTests} failed, ${result.numPendingTests + result.numTodoTests} skipped`
+    : 'no test report';
+  report(ok, `${run.adapter ? run.name : `conformance on ${run.name}`}: ${counts}, ${seconds} s${ok ? '' : ` (exit ${r.status})`}`, r.output);
 }
 
 // Every example with a test.mjs is tested too (each exits 0 when its checks hold).
@@ -95,21 +116,20 @@ for (const step of [
   { name: 'lint (biome)', args: [join(root, 'node_modules', '@biomejs', 'biome', 'bin', 'biome'), 'lint', '--error-on-warnings'] },
   ...exampleSteps,
   { name: 'packaging (npm pack, install, run)', args: [join(root, 'scripts', 'pack-test.mjs')] },
+  { name: 'README snippets run', args: [join(root, 'scripts', 'readme-snippets.mjs')] },
   { name: 'API reference (npm run docs)', args: [join(root, 'node_modules', 'typedoc', 'bin', 'typedoc'), '--treatWarningsAsErrors'] },
+  { name: 'API examples (one per class, type-checked)', args: [join(root, 'scripts', 'check-api-examples.mjs')] },
 ]) {
-  console.log(`\n=== ${step.name} ===`);
   const started = Date.now();
-  const r = spawnSync(process.execPath, step.args, { cwd: root, stdio: 'inherit', env });
+  const r = runStep(process.execPath, step.args);
   if (r.status !== 0) failed = true;
-  summary.push({ runtime: step.name, status: r.status === 0 ? 'passed' : 'FAILED', tests: '', passed: '', failed: '', seconds: ((Date.now() - started) / 1000).toFixed(1) });
+  report(r.status === 0, `${step.name}, ${((Date.now() - started) / 1000).toFixed(1)} s${r.status === 0 ? '' : ` (exit ${r.status})`}`, r.output);
 }
 
-const counts = new Set(summary.filter((s) => typeof s.tests === 'number' && !s.adapter).map((s) => s.tests));
+const counts = new Set(summary.filter((s) => !s.adapter).map((s) => s.tests));
 if (counts.size > 1) {
-  console.error('\nThe runtimes ran different numbers of conformance tests:', [...counts].join(', '));
+  console.error(red(`The runtimes ran different numbers of conformance tests: ${summary.filter((s) => !s.adapter).map((s) => `${s.runtime} ${s.tests}`).join(', ')}`));
   failed = true;
 }
-console.log('\n=== summary ===');
-console.table(summary.map(({ adapter, ...row }) => row));
-console.log(failed ? 'npm test: FAILED' : 'npm test: every run passed');
+console.log(failed ? red('npm test: FAILED') : green(`npm test: every run passed (${((Date.now() - begun) / 1000).toFixed(0)} s)`));
 process.exit(failed ? 1 : 0);

@@ -142,6 +142,8 @@ function drain(ctx, disk, vq, work, lastUsed) {
   disk.context.scheduleOneshot('drainEnd');
 }
 
+console.log('What this shows: a virtio-blk device in an IOThread serves a guest on the main thread through a virtqueue in shared memory; kicks and interrupts are event notifiers (futex wake-ups), not messages.');
+console.log('Halfway through, the guest drains the device (external clients disabled, in-flight requests finished) and checks the disk image; every read is verified against a model of the disk.');
 console.log(`dataplane: ${sizeMiB} MiB image ${image}, queue depth ${depth}, ${requests} requests (about half reads), IOThread 'disk'`);
 try {
   const { work, seconds, device } = await runDataplane();

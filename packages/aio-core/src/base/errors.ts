@@ -33,7 +33,22 @@ export type AioErrorCode =
   | 'ERR_AIO_REQUEST_FAILED'
   | 'ERR_AIO_BUSY';
 
-/** Base class of aio's own errors. Any thread. */
+/**
+ * Base class of aio's own errors. Any thread.
+ *
+ * @example
+ * ```ts
+ * import { AioContext, AioError } from 'aio-node';
+ *
+ * const ctx = new AioContext();
+ * ctx.close();
+ * try {
+ *   ctx.bh(() => {});
+ * } catch (err) {
+ *   if (err instanceof AioError && err.code === 'ERR_AIO_CLOSED') console.log(err.message);
+ * }
+ * ```
+ */
 export class AioError extends Error {
   /** Machine-readable reason, stable across releases. */
   readonly code: AioErrorCode;
@@ -44,7 +59,22 @@ export class AioError extends Error {
   }
 }
 
-/** Thrown by `AioContext.close()` when bottom halves were not deleted first (QEMU aborts). */
+/**
+ * Thrown by `AioContext.close()` when bottom halves were not deleted first (QEMU aborts).
+ *
+ * @example
+ * ```ts
+ * import { AioContext, BhLeakedError } from 'aio-node';
+ *
+ * const ctx = new AioContext({ name: 'leaky' });
+ * ctx.bh(() => {}, { name: 'forgotten' }); // never deleted
+ * try {
+ *   ctx.close();
+ * } catch (err) {
+ *   if (err instanceof BhLeakedError) console.log(err.message); // names 'forgotten'
+ * }
+ * ```
+ */
 export class BhLeakedError extends AioError {
   /** Names of the leaked bottom halves, in creation order. */
   readonly leaked: readonly string[];
@@ -61,6 +91,20 @@ export class BhLeakedError extends AioError {
 /**
  * Thrown to the next locker of a lock whose owner thread died while holding it. The
  * thrower holds the lock when it receives this error, like a robust pthread mutex.
+ *
+ * @example
+ * ```ts
+ * import { Mutex, OwnerDiedError } from 'aio-node';
+ *
+ * declare const shared: Mutex; // Mutex.from(handle) of a lock other threads take too
+ * try {
+ *   shared.lock();
+ * } catch (err) {
+ *   if (!(err instanceof OwnerDiedError)) throw err;
+ *   // The holder died: this thread holds the lock now; repair what it protects.
+ * }
+ * shared.unlock();
+ * ```
  */
 export class OwnerDiedError extends AioError {
   constructor(what: string) {

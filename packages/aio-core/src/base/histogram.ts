@@ -20,7 +20,19 @@ export interface HistogramSummary {
   p99: number;
 }
 
-/** A latency histogram. Its owner thread only. */
+/**
+ * A latency histogram. Its owner thread only.
+ *
+ * @example
+ * ```ts
+ * import { Histogram } from 'aio-node';
+ *
+ * const latency = new Histogram();
+ * for (const ns of [900, 1_200, 1_500, 50_000]) latency.record(ns);
+ * const { count, p50, p99 } = latency.summary();
+ * console.log(count, p50, p99);
+ * ```
+ */
 export class Histogram {
   readonly #counts = new Float64Array(BUCKETS);
   #count = 0;

@@ -201,6 +201,16 @@ function processEnv(name: string): string | undefined {
  * A reference count that holds one long host interval while positive. Works on every
  * runtime (an interval keeps Node, Bun and Deno alive and is harmless in browsers).
  * Adapters share it rather than writing their own.
+ *
+ * @example
+ * ```ts
+ * import { KeepAlive } from 'aio-node';
+ *
+ * const alive = new KeepAlive();
+ * alive.ref(); // something waits for a host event: hold the process open
+ * // ... the event arrives:
+ * alive.unref(); // at zero the process may exit
+ * ```
  */
 export class KeepAlive {
   #count = 0;

@@ -74,6 +74,24 @@ class SharedMutexWaiter extends MutexWaiter {
  * A fair (FIFO hand-off) mutex for coroutines and async functions of one thread:
  * `yield* m.lock()` in a coroutine, `await m.lock()` in an async function. All methods
  * are for the thread that created it.
+ *
+ * @example
+ * ```ts
+ * import { AioContext, CoMutex, Coroutine } from 'aio-node';
+ *
+ * const ctx = new AioContext();
+ * const m = new CoMutex();
+ * const co = Coroutine.create(function* () {
+ *   yield* m.lock(); // a coroutine waits with yield*
+ *   m.unlock();
+ * });
+ * await m.lock(); // an async function waits with await
+ * ctx.coEnter(co); // ctx is not current: co starts in its next poll
+ * ctx.poll(false); // co runs, and queues behind the async holder
+ * m.unlock(); // FIFO hand-off: co holds it now
+ * while (!co.done) ctx.poll(true);
+ * ctx.close();
+ * ```
  */
 export class CoMutex {
   // In-thread state, used until the mutex is shared; then the state lives in shared

@@ -44,6 +44,28 @@ function isLockable(v: unknown): v is CoLockable {
 /**
  * A queue of waiting coroutines and async functions of one thread (CoQueue). Methods are
  * for the thread that created it.
+ *
+ * @example
+ * ```ts
+ * import { CoMutex, CoQueue } from 'aio-node';
+ *
+ * const m = new CoMutex();
+ * const notEmpty = new CoQueue();
+ * const items: number[] = [];
+ * async function take(): Promise<number> {
+ *   await m.lock();
+ *   while (items.length === 0) await notEmpty.wait(m); // releases m while waiting
+ *   const item = items.shift()!;
+ *   m.unlock();
+ *   return item;
+ * }
+ * const taken = take();
+ * await m.lock();
+ * items.push(1);
+ * notEmpty.next(); // wakes the oldest waiter
+ * m.unlock();
+ * console.log(await taken); // 1
+ * ```
  */
 export class CoQueue {
   /** @internal */

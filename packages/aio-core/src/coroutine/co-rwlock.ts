@@ -55,6 +55,17 @@ function checkOptionalSignal(signal: unknown): AbortSignalLike | undefined {
  * A fair reader/writer lock for coroutines and async functions of one thread. Waiting
  * operations return waitables (`yield*` or `await` them). Methods are for the thread
  * that created it.
+ *
+ * @example
+ * ```ts
+ * import { CoRwLock } from 'aio-node';
+ *
+ * const rw = new CoRwLock();
+ * await rw.rdlock(); // readers share it
+ * await rw.upgrade(); // the only reader becomes the writer
+ * rw.downgrade(); // and a reader again
+ * rw.unlock();
+ * ```
  */
 export class CoRwLock {
   /** Readers holding the lock, or -1 for a writer (CoRwlock.owners). */

@@ -55,6 +55,21 @@ function isGenerator(g: unknown): g is Generator<unknown, unknown, unknown> {
 /**
  * A coroutine: a generator body plus QEMU's coroutine state. Make one with
  * `Coroutine.create(fn, ...args)`. All members are for the thread that created it.
+ *
+ * @example
+ * ```ts
+ * import { AioContext, Clock, Coroutine, sleep } from 'aio-node';
+ *
+ * const ctx = new AioContext();
+ * const co = Coroutine.create(function* (n: number) {
+ *   yield* sleep(Clock.Realtime, 1e6); // yields; ctx's timer resumes it
+ *   return n * 2;
+ * }, 21);
+ * ctx.coEnter(co);
+ * while (!co.done) ctx.poll(true);
+ * console.log(await co.promise); // 42
+ * ctx.close();
+ * ```
  */
 export class Coroutine<T> implements ContextCoroutine {
   readonly #gen: Generator<unknown, T, unknown>;

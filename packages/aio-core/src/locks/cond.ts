@@ -78,7 +78,22 @@ function checkHolder(m: Mutex, what: string): void {
 
 const COND = lockKind('Cond', CondWord.Size);
 
-/** A condition variable in shared memory (QemuCond), used with a {@link Mutex}. Any thread. */
+/**
+ * A condition variable in shared memory (QemuCond), used with a {@link Mutex}. Any thread.
+ *
+ * @example
+ * ```ts
+ * import { Cond, Mutex } from 'aio-node';
+ *
+ * declare function ready(): boolean; // state in shared memory, changed under m
+ * const m = new Mutex();
+ * const changed = new Cond(); // Cond.from(changed.handle) in the other threads
+ * m.lock();
+ * while (!ready()) changed.wait(m); // releases m while it waits
+ * m.unlock();
+ * // A thread that changes the state: m.lock(); ...; changed.broadcast(); m.unlock();
+ * ```
+ */
 export class Cond extends SharedLock<'aio.Cond'> {
   /** Creates a condition variable in new shared memory. Any thread. */
   constructor() {

@@ -69,7 +69,20 @@ const EVENT = lockKind('Event', EventWord.Size);
 /** The wait of wait(), timedWait() and waitAsync(). */
 const waitStep = (f: FutexOps, b: number): boolean => eventWait(f, b, true);
 
-/** A manual-reset event in shared memory (QemuEvent). Any thread. */
+/**
+ * A manual-reset event in shared memory (QemuEvent). Any thread.
+ *
+ * @example
+ * ```ts
+ * import { Event } from 'aio-node';
+ *
+ * const started = new Event(); // Event.from(started.handle) in the thread that sets it
+ * started.set();
+ * await started.waitAsync(); // returns at once while set
+ * started.reset();
+ * console.log(started.isSet()); // false
+ * ```
+ */
 export class Event extends SharedLock<'aio.Event'> {
   /** Creates an event, set when `initiallySet` is true (qemu_event_init). Any thread. */
   constructor(initiallySet = false) {

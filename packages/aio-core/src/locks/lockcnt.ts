@@ -218,6 +218,19 @@ const LOCK_CNT = lockKind('LockCnt', LockCntWord.Size);
  * A counter of concurrent visitors plus a lock, in one shared word (QemuLockCnt). Used to
  * walk a list without the lock while letting whoever frees entries wait until no visit is
  * in progress. The counter holds up to 2^29 - 1 visits. Any thread.
+ *
+ * @example
+ * ```ts
+ * import { LockCnt } from 'aio-node';
+ *
+ * const visitors = new LockCnt();
+ * visitors.inc(); // a reader visits the list without the lock
+ * // ... read the list
+ * if (visitors.decAndLock()) {
+ *   // the last visitor, holding the lock: free what was unlinked meanwhile
+ *   visitors.unlock();
+ * }
+ * ```
  */
 export class LockCnt extends RobustLock<'aio.LockCnt'> {
   /** Creates a lock counter with counter 0 and the lock free (qemu_lockcnt_init). Any thread. */

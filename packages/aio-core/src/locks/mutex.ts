@@ -124,6 +124,21 @@ const lockStep: LockStep = (f, b, me) => mutexLock(f, b, me, false, true);
 /**
  * A mutual-exclusion lock in shared memory (QemuMutex), usable from every thread that has
  * its handle. Not recursive; error-checking. Any thread.
+ *
+ * @example
+ * ```ts
+ * import { Mutex } from 'aio-node';
+ *
+ * const m = new Mutex(); // send m.handle to other threads: Mutex.from(handle) there
+ * m.lock(); // blocks while another thread holds it
+ * try {
+ *   // ... the critical section
+ * } finally {
+ *   m.unlock();
+ * }
+ * await m.lockAsync(AbortSignal.timeout(100)); // never blocks the thread
+ * m.unlock();
+ * ```
  */
 export class Mutex extends RobustLock<'aio.Mutex'> {
   /** The lock's words (`_f.mem`), held directly for the fast paths. */

@@ -78,6 +78,17 @@ const lockStep: LockStep = (f, b, me) => recMutexLock(f, b, me, true);
 /**
  * A recursive mutual-exclusion lock in shared memory (QemuRecMutex): the thread that holds
  * it may lock it again, and must unlock it as many times. Any thread.
+ *
+ * @example
+ * ```ts
+ * import { RecMutex } from 'aio-node';
+ *
+ * const m = new RecMutex();
+ * m.lock();
+ * m.lock(); // the holder may lock it again...
+ * m.unlock();
+ * m.unlock(); // ...and unlocks it as many times
+ * ```
  */
 export class RecMutex extends RobustLock<'aio.RecMutex'> {
   /** Creates a free recursive mutex in new shared memory. Any thread. */

@@ -78,7 +78,22 @@ const SEMAPHORE = lockKind('Semaphore', SemaphoreWord.Size);
 /** The wait of wait(), timedWait() and waitAsync(). */
 const waitStep = (f: FutexOps, b: number): boolean => semWait(f, b, true);
 
-/** A counting semaphore in shared memory (QemuSemaphore). Any thread. */
+/**
+ * A counting semaphore in shared memory (QemuSemaphore). Any thread.
+ *
+ * @example
+ * ```ts
+ * import { Semaphore } from 'aio-node';
+ *
+ * const slots = new Semaphore(2); // two at a time
+ * await slots.waitAsync(); // or wait() where the thread may block
+ * try {
+ *   // ... use one of the slots
+ * } finally {
+ *   slots.post();
+ * }
+ * ```
+ */
 export class Semaphore extends SharedLock<'aio.Semaphore'> {
   /**
    * Creates a semaphore holding `initial` units (qemu_sem_init), an integer in

@@ -118,6 +118,20 @@ export interface BottomHalfHandle {
 /**
  * A bottom half of one context, made with `ctx.bh(cb)`. Methods are for the home thread;
  * another thread schedules it through `BottomHalf.from(bh.handle).schedule()`.
+ *
+ * @example
+ * ```ts
+ * import { AioContext } from 'aio-node';
+ *
+ * const ctx = new AioContext();
+ * const bh = ctx.bh(() => console.log('once per schedule'));
+ * bh.schedule();
+ * bh.schedule(); // already scheduled: it still runs once
+ * ctx.poll(false);
+ * // Another thread: BottomHalf.from(bh.handle).schedule()
+ * bh.delete();
+ * ctx.close();
+ * ```
  */
 export class BottomHalf {
   /** Name used in leak reports (from options.name, else the callback's name). */
@@ -234,7 +248,17 @@ export class BottomHalf {
   }
 }
 
-/** A bottom half seen from another thread: it can only be scheduled. Any thread. */
+/**
+ * A bottom half seen from another thread: it can only be scheduled. Any thread.
+ *
+ * @example
+ * ```ts
+ * import { BottomHalf, type BottomHalfHandle } from 'aio-node';
+ *
+ * declare const handle: BottomHalfHandle; // bh.handle, received from its context's thread
+ * BottomHalf.from(handle).schedule(); // runs in that context's next poll, in its thread
+ * ```
+ */
 export class RemoteBottomHalf {
   readonly name: string;
   readonly #block: AtomicsOps;

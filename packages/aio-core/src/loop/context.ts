@@ -55,6 +55,18 @@ let contextCount = 0;
 /**
  * An event loop. Construct it in the thread that will run it; all methods are for that
  * (home) thread unless they say otherwise. Other threads use `AioContext.from(ctx.handle)`.
+ *
+ * @example
+ * ```ts
+ * import { AioContext } from 'aio-node';
+ *
+ * const ctx = new AioContext({ name: 'loop' });
+ * const bh = ctx.bh(() => console.log('runs inside a poll, in this thread'));
+ * bh.schedule();
+ * ctx.poll(false); // bottom halves, then handlers, then timers
+ * bh.delete();
+ * ctx.close();
+ * ```
  */
 export class AioContext extends ContextBase implements BhOwner {
   readonly #bhs: BhList;

@@ -51,6 +51,20 @@ function checkSourceOptions(options: unknown): asserts options is EventNotifierO
  * A host readiness condition as a handler of a context (aio_set_fd_handler's shape): after
  * `wake()`, `dispatch` runs in the context's handler phase, and again in every later one
  * while `ready()` holds. Adapters build their runtime's event sources on it.
+ *
+ * @example
+ * ```ts
+ * import { AioContext, HostSource } from 'aio-node';
+ *
+ * const ctx = new AioContext();
+ * let buffered = 0; // what the host has delivered and the handler not yet taken
+ * const source = new HostSource(ctx, () => buffered > 0, () => void buffered--);
+ * buffered = 2; // the host's own callback, then:
+ * source.wake(); // runs the handler in the next handler phase, and again while ready
+ * ctx.poll(false);
+ * source.remove();
+ * ctx.close();
+ * ```
  */
 export class HostSource implements RemovableSource {
   readonly #ctx: AioContext;
@@ -107,6 +121,19 @@ export class HostSource implements RemovableSource {
  * Items the host delivers (messages, chunks, socket data), handed one by one to `deliver`
  * in a context's handler phase, in the order they were pushed. Each handler phase hands
  * over what was queued when it began; what arrives meanwhile waits for the next one.
+ *
+ * @example
+ * ```ts
+ * import { AioContext, HostQueue } from 'aio-node';
+ *
+ * const ctx = new AioContext();
+ * const lines = new HostQueue<string>(ctx, (line) => console.log('got', line));
+ * lines.push('first'); // from the host's callback; handed over in the next handler phase
+ * lines.push('second');
+ * ctx.poll(false);
+ * lines.remove();
+ * ctx.close();
+ * ```
  */
 export class HostQueue<T> implements RemovableSource {
   readonly #items = new Fifo<T>();
@@ -145,6 +172,18 @@ export class HostQueue<T> implements RemovableSource {
 /**
  * The sources of one kind, at most one per context and key (a port, a stream, an fd):
  * setting a key again replaces its source, as aio_set_fd_handler does for an fd.
+ *
+ * @example
+ * ```ts
+ * import { AioContext, HostQueue, SourceRegistry } from 'aio-node';
+ *
+ * const sockets = new SourceRegistry<object>('setSocketHandler()');
+ * const ctx = new AioContext();
+ * const socket = {};
+ * sockets.set(ctx, socket, (options) => new HostQueue<string>(ctx, (data) => console.log(data), options));
+ * sockets.set(ctx, socket, null); // removes that socket's source
+ * ctx.close();
+ * ```
  */
 export class SourceRegistry<K> {
   readonly #what: string;

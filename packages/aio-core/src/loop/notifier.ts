@@ -24,7 +24,25 @@ export interface EventNotifierHandle {
   readonly table: SharedArrayBuffer;
 }
 
-/** A level-triggered, cross-thread event flag. Any thread, through its handle. */
+/**
+ * A level-triggered, cross-thread event flag. Any thread, through its handle.
+ *
+ * @example
+ * ```ts
+ * import { AioContext, EventNotifier } from 'aio-node';
+ *
+ * const ctx = new AioContext();
+ * const kick = new EventNotifier();
+ * ctx.setEventNotifier(kick, (n) => {
+ *   n.testAndClear();
+ *   console.log('kicked');
+ * });
+ * kick.set(); // any thread, through EventNotifier.from(kick.handle)
+ * ctx.poll(false);
+ * ctx.setEventNotifier(kick, null);
+ * ctx.close();
+ * ```
+ */
 export class EventNotifier {
   /** @internal */
   readonly _words: Int32Array;

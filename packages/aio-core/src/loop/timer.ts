@@ -140,6 +140,17 @@ export class TimerList {
  * A timer of one context (QEMUTimer), created with `ctx.timer(clock, scale, cb)`. Its
  * callback runs in the context's poll, in the timer phase, after bottom halves and
  * handlers. Home thread of its context only.
+ *
+ * @example
+ * ```ts
+ * import { AioContext, Clock, SCALE_MS, clockNs } from 'aio-node';
+ *
+ * const ctx = new AioContext();
+ * const timer = ctx.timer(Clock.Realtime, SCALE_MS, () => console.log('5 ms later'));
+ * timer.mod(clockNs(Clock.Realtime) / SCALE_MS + 5); // an expiry in milliseconds
+ * while (timer.pending()) ctx.poll(true); // sleeps until the deadline
+ * ctx.close();
+ * ```
  */
 export class Timer {
   /** Absolute deadline in ns, -1 when not pending. @internal */

@@ -37,13 +37,18 @@ export function unregisterFunction(name: string): boolean {
  *
  * @example
  * ```ts
- * // disk.ts, the module of an IOThread
+ * import { IOThread, defineFunctions } from 'aio-node';
+ *
+ * // In the thread's module, disk.ts:
  * export const functions = defineFunctions({
- *   read(offset: number, length: number) { return readBlock(offset, length); },
+ *   read: (offset: number, length: number) => new Uint8Array(length).fill(offset & 0xff),
  * });
- * // main.ts
- * const disk = await IOThread.create<typeof import('./disk.js').functions>({ module: './disk.js' });
- * const block = await disk.call('read', 0, 4096); // checked: ('read', number, number)
+ *
+ * // In the thread that starts it, with `typeof import('./disk.js').functions` there:
+ * const disk = await IOThread.create<typeof functions>({ module: new URL('./disk.js', import.meta.url) });
+ * const block = await disk.call('read', 0, 4096); // checked: ('read', number, number) => Uint8Array
+ * console.log(block.length);
+ * await disk.stop();
  * ```
  */
 export function defineFunctions<M extends Record<string, AnyFunction>>(functions: M): M {

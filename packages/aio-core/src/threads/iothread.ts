@@ -70,6 +70,19 @@ function resolveModule(specifier: string | URL, host: Host): string {
 /**
  * A thread running one AioContext loop. `F` types its calls: the functions its modules
  * register (see FunctionName). Methods: the thread that created it.
+ *
+ * @example
+ * ```ts
+ * import { IOThread } from 'aio-node';
+ *
+ * // io.js, the thread's module:  export const functions = defineFunctions({ square: (n: number) => n * n });
+ * const io = await IOThread.create<{ square(n: number): number }>({
+ *   name: 'io',
+ *   module: new URL('./io.js', import.meta.url),
+ * });
+ * console.log(await io.call('square', 7)); // 49
+ * await io.stop();
+ * ```
  */
 export class IOThread<F = AnyFunctions> {
   /** The thread's name (also its context's name). */
