@@ -75,6 +75,7 @@ export {
   Semaphore,
   Event,
   LockCnt,
+  LockGuard,
   threadId,
   threadIdOfWorker,
   type MutexHandle,
