@@ -76,6 +76,7 @@ export {
   Semaphore,
   Event,
   LockCnt,
+  LockGuard,
   threadId,
   threadIdOfWorker,
   type MutexHandle,

@@ -16,6 +16,7 @@ import {
   CoLockResult,
   CoMutexWord,
   type RingHooks,
+  coAwaitFree,
   coHandOff,
   coHolderDied,
   coLockOrEnqueue,
@@ -26,7 +27,7 @@ import type { FutexOps } from '../../../packages/aio-core/src/locks/futex.js';
 import { type DeathRecord, shortUnlock } from '../../../packages/aio-core/src/locks/short-lock.js';
 import { type CheckOptions, type GiveUp, type Model, type SimThread, check, checkpoint } from './model-checker.js';
 import { NO_DEATHS, deathsAt, takeShortLock } from './short-lock-programs.js';
-import { brokenSummary, expectClean } from './model-expect.js';
+import { brokenSummary, expectCaught, expectClean } from './model-expect.js';
 
 const { Guard: GUARD, GuardOwner: GUARD_OWNER, Locked: LOCKED, Head: HEAD, Tail: TAIL, Holder: HOLDER, Ring: RING } = CoMutexWord;
 /** Ring entries: enough for every waiter of the 3-thread models, so the entries stay as queued. */
@@ -376,5 +377,37 @@ describe('/coroutine/model/shared-co-mutex', () => {
     );
     console.log(brokenSummary('broken co-mutex ring: no re-check under the guard', r));
     expect(r.violation?.kind).toBe('invariant');
+  });
+
+  describe('waitForUnlock (coAwaitFree)', () => {
+    /** A holder, a locker that queues behind it, and a watcher of the free mutex; a sleeper while Locked is 0 is a lost wake-up. */
+    const watched = (watch: (f: FutexOps) => boolean, giveUp: GiveUp = 'never'): Model => ({
+      ...coMutexModel(
+        [
+          ['holder', locker({ startsHolding: true })],
+          ['T2', locker()],
+          ['W', (f) => watch(f), giveUp],
+        ],
+        undefined,
+        { holder: 1 },
+      ),
+      canProceed: (m) => m[LOCKED] === 0,
+    });
+
+    it('a watcher sees the mutex free once the queue has drained', () => {
+      expectClean('co-mutex ring holder + locker + waitForUnlock', watched((f) => coAwaitFree(f, true)), OPTIONS);
+    });
+
+    it('a watcher that may abort after being woken', () => {
+      expectClean('co-mutex ring holder + locker + waitForUnlock(abort)', watched((f) => coAwaitFree(f, true), 'abort'), OPTIONS);
+    });
+
+    it('catches a watcher that sleeps without announcing itself', () => {
+      const unannounced = (f: FutexOps): boolean => {
+        while (f.load(LOCKED) !== 0) f.wait(LOCKED, 1, false);
+        return true;
+      };
+      expectCaught('broken co-mutex waitForUnlock, unannounced', watched(unannounced), ['lost-wakeup'], OPTIONS);
+    });
   });
 });

@@ -13,6 +13,8 @@
  *                      after a taker's compareExchange on Locked, before it stores its id)
  *   Head, Tail         positions (only growing, modulo 2^32) in the waiter ring; touched
  *                      only under the guard, so plain accesses
+ *   Watchers           waitForUnlock() callers between announcing a sleep on Locked and
+ *                      finishing it, so an unlock that frees the mutex knows to wake them
  *   Ring+              per waiter (CO_MUTEX_ENTRY words): the wake-table slot of its
  *                      context, the id that wakes it (0 once withdrawn), its thread's id;
  *                      under the guard, plain accesses
@@ -28,7 +30,7 @@ import type { FutexOps } from '../locks/futex.js';
 import type { DeathRecord } from '../locks/short-lock.js';
 
 /** Word offsets of a shared CoMutex. */
-export const CoMutexWord = { Guard: 0, Locked: 1, Head: 2, Tail: 3, Holder: 4, GuardOwner: 5, Ring: 8 } as const;
+export const CoMutexWord = { Guard: 0, Locked: 1, Head: 2, Tail: 3, Holder: 4, GuardOwner: 5, Watchers: 6, Ring: 8 } as const;
 /** Words per ring entry: context slot, id, thread id. */
 export const CO_MUTEX_ENTRY = 3;
 
@@ -36,6 +38,7 @@ const LOCKED = CoMutexWord.Locked;
 const HEAD = CoMutexWord.Head;
 const TAIL = CoMutexWord.Tail;
 const HOLDER = CoMutexWord.Holder;
+const WATCHERS = CoMutexWord.Watchers;
 
 /** What coLockOrEnqueue() did: took the free mutex, queued the caller, or nothing (the ring is full). */
 export const CoLockResult = { Taken: 0, Queued: 1, Full: 2 } as const;
@@ -103,6 +106,26 @@ export function coLockOrEnqueue(f: FutexOps, hooks: RingHooks, capacity: number,
 }
 
 /**
+ * Waits until the mutex is free (nobody holding it, nobody queued), taking nothing.
+ * Returns false if a cancellable wait gave up. Any thread.
+ */
+export function coAwaitFree(f: FutexOps, cancellable: boolean): boolean {
+  if (f.load(LOCKED) === 0) return true;
+  // Announce the sleep before checking Locked again inside the wait; pairs with the load
+  // of Watchers in coHandOff(). Every watcher is woken, so none passes a wake-up on.
+  f.add(WATCHERS, 1);
+  let free = true;
+  while (f.load(LOCKED) !== 0) {
+    if (f.wait(LOCKED, 1, cancellable) === 'timed-out') {
+      free = false;
+      break;
+    }
+  }
+  f.sub(WATCHERS, 1);
+  return free;
+}
+
+/**
  * Withdraws the queued waiter (`slot`, `id`): returns true if it was still queued (it will
  * not be handed the mutex), false if it was handed the mutex already. Any thread.
  */
@@ -144,8 +167,13 @@ export function coHandOff(f: FutexOps, hooks: RingHooks, capacity: number, owner
     f.write(HEAD, id === 0 ? tail : head);
     // The holder word names the next holder before anyone can see the mutex change hands.
     f.store(HOLDER, id === 0 ? 0 : thread);
-    // Pairs with the compareExchange in coTryLock(): free only with nobody queued.
-    if (id === 0) f.store(LOCKED, 0);
+    if (id === 0) {
+      // Pairs with the compareExchange in coTryLock(): free only with nobody queued.
+      f.store(LOCKED, 0);
+      // Pairs with the add to Watchers in coAwaitFree(): it announces itself before it
+      // sleeps on Locked, this stores Locked before it reads Watchers.
+      if (f.load(WATCHERS) !== 0) f.notify(LOCKED, Infinity);
+    }
     hooks.unguard();
     if (id === 0 || hooks.handTo(slot, id, thread, ownerDied)) return;
     hooks.guard();

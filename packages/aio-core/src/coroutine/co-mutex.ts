@@ -19,6 +19,7 @@
 import { AioError, OwnerDiedError, argTypeError, badHandle, describeValue } from '../base/errors.js';
 import type { AbortSignalLike } from '../locks/futex.js';
 import { checkSignal } from '../locks/handle.js';
+import { type LockGuard, guardOfAsync, runExclusive } from '../locks/guard.js';
 import { adoptWakeTable, tableFieldsProblem, wakeTable } from '../base/shared-memory.js';
 import {
   type SharedTicket,
@@ -28,6 +29,7 @@ import {
   sharedLocked,
   sharedTryLock,
   sharedUnlock,
+  sharedWaitForUnlock,
 } from './shared-co-mutex.js';
 import { Coroutine } from './coroutine.js';
 import { type LightIterator, WaiterQueue, lightIterator } from './light-waiters.js';
@@ -102,6 +104,8 @@ export class CoMutex {
   #lightIterator: LightIterator | null = null;
   /** @internal The FIFO of waiters, coroutine and async ones together. */
   readonly _waiters = new WaiterQueue();
+  /** What resolves this thread's waitForUnlock() promises, while the mutex is private; null when none. */
+  #watchers: (() => void)[] | null = null;
 
   /**
    * Takes the mutex, or queues for it (qemu_co_mutex_lock). The result is a waitable:
@@ -155,7 +159,9 @@ export class CoMutex {
    */
   get handle(): CoMutexHandle {
     if (this.#shared) return this.#shared.handle;
-    if (!this._waiters.empty) throw new AioError('ERR_AIO_BUSY', 'CoMutex.handle: the mutex has waiters; share it before it is contended');
+    if (!this._waiters.empty || this.#watchers !== null) {
+      throw new AioError('ERR_AIO_BUSY', 'CoMutex.handle: the mutex has waiters; share it before it is contended');
+    }
     const table = wakeTable();
     const state = SharedCoMutex.alloc(this.#locked, table);
     const handle: CoMutexHandle = Object.freeze({ kind: 'aio.CoMutex', sab: state.f.mem.buffer as SharedArrayBuffer, table: table.sab });
@@ -199,7 +205,75 @@ export class CoMutex {
   unlock(): void {
     if (this.#shared) return sharedUnlock(this.#shared.state);
     if (!this.#locked) throw new AioError('ERR_AIO_NOT_OWNER', 'CoMutex.unlock(): the mutex is not locked');
-    if (!this._waiters.grantNext()) this.#locked = false;
+    if (this._waiters.grantNext()) return;
+    this.#locked = false;
+    const watchers = this.#watchers;
+    if (watchers !== null) {
+      this.#watchers = null;
+      for (const resolve of watchers) resolve();
+    }
+  }
+
+  /** True while held (by anyone), as the `locked` getter. This thread. */
+  isLocked(): boolean {
+    return this.locked;
+  }
+
+  /**
+   * Resolves once the mutex is free, without taking it (at once if it is free now).
+   * "Free" means unlocked with nobody queued: with FIFO hand-off the mutex stays locked
+   * from each queued waiter to the next, so this resolves at the unlock of the last
+   * holder of a drained queue, and not at all while lockers keep queuing. It is an
+   * instant: by the time the caller runs, someone may hold the mutex again. A shared
+   * mutex is watched across threads (it resolves when it is seen free; one whose holder
+   * died stays locked until a queued locker's context hands it on). If `signal` aborts
+   * first, rejects with `signal.reason`. This thread.
+   */
+  waitForUnlock(signal?: AbortSignalLike): Promise<void> {
+    if (signal !== undefined) {
+      checkSignal('signal', signal);
+      if (signal.aborted) return Promise.reject(signal.reason);
+    }
+    if (this.#shared !== null) return sharedWaitForUnlock(this.#shared.state, signal);
+    if (!this.#locked) return Promise.resolve();
+    const watchers = (this.#watchers ??= []);
+    return new Promise<void>((resolve, reject) => {
+      if (signal === undefined) return void watchers.push(resolve);
+      const onAbort = () => {
+        watchers.splice(watchers.indexOf(done), 1);
+        if (watchers.length === 0 && this.#watchers === watchers) this.#watchers = null;
+        reject(signal.reason);
+      };
+      const done = () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      watchers.push(done);
+    });
+  }
+
+  /**
+   * Runs `fn` holding the mutex: `await lock(signal)`, then `fn()` (sync or async), then
+   * `unlock()` however `fn` ends. Resolves with `fn`'s result, rejects with what it
+   * throws. If `signal` aborts while queued, rejects with `signal.reason` without running
+   * `fn`. A shared mutex taken over from a dead holder is released again and this rejects
+   * with AioError 'ERR_AIO_OWNER_DIED' (the OwnerDiedError as its `cause`) without running
+   * `fn` (to repair under the lock, use `lock()`). For async code; in a coroutine, use
+   * `yield* m.lock()`. This thread.
+   */
+  runExclusive<T>(fn: () => T | PromiseLike<T>, signal?: AbortSignalLike): Promise<Awaited<T>> {
+    return runExclusive(this, 'CoMutex.runExclusive()', () => this.lock(signal), fn);
+  }
+
+  /**
+   * Locks as `await lock(signal)` does and resolves with a guard for
+   * `await using g = await m.lockGuardAsync()`: the mutex is unlocked when the scope ends
+   * (or at `g.release()`). A holder that died is reported as by `runExclusive()`. This
+   * thread.
+   */
+  lockGuardAsync(signal?: AbortSignalLike): Promise<LockGuard> {
+    return guardOfAsync(this, 'CoMutex.lockGuardAsync()', this.lock(signal));
   }
 
   /** True while held (by anyone; qemu_co_mutex_assert_locked's question). This thread. */

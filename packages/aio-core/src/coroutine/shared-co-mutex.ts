@@ -19,7 +19,7 @@ import { Clock, clockNs, SCALE_MS } from '../loop/clock.js';
 import type { AioContext } from '../loop/context.js';
 import { AioError } from '../base/errors.js';
 import { expectHandOff, forgetHandOff, sendHandOff } from '../threads/hand-off.js';
-import { AtomicsOps } from '../locks/futex.js';
+import { type AbortSignalLike, AtomicsOps, runAsync } from '../locks/futex.js';
 import { ROBUST_CHECK_MS } from '../locks/robust.js';
 import { shortLock, shortUnlock } from '../locks/short-lock.js';
 import { threadId } from '../locks/thread-id.js';
@@ -30,6 +30,7 @@ import {
   CoLockResult,
   CoMutexWord,
   type RingHooks,
+  coAwaitFree,
   coHandOff,
   coHolderDied,
   coLockOrEnqueue,
@@ -92,6 +93,14 @@ export function sharedTryLock(m: SharedCoMutex): boolean {
 /** True while held. */
 export function sharedLocked(m: SharedCoMutex): boolean {
   return coLocked(m.f);
+}
+
+/**
+ * Resolves once the mutex is seen free, taking nothing, without blocking the thread;
+ * rejects with `signal.reason` if it aborts first.
+ */
+export async function sharedWaitForUnlock(m: SharedCoMutex, signal: AbortSignalLike | undefined): Promise<void> {
+  if (coLocked(m.f)) await runAsync((r) => coAwaitFree(r.view(m.f.mem), true), signal);
 }
 
 /** A queued cross-thread waiter: withdraw() takes it back if it was not granted yet. */

@@ -13,6 +13,7 @@ export { Cond, type CondHandle } from './cond.js';
 export { Semaphore, type SemaphoreHandle } from './semaphore.js';
 export { Event, type EventHandle } from './event.js';
 export { LockCnt, type LockCntHandle } from './lockcnt.js';
+export { LockGuard } from './guard.js';
 export { threadId, setThreadId, threadIdOfWorker } from './thread-id.js';
 export type { LockHandle } from './handle.js';
 export type { AbortSignalLike } from './futex.js';

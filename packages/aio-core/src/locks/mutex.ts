@@ -15,8 +15,9 @@
  * (which would deadlock) throws ERR_AIO_LOCK_ORDER. The owner word is also where a
  * waiter looks for a dead owner (robust.ts).
  */
-import { type LockStep, RobustLock } from './robust.js';
+import { type FreeStep, type LockStep, RobustLock } from './robust.js';
 import { AioError } from '../base/errors.js';
+import { type LockGuard, guardOf, guardOfAsync, runExclusive } from './guard.js';
 import type { AbortSignalLike, FutexOps } from './futex.js';
 import { type LockHandle, checkMs, fromHandle, lockKind } from './handle.js';
 import { threadId } from './thread-id.js';
@@ -80,6 +81,40 @@ export function mutexRelease(f: FutexOps, b: number): void {
 }
 
 /**
+ * Waits until the lock word at `b` is FREE, taking nothing (waitForUnlock). Returns false
+ * if a cancellable wait gave up. Free means FREE seen at one instant: this mutex has no
+ * queue, so a locker may take it right after. @internal
+ */
+export function mutexAwaitFree(f: FutexOps, b: number, cancellable: boolean): boolean {
+  let c = f.load(b);
+  for (;;) {
+    if (c === FREE) return true;
+    if (c === LOCKED) {
+      // A holder that saw nobody waiting does not notify on release: mark the word
+      // CONTENDED first, as a locker would. Pairs with the exchange in mutexRelease().
+      c = f.compareExchange(b, LOCKED, CONTENDED);
+      if (c !== LOCKED) continue;
+    }
+    const r = f.wait(b, CONTENDED, cancellable);
+    c = f.load(b);
+    if (r === 'not-equal') continue;
+    // mutexRelease() wakes one sleeper, and it may have picked this one over a locker:
+    // pass the wake-up on when leaving. Staying (the lock was retaken) passes nothing, or
+    // two such waiters would wake each other for as long as the lock is held; the retaker
+    // released it CONTENDED (a woken locker) or this waiter marks it so again, so its
+    // unlock wakes someone.
+    if (r === 'timed-out') {
+      f.notify(b, 1);
+      return false;
+    }
+    if (c === FREE) {
+      f.notify(b, 1);
+      return true;
+    }
+  }
+}
+
+/**
  * Locks the mutex at `b` for thread `me`. Returns false if a cancellable wait gave up.
  * `sameThreadMayWait` is true for the async form: another task of this thread may hold
  * the mutex and will release it, so waiting is not a deadlock. @internal
@@ -120,6 +155,8 @@ export type MutexHandle = LockHandle<'aio.Mutex'>;
 const MUTEX = lockKind('Mutex', MutexWord.Size);
 /** The contended path of lock() and timedLock(). */
 const lockStep: LockStep = (f, b, me) => mutexLock(f, b, me, false, true);
+/** The wait of waitForUnlock(), for Mutex and RecMutex. @internal */
+export const freeStep: FreeStep = (f, b) => mutexAwaitFree(f, b, true);
 
 /**
  * A mutual-exclusion lock in shared memory (QemuMutex), usable from every thread that has
@@ -220,5 +257,62 @@ export class Mutex extends RobustLock<'aio.Mutex'> {
    */
   lockAsync(signal?: AbortSignalLike): Promise<void> {
     return this._lockAsync(signal, (f, b, me) => mutexLock(f, b, me, true, true));
+  }
+
+  /**
+   * True while some thread holds the mutex (a snapshot: it may change right after). Any
+   * thread.
+   */
+  isLocked(): boolean {
+    return Atomics.load(this.#mem, this._b) !== FREE;
+  }
+
+  /**
+   * Resolves once the mutex is seen free, without taking it (at once if it is free now).
+   * This mutex hands nothing over (a woken locker competes with newcomers), so "free" is
+   * an instant: by the time the caller runs, another locker may hold it. If the holder's
+   * thread ended holding it, rejects with AioError 'ERR_AIO_OWNER_DIED' (the mutex stays
+   * held until a locker takes it over, which that locker is told). If `signal` aborts
+   * first, rejects with `signal.reason`. Never resolves while this thread holds it with
+   * no other task to unlock it. Any thread.
+   */
+  waitForUnlock(signal?: AbortSignalLike): Promise<void> {
+    return this._waitForUnlockAsync(signal, freeStep);
+  }
+
+  /**
+   * Runs `fn` holding the mutex: `lockAsync(signal)`, then `fn()` (sync or async), then
+   * `unlock()` however `fn` ends. Resolves with `fn`'s result, rejects with what it
+   * throws (the mutex released either way). If `signal` aborts before the mutex is taken,
+   * rejects with `signal.reason` without running `fn`. If the holder ended without
+   * unlocking, the mutex is taken over and released again and this rejects with AioError
+   * 'ERR_AIO_OWNER_DIED' (the OwnerDiedError as its `cause`) without running `fn`: to
+   * repair under the lock, use `lockAsync()`. Any thread (holding it for the thread, so
+   * synchronous `lock()` calls of this thread's other code throw ERR_AIO_LOCK_ORDER
+   * meanwhile).
+   */
+  runExclusive<T>(fn: () => T | PromiseLike<T>, signal?: AbortSignalLike): Promise<Awaited<T>> {
+    return runExclusive(this, 'Mutex.runExclusive()', () => this.lockAsync(signal), fn);
+  }
+
+  /**
+   * Locks as `lock()` does and returns a guard for `using g = m.lockGuard()`: the mutex is
+   * unlocked when the scope ends (or at `g.release()`). Throws where `lock()` throws; a
+   * holder that died is reported as by `runExclusive()` (AioError 'ERR_AIO_OWNER_DIED',
+   * mutex released). Any thread that may block (ERR_AIO_CANNOT_BLOCK elsewhere, if it
+   * would wait).
+   */
+  lockGuard(): LockGuard {
+    return guardOf(this, 'Mutex.lockGuard()', () => this.lock());
+  }
+
+  /**
+   * Locks as `lockAsync(signal)` does and resolves with a guard, for
+   * `await using g = await m.lockGuardAsync()`; the mutex is unlocked when the scope ends.
+   * Rejects where `lockAsync()` rejects; a holder that died is reported as by
+   * `runExclusive()`. Any thread.
+   */
+  lockGuardAsync(signal?: AbortSignalLike): Promise<LockGuard> {
+    return guardOfAsync(this, 'Mutex.lockGuardAsync()', this.lockAsync(signal));
   }
 }

@@ -14,7 +14,8 @@
 import { type LockStep, RobustLock } from './robust.js';
 import type { AbortSignalLike, FutexOps } from './futex.js';
 import { type LockHandle, checkMs, fromHandle, lockKind } from './handle.js';
-import { mutexAcquire, mutexRelease, notOwnerError } from './mutex.js';
+import { freeStep, mutexAcquire, mutexRelease, notOwnerError } from './mutex.js';
+import { type LockGuard, guardOf, guardOfAsync, runExclusive } from './guard.js';
 import { threadId } from './thread-id.js';
 
 /** Word offsets of the recursive-mutex layout. @internal */
@@ -155,6 +156,43 @@ export class RecMutex extends RobustLock<'aio.RecMutex'> {
    */
   lockAsync(signal?: AbortSignalLike): Promise<void> {
     return this._lockAsync(signal, lockStep);
+  }
+
+  /** True while some thread holds it (a snapshot). Any thread. */
+  isLocked(): boolean {
+    return Atomics.load(this._f.mem, this._b) !== 0;
+  }
+
+  /**
+   * Resolves once it is seen free (every level unlocked), without taking it; as
+   * `Mutex.waitForUnlock()`, including the instant meaning of "free", the dead holder
+   * (AioError 'ERR_AIO_OWNER_DIED') and `signal`. Never resolves while this thread holds it
+   * with no other task to unlock it. Any thread.
+   */
+  waitForUnlock(signal?: AbortSignalLike): Promise<void> {
+    return this._waitForUnlockAsync(signal, freeStep);
+  }
+
+  /**
+   * Runs `fn` holding it (one more level if this thread holds it already): as
+   * `Mutex.runExclusive()`, unlocking that level however `fn` ends. Any thread.
+   */
+  runExclusive<T>(fn: () => T | PromiseLike<T>, signal?: AbortSignalLike): Promise<Awaited<T>> {
+    return runExclusive(this, 'RecMutex.runExclusive()', () => this.lockAsync(signal), fn);
+  }
+
+  /**
+   * Locks as `lock()` does (one more level if this thread holds it) and returns a guard
+   * for `using`, which undoes that level when the scope ends; as `Mutex.lockGuard()`.
+   * Any thread that may block.
+   */
+  lockGuard(): LockGuard {
+    return guardOf(this, 'RecMutex.lockGuard()', () => this.lock());
+  }
+
+  /** Locks as `lockAsync(signal)` does and resolves with a guard for `await using`; as `Mutex.lockGuardAsync()`. Any thread. */
+  lockGuardAsync(signal?: AbortSignalLike): Promise<LockGuard> {
+    return guardOfAsync(this, 'RecMutex.lockGuardAsync()', this.lockAsync(signal));
   }
 
   /**

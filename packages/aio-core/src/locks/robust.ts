@@ -17,7 +17,7 @@
  * Owns: the bounded waits and the takeover, and `RobustLock`, the base of the lock classes
  * with an owner word, which runs their contended paths that way.
  */
-import { OwnerDiedError } from '../base/errors.js';
+import { AioError, OwnerDiedError } from '../base/errors.js';
 import { wakeTable } from '../base/shared-memory.js';
 import { type AbortSignalLike, type FutexOps, runAsync, runTimed } from './futex.js';
 import { type LockKind, SharedLock, checkSignal } from './handle.js';
@@ -94,6 +94,9 @@ class DeadlineSignal implements AbortSignalLike {
 /** One attempt at taking a robust lock for `me`; false when its cancellable wait gave up. */
 export type LockStep = (f: FutexOps, b: number, me: number) => boolean;
 
+/** A wait for the lock at `b` to be free, taking nothing; false when its cancellable wait gave up. */
+export type FreeStep = (f: FutexOps, b: number) => boolean;
+
 /**
  * The base of the lock classes with an owner word (Mutex, RecMutex, LockCnt): the bodies
  * of their contended paths, in bounded waits after each of which a dead owner is taken
@@ -149,6 +152,38 @@ export abstract class RobustLock<K extends string> extends SharedLock<K> {
         bounded.dispose();
       }
       this.#checkOwnerDied(me);
+    }
+  }
+
+  /**
+   * The body of `waitForUnlock(signal)`: checks `signal`, then runs `step` without blocking
+   * the thread, in bounded waits as `_lockAsync`. A holder that died is not taken over
+   * (that is a locker's job, which then learns of it): the wait fails with AioError
+   * 'ERR_AIO_OWNER_DIED', since the lock stays held until a locker comes. The calling
+   * thread. @internal
+   */
+  protected async _waitForUnlockAsync(signal: AbortSignalLike | undefined, step: FreeStep): Promise<void> {
+    checkSignal('signal', signal);
+    if (signal?.aborted) throw signal.reason;
+    const mem = this._f.mem;
+    const b = this._b;
+    const me = threadId();
+    for (;;) {
+      const bounded = new DeadlineSignal(ROBUST_CHECK_MS, signal);
+      try {
+        if (await runAsync((r) => step(r.view(mem), b), bounded)) return;
+      } catch (err) {
+        if (err !== DeadlineSignal.EXPIRED) throw err;
+      } finally {
+        bounded.dispose();
+      }
+      const owner = Atomics.load(mem, b + this.#owner);
+      if (owner !== 0 && owner !== me && wakeTable().isThreadDead(owner)) {
+        throw new AioError(
+          'ERR_AIO_OWNER_DIED',
+          `${this.#name}.waitForUnlock(): the thread that held it died; it stays locked until a locker takes it over`,
+        );
+      }
     }
   }
 
