@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm test`: the conformance suite on node, bun, deno and Chromium, then the suite's type
- * check, each example's test.mjs, the packaging test and the API reference build. Prints one summary table and
+ * check, each example's test.mjs, the packaging test, the bundler test and the API reference build. Prints one summary table and
  * fails if any run fails or if the runtimes did not run the same number of conformance tests.
  *
  * Chromium may be skipped only where /usr/bin/chromium is absent and AIO_REQUIRE_BROWSER
@@ -95,6 +95,7 @@ for (const step of [
   { name: 'lint (biome)', args: [join(root, 'node_modules', '@biomejs', 'biome', 'bin', 'biome'), 'lint', '--error-on-warnings'] },
   ...exampleSteps,
   { name: 'packaging (npm pack, install, run)', args: [join(root, 'scripts', 'pack-test.mjs')] },
+  { name: 'bundlers (Vite and esbuild builds run in Chromium)', args: [join(root, 'scripts', 'bundle-test.mjs')] },
   { name: 'API reference (npm run docs)', args: [join(root, 'node_modules', 'typedoc', 'bin', 'typedoc'), '--treatWarningsAsErrors'] },
 ]) {
   console.log(`\n=== ${step.name} ===`);
