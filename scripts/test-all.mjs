@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm test`: the conformance suite on node, bun, deno and Chromium, then the suite's type
- * check, each example's test.mjs, the packaging test and the API reference build. Fails if
+ * check, each example's test.mjs, the packaging test, the bundler test and the API reference build. Fails if
  * any run fails or if the runtimes did not run the same number of conformance tests.
  *
  * Output: one line per run (tests, passes, skips, seconds); a run's own output is shown
@@ -117,6 +117,7 @@ for (const step of [
   ...exampleSteps,
   { name: 'packaging (npm pack, install, run)', args: [join(root, 'scripts', 'pack-test.mjs')] },
   { name: 'README snippets run', args: [join(root, 'scripts', 'readme-snippets.mjs')] },
+  { name: 'bundlers (Vite and esbuild builds run in Chromium)', args: [join(root, 'scripts', 'bundle-test.mjs')] },
   { name: 'API reference (npm run docs)', args: [join(root, 'node_modules', 'typedoc', 'bin', 'typedoc'), '--treatWarningsAsErrors'] },
   { name: 'API examples (one per class, type-checked)', args: [join(root, 'scripts', 'check-api-examples.mjs')] },
 ]) {

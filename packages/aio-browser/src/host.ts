@@ -6,11 +6,19 @@
  * A nested worker starts only while its parent turns its event loop, so workers start
  * their IOThreads through the window that started them (web-worker-relay.ts in aio-core):
  * a worker asleep in a blocking poll can still start a pool or an IOThread.
+ *
+ * IOThreads start from module URLs (the `module` option: import maps, dev servers) through
+ * a generated entry, or in a worker the program constructs itself (the `worker` option:
+ * bundled pages; its script calls serveIOThread()).
  */
 import { type Host, createHost, probeCanBlock, relayedSpawn, serveSpawns, spawnWebWorker, spawnerPort, webWorkerParent } from 'aio-core';
 
 const canBlock = probeCanBlock();
-const entry = new URL('./iothread-worker.js', import.meta.url);
+// Not written as `new URL('./iothread-worker.js', import.meta.url)`: bundlers take that for
+// an asset and copy (or inline as a data: URL) this file alone, without the modules it
+// imports, or fail on it. In a bundled page it is missing, and the `worker` option is the way.
+const here = import.meta.url;
+const entry = new URL('./iothread-worker.js', here);
 
 /**
  * Starts an IOThread worker. Its modules are imported statically by a small generated
@@ -21,8 +29,11 @@ function spawnThread(workerEntry: URL, modules: string[]): ReturnType<typeof spa
   const imports = modules.map((m, i) => `import * as m${i} from ${JSON.stringify(m)};`).join('');
   const source = `import { start } from ${JSON.stringify(workerEntry.href)};${imports}start([${modules.map((_, i) => `m${i}`).join(',')}]);`;
   const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+  const script =
+    `the IOThread entry importing ${[workerEntry.href, ...modules].join(' and ')} ` +
+    "(a bundled page starts IOThreads with IOThread.create's `worker` option: see aio-browser's README)";
   try {
-    return spawnWebWorker(new URL(url));
+    return spawnWebWorker(new URL(url), script);
   } finally {
     setTimeout(() => URL.revokeObjectURL(url), 60_000);
   }
@@ -39,6 +50,8 @@ export const browserHost: Host = createHost({
   runtime: 'browser',
   canBlock: () => canBlock,
   spawnThread: startThread,
+  // The program's factory cannot be sent to a window: a worker starts these itself.
+  spawnMadeWorker: (make) => spawnWebWorker(make),
   // Only a window's loop turns for sure (it cannot block): it serves its workers' starts.
   workerStarted: (worker, ended) => {
     if (!canBlock) serveSpawns(worker, spawnThread, ended);

@@ -6,8 +6,9 @@
  */
 import { setHost } from 'aio-core';
 import { browserHost, crossOriginIsolationProblem } from './host.js';
+import { serveIOThread } from './serve-iothread.js';
 
 setHost(browserHost);
 
 export * from 'aio-core';
-export { browserHost, crossOriginIsolationProblem };
+export { browserHost, crossOriginIsolationProblem, serveIOThread };

@@ -53,11 +53,11 @@ export { runIOThread } from './threads/iothread-runner.js';
 export { defineFunctions, registerFunction, unregisterFunction } from './threads/functions.js';
 export { POOL_IDLE_TIMEOUT_MS } from './threads/thread-pool.js';
 export type { AnyFunction, AnyFunctions, CallArgs, CallResult, ContextCoroutine, FunctionName, RemoteContext, ThreadPool, ThreadPoolRequest } from './loop/services.js';
-export { spawnWebWorker, webWorkerParent } from './threads/web-worker.js';
+export { runMadeWorkerIOThread, spawnWebWorker, webWorkerParent } from './threads/web-worker.js';
 export { relayedSpawn, serveSpawns } from './threads/web-worker-relay.js';
 export { spawnerPort, type MessagePortLike } from './threads/spawner-port.js';
 export { spawnWorkerThread, workerThreadParent, type NodeStyleWorker, type NodeStylePort } from './threads/worker-threads.js';
-export { startWorker, threadEnded, watched, type AioWorker, type StartWorkerOptions } from './threads/start-worker.js';
+export { startWorker, threadEnded, watched, type AioWorker, type StartWorkerOptions, type WorkerFactory } from './threads/start-worker.js';
 export {
   Coroutine,
   awaitPromise,

@@ -118,6 +118,16 @@ export interface AioWorker {
   readonly threadId?: number;
 }
 
+/**
+ * Constructs a web Worker for aio, passing `name` as the Worker's `name` option (it carries
+ * the worker's lock id): `(name) => new Worker(new URL('./x.js', import.meta.url), { type:
+ * 'module', name })`. Written out like this in a program's own code, bundlers (Vite,
+ * webpack, Parcel) recognise the worker and bundle its script. It returns the Worker (typed
+ * loosely, as runtimes type their Workers differently; checked when called). The thread that
+ * starts the worker.
+ */
+export type WorkerFactory = (name: string) => object;
+
 /** A thread started by the host, seen from its parent. */
 export interface SpawnedThread extends ThreadChannel {
   /**
@@ -164,6 +174,12 @@ export interface Host {
    * import them dynamically inside the thread load them statically at start.
    */
   spawnThread?(entry: URL, modules: string[]): SpawnedThread;
+  /**
+   * Starts an IOThread in the worker `make` constructs, whose script runs the IOThread
+   * itself with the modules it imports (IOThread.create's `worker` option; absent: this
+   * host starts IOThreads from module URLs only).
+   */
+  spawnMadeWorker?(make: WorkerFactory): SpawnedThread;
   /**
    * Told of every web Worker aio starts in this thread (IOThreads, `startWorker()`), just
    * constructed, before anything is posted to it; `ended` resolves when it ends.

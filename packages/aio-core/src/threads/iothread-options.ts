@@ -1,6 +1,7 @@
 /** The public option and statistics types of IOThread (iothread.ts), and their defaults. */
 import type { HistogramSummary } from '../base/histogram.js';
 import type { AbortSignalLike } from '../locks/futex.js';
+import type { WorkerFactory } from '../base/host.js';
 
 /** Options of `IOThread.create()`. */
 export interface IOThreadOptions {
@@ -21,6 +22,16 @@ export interface IOThreadOptions {
   mode?: 'dedicated' | 'integrated';
   /** More modules to load after `module`, each with its own optional setup/teardown. */
   modules?: (string | URL)[];
+  /**
+   * Constructs the thread's worker, instead of `module`/`modules` (aio-browser; the way to
+   * start IOThreads from a bundled page): `(name) => new Worker(new URL('./my-thread.js',
+   * import.meta.url), { type: 'module', name })`, written out like this so that the bundler
+   * recognises the worker and bundles its script with what it imports. Pass `name` on: it
+   * carries the id through which aio sees the worker end. The script starts the IOThread
+   * with `serveIOThread(...modules)` (aio-browser), whose modules' `setup` runs before
+   * create() resolves. A thread pool in that thread gets no modules from it.
+   */
+  worker?: WorkerFactory;
   /** Adaptive polling ceiling in ns (default 32768, as QEMU's IOThreads). */
   pollMaxNs?: number;
   /** Polling growth factor (0 = default 2). */

@@ -56,10 +56,11 @@ function takeOver(acquire: () => void): void {
 type ThreadModule = { setup?: (ctx: AioContext) => unknown; teardown?: (ctx: AioContext) => unknown };
 
 /**
- * Runs an IOThread on `channel`: waits for the start message, loads the modules with
- * `importModule` (given each URL and its index), then loops. IOThread only.
+ * Runs an IOThread on `channel`: waits for the start message, sets up `loaded` (modules
+ * the thread's entry imported itself), loads the modules the start message lists with
+ * `importModule` (given each URL and its index) and sets them up, then loops. IOThread only.
  */
-export async function runIOThread(channel: ThreadChannel, importModule: (url: string, index: number) => Promise<unknown>): Promise<void> {
+export async function runIOThread(channel: ThreadChannel, importModule: (url: string, index: number) => Promise<unknown>, loaded: unknown[] = []): Promise<void> {
   const init = await new Promise<IOThreadInit>((resolve) => channel.onMessage((m) => resolve(m as IOThreadInit)));
   const send = (m: IOThreadMessage) => channel.post(m);
   const table = adoptWakeTable(init.table);
@@ -102,8 +103,9 @@ export async function runIOThread(channel: ThreadChannel, importModule: (url: st
   let held = false;
   const mods: ThreadModule[] = [];
   try {
-    for (const [i, url] of init.modules.entries()) {
-      const mod = (await importModule(url, i)) as ThreadModule;
+    const sources = [...loaded.map((m) => () => m), ...init.modules.map((url, i) => () => importModule(url, i))];
+    for (const source of sources) {
+      const mod = (await source()) as ThreadModule;
       mods.push(mod);
       if (typeof mod.setup === 'function') await mod.setup(ctx);
     }

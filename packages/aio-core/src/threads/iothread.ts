@@ -178,9 +178,19 @@ export class IOThread<F = AnyFunctions> {
     checkNumber('options.setupTimeoutMs', setupTimeoutMs, 0);
     const signal = options.signal;
     checkSignal('options.signal', signal);
+    const make = options.worker;
+    if (make !== undefined) {
+      checkFunction('options.worker', make);
+      if (options.module !== undefined || options.modules !== undefined) {
+        throw argTypeError('options.module', 'undefined with options.worker (the worker script passes its modules to serveIOThread())', options.module ?? options.modules);
+      }
+    }
     const host = getHost();
     if (!host.spawnThread || !host.iothreadEntry) {
       throw new AioError('ERR_AIO_NO_HOST', `IOThread.create(): the '${host.runtime}' host cannot start threads; import aio-node, aio-bun, aio-deno or aio-browser`);
+    }
+    if (make !== undefined && !host.spawnMadeWorker) {
+      throw new AioError('ERR_AIO_NO_HOST', `IOThread.create(): options.worker needs aio-browser; the '${host.runtime}' host starts IOThreads from options.module`);
     }
     const modules = [...(options.module === undefined ? [] : [options.module]), ...(options.modules ?? [])].map((m) => resolveModule(m, host));
     if (signal?.aborted) {
@@ -189,7 +199,7 @@ export class IOThread<F = AnyFunctions> {
     }
     const table = wakeTable();
     const owner = newThreadId();
-    const thread = host.spawnThread(host.iothreadEntry, modules);
+    const thread = make !== undefined && host.spawnMadeWorker ? host.spawnMadeWorker(make) : host.spawnThread(host.iothreadEntry, modules);
     // Until it is ready, the parent's wait for the ready reply holds the process.
     thread.unref?.();
     let self: IOThread | null = null;

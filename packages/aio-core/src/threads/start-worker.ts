@@ -19,11 +19,11 @@
  *    It also takes the spawner port a window sends first (spawner-port.ts).
  * The parent records the end when its event loop runs (see robust.ts).
  */
-import { AioError } from '../base/errors.js';
+import { AioError, clip, describeValue } from '../base/errors.js';
 import { THREAD_NAME_TAG, randomThreadId, threadId, threadIdOfWorker } from '../locks/thread-id.js';
-import { type AioWorker, type ThreadExit, getHost } from '../base/host.js';
+import { type AioWorker, type ThreadExit, type WorkerFactory, getHost } from '../base/host.js';
 
-export type { AioWorker };
+export type { AioWorker, WorkerFactory };
 import { notifyAll } from '../loop/notify.js';
 import { acceptSpawner } from './spawner-port.js';
 import { type WakeTable, existingWakeTable, wakeTable } from '../base/shared-memory.js';
@@ -38,6 +38,44 @@ export interface StartWorkerOptions {
   [option: string]: unknown;
 }
 
+type WorkerConstructor = new (url: string | URL, options: object) => AioWorker;
+
+/**
+ * The worker `make` constructs, and the script URL it gave the global Worker. The URL is
+ * read by standing in for the global Worker while `make` runs: the program's own code
+ * constructs the worker (that is what bundlers recognise), and a worker that fails to load
+ * tells nothing else where it came from.
+ */
+function makeWorker(make: WorkerFactory, name: string, WorkerCtor: WorkerConstructor): { worker: AioWorker; url: string | undefined } {
+  const scope = globalThis as { Worker?: WorkerConstructor };
+  let url: string | undefined;
+  const recording: WorkerConstructor = new Proxy(WorkerCtor, {
+    construct(target, args, newTarget): object {
+      // As the Worker constructor resolves it: against this thread's location.
+      try {
+        url = new URL(String(args[0]), (globalThis as { location?: { href: string } }).location?.href).href;
+      } catch {
+        url = String(args[0]);
+      }
+      return Reflect.construct(target, args, newTarget === recording ? target : newTarget);
+    },
+  });
+  scope.Worker = recording;
+  let worker: unknown;
+  try {
+    worker = make(name);
+  } finally {
+    scope.Worker = WorkerCtor;
+  }
+  const w = worker as Partial<AioWorker> | null;
+  if (typeof w !== 'object' || w === null || typeof w.postMessage !== 'function' || typeof w.addEventListener !== 'function' || typeof w.terminate !== 'function') {
+    throw Object.assign(new TypeError(`The worker factory (options.worker) must return the Worker it constructs; it returned ${describeValue(w)}`), {
+      code: 'ERR_INVALID_RETURN_VALUE',
+    });
+  }
+  return { worker: w as AioWorker, url };
+}
+
 /** How long a worker asked to end may take to confirm it (see startWatchedWorker) before its end is recorded anyway. */
 const END_CONFIRM_MS = 1000;
 
@@ -46,7 +84,9 @@ const MESSAGE = 'aio.thread';
 
 interface LifetimeMessage {
   kind: typeof MESSAGE;
-  op: 'alive' | 'exiting';
+  op: 'alive' | 'exiting' | 'crashed';
+  /** With 'crashed': the error, as its name and message. */
+  error?: string;
 }
 
 interface WebLocks {
@@ -87,30 +127,36 @@ export function threadEnded(id: number, cause?: string): void {
 export interface WatchOptions {
   /** An uncaught error in the worker ends it (it is terminated): IOThreads, whose errors are crashes. */
   endOnError?: boolean;
+  /** What errors call the worker's script (default: "worker script <its URL>"), where the URL alone would not tell the user (a generated entry). */
+  script?: string;
 }
 
 /**
- * Starts a web Worker on `url` tagged with a lock id (see `startWorker`) and tells `onEnd`
+ * Starts a web Worker on `source` (a script URL, or a factory that constructs the worker
+ * with the name it is given) tagged with a lock id (see `startWorker`) and tells `onEnd`
  * once when it ends, however it ends: the runtime's 'close' event (Bun, with the exit
  * code), `terminate()` on the returned object, the worker's own `close()`, its lifetime
- * Web Lock becoming free (a crash or a kill), or, with `endOnError`, an uncaught error.
- * The worker's 'aio.thread' messages never reach other listeners. Returns the worker and
- * its lock id. The thread that starts the worker. @internal
+ * Web Lock becoming free (a crash or a kill), or, with `endOnError`, an uncaught error,
+ * which names the worker's script. The worker's 'aio.thread' messages never reach other
+ * listeners. Returns the worker and its lock id. The thread that starts the worker. @internal
  */
 export function startWatchedWorker(
-  url: string | URL,
+  source: string | URL | WorkerFactory,
   options: StartWorkerOptions,
   watch: WatchOptions,
   onEnd: (exit: ThreadExit) => void,
 ): { worker: AioWorker; id: number } {
-  const WorkerCtor = (globalThis as { Worker?: new (url: string | URL, options: object) => AioWorker }).Worker;
+  const WorkerCtor = (globalThis as { Worker?: WorkerConstructor }).Worker;
   if (!WorkerCtor) {
     throw new AioError('ERR_AIO_NO_HOST', 'startWorker(): this runtime has no global Worker; on Node use worker_threads (aio-node records the end of every Worker)');
   }
   let chosen = randomThreadId();
   while (chosen === threadId()) chosen = randomThreadId();
   const tag = `${THREAD_NAME_TAG}${chosen}`;
-  const worker = new WorkerCtor(url, { type: 'module', ...options, name: options.name ? `${options.name} ${tag}` : tag });
+  const name = options.name ? `${options.name} ${tag}` : tag;
+  const made = typeof source === 'function' ? makeWorker(source, name, WorkerCtor) : { worker: new WorkerCtor(source, { type: 'module', ...options, name }), url: String(source) };
+  const worker = made.worker;
+  const script = watch.script ?? (made.url === undefined ? 'the script of the worker its factory constructed' : `worker script ${clip(made.url)}`);
   const id = typeof worker.threadId === 'number' ? threadIdOfWorker(worker.threadId) : chosen;
   let ended = false;
   let gone!: () => void;
@@ -142,6 +188,8 @@ export function startWatchedWorker(
     if (m.op === 'exiting') {
       closed = true;
       ending();
+    } else if (m.op === 'crashed') {
+      if (watch.endOnError) crash(new Error(`${String(m.error)} (in ${script})`));
     } else if (m.op === 'alive') {
       // The worker holds its lifetime lock now: queue for it, to get it when the worker ends.
       const locks = webLocks();
@@ -151,12 +199,27 @@ export function startWatchedWorker(
       }
     }
   });
+  // An uncaught error ends the worker (with endOnError); the first one is its cause.
+  const crash = (err: Error) => {
+    if (error) return;
+    error = err;
+    // Browsers keep a worker running after an uncaught error; a crashed thread must not.
+    worker.terminate();
+  };
   worker.addEventListener('error', (e: { error?: unknown; message?: unknown; preventDefault?(): void }) => {
     if (!watch.endOnError) return;
     e.preventDefault?.();
-    error = e.error instanceof Error ? e.error : new Error(typeof e.message === 'string' ? e.message : 'worker error');
-    // Browsers keep a worker running after an uncaught error; a crashed thread must not.
-    worker.terminate();
+    // A worker whose script fails to load gets a plain event, without a message.
+    const message = typeof e.message === 'string' && e.message !== '' ? e.message : null;
+    crash(
+      e.error instanceof Error
+        ? e.error
+        : new Error(
+            message === null
+              ? `${script} did not load: it was not found, the page's Cross-Origin-Embedder-Policy blocked it, or it (or a module it imports) failed to load or to parse`
+              : `${message} (in ${script})`,
+          ),
+    );
   });
   getHost().workerStarted?.(worker, whenEnded);
   const terminate = worker.terminate;
@@ -217,6 +280,18 @@ function watchOwnEnd(): Promise<void> | undefined {
     });
   });
   return scope[OWN_END];
+}
+
+/**
+ * Worker side: throws `err`, having told the parent, which ends the worker as crashed by
+ * it (where it watches for that: IOThreads). The throw alone may not reach the parent: a
+ * bundler may run a worker's script inside a promise, where it becomes an unhandled
+ * rejection, which fires no 'error' event at the Worker. Worker thread. @internal
+ */
+export function crashWorker(err: Error): never {
+  const post = (globalThis as { postMessage?(m: LifetimeMessage): void }).postMessage;
+  post?.call(globalThis, { kind: MESSAGE, op: 'crashed', error: `${err.name}: ${err.message}` });
+  throw err;
 }
 
 /** Where the first copy of aio-core in a worker keeps its wait for the lifetime lock. */

@@ -8,12 +8,20 @@
  * adapter asks for it.
  */
 import { type NodeStyleProcess, type SpawnedThread, type ThreadChannel, type ThreadExit, onProcessEnding, tellBeforeEnding, tellOnce } from '../base/host.js';
-import { startWatchedWorker } from './start-worker.js';
+import { AioError, argTypeError } from '../base/errors.js';
+import { THREAD_NAME_TAG } from '../locks/thread-id.js';
+import { runIOThread } from './iothread-runner.js';
+import { type WorkerFactory, crashWorker, startWatchedWorker } from './start-worker.js';
 
-/** Starts a module worker running `entry` as an IOThread. Parent thread. */
-export function spawnWebWorker(entry: URL): SpawnedThread {
+/**
+ * Starts a module worker running `entry` (a URL, or a factory that constructs the worker
+ * with the name it is given) as an IOThread. `script` is what errors call the worker's
+ * script (default: "worker script <its URL>"), where the URL alone would not tell the user
+ * (a generated entry). Parent thread.
+ */
+export function spawnWebWorker(entry: URL | WorkerFactory, script?: string): SpawnedThread {
   const events = threadEvents();
-  const { worker } = startWatchedWorker(entry, {}, { endOnError: true }, events.exit);
+  const { worker } = startWatchedWorker(entry, {}, { endOnError: true, ...(script === undefined ? {} : { script }) }, events.exit);
   const w = worker as typeof worker & { unref?(): void; ref?(): void };
   // Attached now: a runtime may deliver the first message before a microtask runs.
   worker.addEventListener('message', (e: { data: unknown }) => events.message(e.data));
@@ -29,6 +37,29 @@ export function spawnWebWorker(entry: URL): SpawnedThread {
     unref: () => w.unref?.(),
     ref: () => w.ref?.(),
   };
+}
+
+/**
+ * The worker side of an IOThread whose worker the program constructs itself (the `worker`
+ * option of IOThread.create): runs the IOThread with `modules`, imported already, whose
+ * `setup` runs in order before create() resolves. Throws for a module that is not an
+ * object, and where the worker did not get the name its factory was given (that name
+ * carries the id through which the parent sees the worker end); the second also ends the
+ * worker and fails create() with its message.
+ * Worker thread.
+ */
+export function runMadeWorkerIOThread(modules: unknown[]): Promise<void> {
+  for (const m of modules) if (typeof m !== 'object' || m === null) throw argTypeError('modules[]', 'a module namespace or an object', m);
+  const name = (globalThis as { name?: unknown }).name;
+  if (typeof name !== 'string' || !name.includes(THREAD_NAME_TAG)) {
+    crashWorker(
+      new AioError(
+        'ERR_AIO_NO_HOST',
+        "this worker runs as an IOThread but did not get the name IOThread.create() gave its `worker` factory: construct it as `(name) => new Worker(url, { type: 'module', name })`",
+      ),
+    );
+  }
+  return runIOThread(webWorkerParent(), () => Promise.reject(new Error('a worker the program constructs loads no modules by URL')), modules);
 }
 
 /**
