@@ -12,9 +12,13 @@ import { Slot } from '../../../packages/aio-core/src/base/shared-memory.js';
 import { type Model, check, checkpoint, summary } from './model-checker.js';
 import { expectCaught, expectClean } from './model-expect.js';
 
-/** The slot is at word 0; the work counter (items published, not yet taken) follows it. */
+/**
+ * The slot is at word 0; the work counter (items published, not yet taken) follows it,
+ * then a count of notifiers that finished (instrumentation, not part of the protocol).
+ */
 const B = 0;
 const WORK = Slot.Size;
+const DONE = Slot.Size + 1;
 
 type Notify = (f: FutexOps, b: number) => void;
 
@@ -37,16 +41,28 @@ const realPoller: PollerSteps = {
 };
 
 /**
+ * The poller as poll.ts runs it: it looks at work only other threads add (the inbox ring,
+ * the remote BH list) only in a pass that accepted a notify.
+ */
+const gatedPoller: PollerSteps = {
+  ...realPoller,
+  acceptThenTake: (f, b) => (acceptNotify(f, b) ? f.exchange(WORK, 0) : 0),
+};
+
+/**
  * Blocking polls until `total` items were taken. One pass: the timeout is 0 when work is
  * visible (aio_compute_timeout), the sleep is announced, then skipped on a pending notify
  * or a ready own notifier (the wake word); after the sleep the pass withdraws, accepts,
  * takes the work (BH phase) and runs its own notifier's handler if the wake word was set.
  */
-function poller(total: number, steps: PollerSteps) {
+function poller(total: number, notifiers: number, steps: PollerSteps) {
   return (f: FutexOps): number => {
     let taken = 0;
     while (taken < total) {
       checkpoint(f, `taken ${taken}`);
+      // Every notifier finished before this pass: it must take all that is left, since
+      // the last notify came after the last publish (no work is left behind for good).
+      const allDone = f.load(DONE) === notifiers;
       let sleepy = f.load(WORK) === 0;
       const announced = sleepy;
       if (announced && steps.announce(f, B)) sleepy = false;
@@ -55,6 +71,7 @@ function poller(total: number, steps: PollerSteps) {
       const ownReady = f.load(B + Slot.Wake) !== 0;
       if (announced) steps.withdraw(f, B);
       taken += steps.acceptThenTake(f, B);
+      if (allDone && taken < total) throw new Error(`a pass after every notify left ${total - taken} items behind`);
       if (ownReady) clearWake(f, B);
     }
     return taken;
@@ -69,15 +86,16 @@ function notifier(rounds: number, notify: Notify) {
       f.add(WORK, 1);
       notify(f, B);
     }
+    f.add(DONE, 1);
   };
 }
 
 function wakeModel(rounds: readonly number[], steps: PollerSteps = realPoller, notify: Notify = notifyWake): Model {
   const total = rounds.reduce((a, b) => a + b, 0);
   return {
-    words: Slot.Size + 1,
+    words: Slot.Size + 2,
     threads: [
-      { name: 'poller', run: poller(total, steps) },
+      { name: 'poller', run: poller(total, rounds.length, steps) },
       ...rounds.map((n, i) => ({ name: `N${i + 1}`, run: notifier(n, notify) })),
     ],
     // The poller asleep while work waits can only be a lost wake-up.
@@ -107,6 +125,27 @@ describe('/aio/model/wake', () => {
     const r = check(model, { maxSteps: 60 });
     console.log(summary('wake 2x1 spurious', r));
     expect(r.violation, summary('wake 2x1 spurious', r)).toBeUndefined();
+  });
+
+  it('a poller that looks for remote work only after accepting a notify, and two notifiers', () => {
+    // A pass that sees work before its notify arrives finds nothing and polls again, so
+    // some schedules spin until the step bound; every schedule the bound lets finish is
+    // clean, and none leaves work behind after the last notify.
+    expect(expectClean('wake gated 2+1', wakeModel([2, 1], gatedPoller)).schedules).toBeGreaterThan(0);
+  });
+
+  it('catches a notifier that notifies before it publishes, against the gated poller', () => {
+    const publishAfter = (rounds: number) => (f: FutexOps): void => {
+      for (let k = 0; k < rounds; k++) {
+        checkpoint(f, `round ${k}`);
+        notifyWake(f, B);
+        f.add(WORK, 1);
+      }
+      f.add(DONE, 1);
+    };
+    const model = wakeModel([2], gatedPoller);
+    const broken = { ...model, threads: [model.threads[0]!, { name: 'N1', run: publishAfter(2) }] };
+    expectCaught('broken wake: notify before publish (gated poller)', broken, ['exception', 'lost-wakeup']);
   });
 
   it('catches a poller that reads Notified before it announces the sleep', () => {

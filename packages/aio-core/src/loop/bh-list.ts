@@ -32,7 +32,9 @@ export class BhList {
   #local: BottomHalf[] = [];
   /** An emptied slice, kept to become the next local list. */
   #spare: BottomHalf[] | null = null;
+  /** Slices being run, oldest first from #firstSlice (a nested phase runs the outer ones too). */
   readonly #slices: BottomHalf[][] = [];
+  #firstSlice = 0;
   /** Every live BH (aio_bh_new), for leak reports. */
   readonly #all = new Set<BottomHalf>();
   /** BHs with a handle, by the id other threads push. */
@@ -89,23 +91,31 @@ export class BhList {
 
   /**
    * The BH phase (aio_bh_poll): the local and remote BHs, then what `extra` feeds into the
-   * slice (work from other threads, fault reports), run in order. Returns progress: a BH
-   * that was not idle ran.
+   * slice (work from other threads, fault reports), run in order. `notified`: the pass
+   * accepted a notify; without one no thread pushed onto the remote list since the last
+   * look (a pusher notifies after its push). Returns progress: a BH that was not idle ran.
    */
-  phase(extra: BhPhaseFeed): boolean {
+  phase(extra: BhPhaseFeed, notified: boolean): boolean {
     const slice = this.#local;
     // A slice is empty once it leaves #slices: the last one becomes the next local list.
     this.#local = this.#spare ?? [];
     this.#spare = null;
-    this.#takeRemote(slice, extra);
+    if (notified) this.#takeRemote(slice, extra);
     extra.feed(slice);
-    this.#slices.push(slice);
+    const slices = this.#slices;
+    slices.push(slice);
     let progress = false;
-    while (this.#slices.length > 0) {
-      const s = this.#slices[0]!;
+    // An index, not shift(): most phases run one short slice, and shift() costs more than
+    // the slice. Whichever phase (outer or nested) empties the last slice resets the list.
+    while (this.#firstSlice < slices.length) {
+      const s = slices[this.#firstSlice]!;
       const bh = s.pop();
       if (!bh) {
-        this.#spare = this.#slices.shift()!;
+        this.#spare = s;
+        if (++this.#firstSlice === slices.length) {
+          slices.length = 0;
+          this.#firstSlice = 0;
+        }
         continue;
       }
       const flags = bh._dequeue();
@@ -139,7 +149,7 @@ export class BhList {
       return false;
     };
     if (scan(this.#local)) return 'now';
-    for (const s of this.#slices) if (scan(s)) return 'now';
+    for (let i = this.#firstSlice; i < this.#slices.length; i++) if (scan(this.#slices[i]!)) return 'now';
     return idle ? 'idle' : 'none';
   }
 
@@ -154,5 +164,6 @@ export class BhList {
     this.#shared.clear();
     this.#local = [];
     this.#slices.length = 0;
+    this.#firstSlice = 0;
   }
 }

@@ -14,7 +14,8 @@
  *   if NotifyMe != 0:                  if Notified or work: don't sleep
  *     if exchange(Wake, 1) == 0:       else sleep while Wake == 0
  *       futex-wake Wake                NotifyMe -= 2                (withdrawSleep)
- *                                      clear Notified, then run work (acceptNotify)
+ *                                      clear Notified, then run work (acceptNotify;
+ *                                      without a notify, no remote work to look at)
  *                                      own handler: Wake = 0        (clearWake)
  *
  * Every operation is a sequentially consistent atomic, so of the notifier's store of
@@ -59,11 +60,17 @@ export function withdrawSleep(f: FutexOps, b: number): void {
 
 /**
  * aio_notify_accept: clears Notified, before the poller looks at the work, so that a
- * notify for work added after that look stays pending. The load first spares the costlier
- * store when nothing notified. Pairs with the store in notifyWake(). Home thread.
+ * notify for work added after that look stays pending. Returns whether a notify was
+ * pending: when none was, no other thread published work since the last accept (every
+ * publisher notifies after it publishes), and the pass may skip looking at what only other
+ * threads add (the inbox ring, the remote BH list, ended contexts). The load first spares
+ * the costlier store when nothing notified. Pairs with the store in notifyWake(). Home
+ * thread.
  */
-export function acceptNotify(f: FutexOps, b: number): void {
-  if (f.load(b + Slot.Notified) !== 0) f.store(b + Slot.Notified, 0);
+export function acceptNotify(f: FutexOps, b: number): boolean {
+  if (f.load(b + Slot.Notified) === 0) return false;
+  f.store(b + Slot.Notified, 0);
+  return true;
 }
 
 /**

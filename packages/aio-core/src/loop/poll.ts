@@ -36,9 +36,16 @@ export interface ContextIntake {
   pending(): boolean;
   /** The longest a blocking poll may sleep, in ns (-1: no limit). */
   maxSleepNs(): number;
-  /** Runs at the start of every dispatch, before the BH phase. */
-  beginDispatch(): void;
-  /** Adds a oneshot BH per waiting item to the BH phase's slice (popped from its end: push the last first). */
+  /**
+   * Runs at the start of every dispatch, before the BH phase; `notified`: a notify was
+   * accepted, so other threads may have added work (see acceptNotify).
+   */
+  beginDispatch(notified: boolean): void;
+  /**
+   * Adds a oneshot BH per waiting item to the BH phase's slice (popped from its end: push
+   * the last first). Only in passes that accepted a notify: every sender notifies after it
+   * published (inbox.ts, and a record delivered by message notifies too).
+   */
   take(into: BottomHalf[]): void;
   /** The context is closing, already gone for senders: answers what it will never run. */
   close(): void;
@@ -78,6 +85,10 @@ interface PollPass extends ReadyScan {
   sleptNs: number;
 }
 
+function newPass(): PollPass {
+  return { timeout: 0, ready: NONE_READY, progress: false, start: 0, announced: false, wokeNs: 0, sleptNs: 0 };
+}
+
 /** Counters and times of a context's passes (the rest of `stats()` is kept by its parts). */
 export interface PassStats {
   polls: number;
@@ -97,6 +108,10 @@ export class Poller {
   sleepCap: (() => number) | null = null;
   /** Set once the context closed: an asynchronous pass asleep then returns without dispatching. */
   closed = false;
+  /** Whether the pass dispatching now accepted a notify (other threads may have added work). */
+  #notified = false;
+  /** The state of the synchronous passes, one per dispatch depth: a pass allocates nothing. */
+  readonly #passes: PollPass[] = [];
   /** Work for the end of the next BH phase, once the work taken in it has run. */
   #afterBhPhase: (() => void)[] | null = null;
   readonly stats: PassStats = { polls: 0, timersFired: 0, sleepingNs: 0, dispatchingNs: 0 };
@@ -105,7 +120,7 @@ export class Poller {
     this.#p = parts;
     this.#bhFeed = {
       feed: (slice) => {
-        parts.intake.take(slice);
+        if (this.#notified) parts.intake.take(slice);
         parts.faults.take(parts.owner, slice);
       },
       bad: (problem) => parts.badRecord(problem),
@@ -126,7 +141,9 @@ export class Poller {
   /** One pass; `blocking` sleeps (Atomics.wait) until there is work. Returns progress. */
   poll(blocking: boolean): boolean {
     const p = this.#p;
-    const pass = this.#prepare(blocking);
+    // Nested polls (from a callback of this one) are one level deeper, so they never share
+    // a pass object with a pass still under way; an asynchronous pass makes its own.
+    const pass = this.#prepare(blocking, (this.#passes[this.depth] ??= newPass()));
     if (pass.timeout !== 0 && this.sleepCap !== null) {
       const cap = this.sleepCap();
       if (cap >= 0 && (pass.timeout < 0 || pass.timeout > cap)) pass.timeout = cap;
@@ -152,7 +169,7 @@ export class Poller {
    */
   async pollAsync(keepAlive: boolean, wanted: (() => boolean) | null): Promise<boolean> {
     const p = this.#p;
-    const pass = this.#prepare(true);
+    const pass = this.#prepare(true, newPass());
     if (pass.timeout !== 0) {
       const t0 = p.timing ? getHost().nowNs() : 0;
       const depth = p.lock.drop();
@@ -169,17 +186,15 @@ export class Poller {
     return this.#dispatch(pass);
   }
 
-  #prepare(blocking: boolean): PollPass {
+  #prepare(blocking: boolean, pass: PollPass): PollPass {
     const p = this.#p;
-    const pass: PollPass = {
-      timeout: blocking ? this.#computeTimeout() : 0,
-      ready: NONE_READY,
-      progress: false,
-      start: p.handlers.params.maxNs > 0 ? getHost().nowNs() : 0,
-      announced: false,
-      wokeNs: 0,
-      sleptNs: 0,
-    };
+    pass.timeout = blocking ? this.#computeTimeout() : 0;
+    pass.ready = NONE_READY;
+    pass.progress = false;
+    pass.start = p.handlers.params.maxNs > 0 ? getHost().nowNs() : 0;
+    pass.announced = false;
+    pass.wokeNs = 0;
+    pass.sleptNs = 0;
     pass.progress = p.handlers.tryPollMode(pass);
     if (pass.timeout !== 0) {
       // Announce the sleep before looking for work (notify.ts).
@@ -205,16 +220,16 @@ export class Poller {
   #dispatch(pass: PollPass): boolean {
     const p = this.#p;
     if (pass.announced) withdrawSleep(p.ops, p.base);
-    acceptNotify(p.ops, p.base);
+    const notified = acceptNotify(p.ops, p.base);
     const blockNs = pass.start > 0 ? getHost().nowNs() - pass.start : 0;
-    p.intake.beginDispatch();
+    p.intake.beginDispatch(notified);
     this.stats.polls++;
     const t0 = p.timing ? pass.wokeNs || getHost().nowNs() : 0;
     p.dispatching.push(p.owner);
     this.depth++;
     try {
       let progress = pass.progress;
-      if (this.#bhPhase()) progress = true;
+      if (this.#bhPhase(notified)) progress = true;
       if (pass.ready !== NONE_READY && p.handlers.dispatchReady(pass.ready, blockNs)) progress = true;
       if (this.#runTimers()) progress = true;
       return progress;
@@ -230,8 +245,11 @@ export class Poller {
   }
 
   /** The BH phase (aio_bh_poll), with the work of other threads and fault reports, then what waited for it. */
-  #bhPhase(): boolean {
-    let progress = this.#p.bhs.phase(this.#bhFeed);
+  #bhPhase(notified: boolean): boolean {
+    // Read by #bhFeed during this phase only; a nested pass sets its own and this phase
+    // has taken its work before any callback runs.
+    this.#notified = notified;
+    let progress = this.#p.bhs.phase(this.#bhFeed, notified);
     if (this.#afterBhPhase !== null) {
       const after = this.#afterBhPhase;
       this.#afterBhPhase = null;

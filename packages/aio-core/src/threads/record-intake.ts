@@ -127,9 +127,12 @@ class RecordIntake implements ContextIntake {
     return outboxPending() ? OUTBOX_RETRY_NS : -1;
   }
 
-  beginDispatch(): void {
+  beginDispatch(notified: boolean): void {
+    // Records waiting for room are retried on every pass: a reader frees room without
+    // notifying anyone.
     if (outboxPending()) flushOutbox();
-    failCallsToEnded(this.#table);
+    // Whoever ends contexts notifies every context after (notifyAll).
+    if (notified) failCallsToEnded(this.#table);
   }
 
   take(into: BottomHalf[]): void {
