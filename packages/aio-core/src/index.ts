@@ -4,12 +4,16 @@
  *
  * @module aio-core
  */
+import { claimThread } from './base/one-copy.js';
 import { extendContexts } from './loop/context-extensions.js';
 import { coEnter, coSchedule } from './coroutine/schedule.js';
 import { setMessageHandler, setStreamHandler } from './loop/message-source.js';
 import { createIntake } from './threads/record-intake.js';
 import { RemoteContext } from './threads/remote-context.js';
 import { ThreadPool } from './threads/thread-pool.js';
+
+// Before this copy composes anything: a second copy in this thread fails here.
+claimThread(import.meta.url);
 
 // The loop knows nothing of the layers built on it: this entry composes them.
 extendContexts({
