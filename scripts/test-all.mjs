@@ -95,6 +95,8 @@ for (const step of [
   { name: 'lint (biome)', args: [join(root, 'node_modules', '@biomejs', 'biome', 'bin', 'biome'), 'lint', '--error-on-warnings'] },
   ...exampleSteps,
   { name: 'packaging (npm pack, install, run)', args: [join(root, 'scripts', 'pack-test.mjs')] },
+  { name: 'package lint (publint, attw --profile esm-only)', args: [join(root, 'scripts', 'package-lint.mjs')] },
+  { name: 'JSR (deno publish --dry-run, offline)', args: [join(root, 'scripts', 'jsr.mjs'), '--dry-run'] },
   { name: 'API reference (npm run docs)', args: [join(root, 'node_modules', 'typedoc', 'bin', 'typedoc'), '--treatWarningsAsErrors'] },
 ]) {
   console.log(`\n=== ${step.name} ===`);
