@@ -118,6 +118,8 @@ for (const step of [
   { name: 'packaging (npm pack, install, run)', args: [join(root, 'scripts', 'pack-test.mjs')] },
   { name: 'README snippets run', args: [join(root, 'scripts', 'readme-snippets.mjs')] },
   { name: 'bundlers (Vite and esbuild builds run in Chromium)', args: [join(root, 'scripts', 'bundle-test.mjs')] },
+  { name: 'package lint (publint, attw --profile esm-only)', args: [join(root, 'scripts', 'package-lint.mjs')] },
+  { name: 'JSR (deno publish --dry-run, offline)', args: [join(root, 'scripts', 'jsr.mjs'), '--dry-run'] },
   { name: 'API reference (npm run docs)', args: [join(root, 'node_modules', 'typedoc', 'bin', 'typedoc'), '--treatWarningsAsErrors'] },
   { name: 'API examples (one per class, type-checked)', args: [join(root, 'scripts', 'check-api-examples.mjs')] },
 ]) {

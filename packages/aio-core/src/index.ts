@@ -4,6 +4,7 @@
  *
  * @module aio-core
  */
+import { claimThread } from './base/one-copy.js';
 import type { AioContext } from './loop/context.js';
 import { extendContexts } from './loop/context-extensions.js';
 import { coEnter, coSchedule } from './coroutine/schedule.js';
@@ -11,6 +12,9 @@ import { setMessageHandler, setStreamHandler } from './loop/message-source.js';
 import { createIntake } from './threads/record-intake.js';
 import { RemoteContextView } from './threads/remote-context.js';
 import { ContextThreadPool } from './threads/thread-pool.js';
+
+// Before this copy composes anything: a second copy in this thread fails here.
+claimThread(import.meta.url);
 
 // The loop knows nothing of the layers built on it: this entry composes them.
 extendContexts({

@@ -31,7 +31,8 @@ export type AioErrorCode =
   | 'ERR_AIO_CANCELLED'
   | 'ERR_AIO_TIMEOUT'
   | 'ERR_AIO_REQUEST_FAILED'
-  | 'ERR_AIO_BUSY';
+  | 'ERR_AIO_BUSY'
+  | 'ERR_AIO_TWO_COPIES';
 
 /**
  * Base class of aio's own errors. Any thread.

@@ -46,7 +46,7 @@ export function acceptSpawner(): void {
   });
 }
 
-/** This worker's spawner port, or null (a window, or a worker no window started). Worker thread. @internal */
+/** This worker's spawner port, or null (a window, or a worker no window started). Worker thread. */
 export function spawnerPort(): MessagePortLike | null {
   return spawner;
 }
