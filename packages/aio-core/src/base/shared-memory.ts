@@ -311,6 +311,9 @@ export class WakeTable {
    * Claims a free slot for a new context whose home thread has lock-owner id `owner`;
    * returns [slot, generation]. Handles carry the
    * generation, so a handle of a closed context is recognised even after its slot is reused.
+   * Throws ERR_AIO_THREAD_DIED, claiming nothing, in a thread already recorded as dead: a
+   * worker its parent gave up on (an abandoned create()) may still run a moment where the
+   * runtime ends workers late, and its parent has already given back its slots.
    * Any thread.
    */
   claim(owner: number): [number, number] {
@@ -326,6 +329,17 @@ export class WakeTable {
         for (let w = 0; w < Slot.Size; w++) if (w !== Slot.InUse) Atomics.store(this.words, b + w, 0);
         Atomics.store(this.words, b + Slot.Owner, owner);
         Atomics.store(this.words, NEXT_HINT, (slot + 1) % SLOTS);
+        // After the store of the owner, as reclaimSlotsOf() marks the thread dead before it
+        // scans the owners: of this load and that scan, whichever comes second sees the
+        // other, so a claim racing its thread's burial is given back by one of the two
+        // (the compare-exchange of the owner picks which).
+        if (this.isThreadDead(owner)) {
+          if (Atomics.compareExchange(this.words, b + Slot.Owner, owner, 0) === owner) {
+            Atomics.store(this.words, b + Slot.InUse, 0);
+            Atomics.add(this.words, ENDINGS, 1);
+          }
+          throw new AioError('ERR_AIO_THREAD_DIED', `thread ${owner} was recorded as ended: it may create no context`);
+        }
         return [slot, gen];
       }
     }
