@@ -32,9 +32,7 @@ export class BhList {
   #local: BottomHalf[] = [];
   /** An emptied slice, kept to become the next local list. */
   #spare: BottomHalf[] | null = null;
-  /** Slices being run, oldest first from #firstSlice (a nested phase runs the outer ones too). */
   readonly #slices: BottomHalf[][] = [];
-  #firstSlice = 0;
   /** Every live BH (aio_bh_new), for leak reports. */
   readonly #all = new Set<BottomHalf>();
   /** BHs with a handle, by the id other threads push. */
@@ -102,20 +100,13 @@ export class BhList {
     this.#spare = null;
     if (notified) this.#takeRemote(slice, extra);
     extra.feed(slice);
-    const slices = this.#slices;
-    slices.push(slice);
+    this.#slices.push(slice);
     let progress = false;
-    // An index, not shift(): most phases run one short slice, and shift() costs more than
-    // the slice. Whichever phase (outer or nested) empties the last slice resets the list.
-    while (this.#firstSlice < slices.length) {
-      const s = slices[this.#firstSlice]!;
+    while (this.#slices.length > 0) {
+      const s = this.#slices[0]!;
       const bh = s.pop();
       if (!bh) {
-        this.#spare = s;
-        if (++this.#firstSlice === slices.length) {
-          slices.length = 0;
-          this.#firstSlice = 0;
-        }
+        this.#spare = this.#slices.shift()!;
         continue;
       }
       const flags = bh._dequeue();
@@ -149,7 +140,7 @@ export class BhList {
       return false;
     };
     if (scan(this.#local)) return 'now';
-    for (let i = this.#firstSlice; i < this.#slices.length; i++) if (scan(this.#slices[i]!)) return 'now';
+    for (const s of this.#slices) if (scan(s)) return 'now';
     return idle ? 'idle' : 'none';
   }
 
@@ -164,6 +155,5 @@ export class BhList {
     this.#shared.clear();
     this.#local = [];
     this.#slices.length = 0;
-    this.#firstSlice = 0;
   }
 }

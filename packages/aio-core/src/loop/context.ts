@@ -268,7 +268,7 @@ export class AioContext extends ContextBase implements BhOwner {
     // it (notify_me 0; the dispatching pass withdrew its own): every poll looks at the
     // local list before it could sleep (poll.ts). Otherwise, as aio_notify, wake the wait
     // in progress (a pollAsync of this thread, asleep in the host loop).
-    if (this.#poller.depth === 0 || this._ops.load(this._base + Slot.NotifyMe) !== 0) this.notify();
+    if (this.#poller.depth === 0 || this.#poller.sleepers > 0) this.notify();
   }
 
   /** @internal */

@@ -226,10 +226,13 @@ export class HandlerSet {
     return !h.deleted && !(h.external && this.#externalDisabled > 0);
   }
 
-  /** The readiness scan (the ppoll of QEMU's fd monitor): handlers whose word is set. */
-  collectReady(scan: ReadyScan): void {
+  /**
+   * The readiness scan (the ppoll of QEMU's fd monitor): handlers whose word is set;
+   * `withOwn` false leaves out the context's own notifier (a pass that will not sleep).
+   */
+  collectReady(scan: ReadyScan, withOwn = true): void {
     for (const h of this.#list) {
-      if (!h.readReady && this.#dispatchable(h) && wordReady(h)) {
+      if (!h.readReady && (withOwn || !h.own) && this.#dispatchable(h) && wordReady(h)) {
         h.readReady = true;
         if (!h.pollReady) markReady(scan, h);
       }

@@ -104,6 +104,12 @@ export class Poller {
   readonly #bhFeed: BhPhaseFeed;
   /** Dispatch passes under way in this thread (nested polls count). */
   depth = 0;
+  /**
+   * Passes of this context that announced a sleep and did not withdraw it yet: NotifyMe / 2,
+   * kept here too because only this thread writes NotifyMe, so this thread can read it
+   * without an atomic (see AioContext._enqueueLocal).
+   */
+  sleepers = 0;
   /** The longest a blocking pass may sleep now, in ns (-1: no limit); see AioContext._setSleepCap. */
   sleepCap: (() => number) | null = null;
   /** Set once the context closed: an asynchronous pass asleep then returns without dispatching. */
@@ -177,7 +183,7 @@ export class Poller {
       if (this.closed) return false;
       await p.lock.retakeAsync(depth);
       if (wanted !== null && !wanted()) {
-        if (pass.announced) withdrawSleep(p.ops, p.base);
+        if (pass.announced) this.#withdraw();
         return false;
       }
       if (p.timing) this.#woke(pass, t0);
@@ -199,11 +205,20 @@ export class Poller {
     if (pass.timeout !== 0) {
       // Announce the sleep before looking for work (notify.ts).
       pass.announced = true;
+      this.sleepers++;
       if (announceSleep(p.ops, p.base)) pass.timeout = 0;
     }
-    p.handlers.collectReady(pass);
+    // A pass that will not sleep need not look at the context's own notifier: its word is
+    // only set to wake a sleeper, running it is no progress, and the next pass that may
+    // sleep looks at it (after its announce) before it does.
+    p.handlers.collectReady(pass, pass.announced);
     if (pass.ready.length > 0) pass.timeout = 0;
     return pass;
+  }
+
+  #withdraw(): void {
+    this.sleepers--;
+    withdrawSleep(this.#p.ops, this.#p.base);
   }
 
   /** How long a blocking pass may sleep (aio_compute_timeout): 0 with work to do now, capped by idle BHs (10 ms), timers and the intake. */
@@ -219,7 +234,7 @@ export class Poller {
 
   #dispatch(pass: PollPass): boolean {
     const p = this.#p;
-    if (pass.announced) withdrawSleep(p.ops, p.base);
+    if (pass.announced) this.#withdraw();
     const notified = acceptNotify(p.ops, p.base);
     const blockNs = pass.start > 0 ? getHost().nowNs() - pass.start : 0;
     p.intake.beginDispatch(notified);
