@@ -127,7 +127,7 @@ export class Poller {
     this.#bhFeed = {
       feed: (slice) => {
         if (this.#notified) parts.intake.take(slice);
-        parts.faults.take(parts.owner, slice);
+        if (parts.faults.waiting) parts.faults.take(parts.owner, slice);
       },
       bad: (problem) => parts.badRecord(problem),
     };
@@ -276,7 +276,8 @@ export class Poller {
 
   #runTimers(): boolean {
     let fired = 0;
-    for (const list of this.#p.timers) fired += list.run();
+    const timers = this.#p.timers;
+    for (let i = 0; i < timers.length; i++) fired += timers[i]!.run();
     this.stats.timersFired += fired;
     return fired > 0;
   }
