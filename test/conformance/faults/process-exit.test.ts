@@ -2,7 +2,8 @@
  * Fault injection: the process exits by itself within about a second of its last work,
  * with no stop() (a forgotten one), after a pool was detached and shut down while its
  * workers started, after a thread died with oneshots sent to it, and while a coroutine in
- * a thread awaits a promise that never settles. Each scenario runs in
+ * a thread awaits a promise that never settles; and not before the reply to a call made
+ * while the main context slept holding nothing. Each scenario runs in
  * a child process of the same runtime; in a browser, where there is no process, the same
  * flows must complete.
  */
@@ -47,4 +48,5 @@ describe('faults: the process exits by itself', () => {
   it('after a thread died with oneshots sent to it', () => runScenario('dead-thread'), 60_000);
   it('after 1,000 calls to a thread that is never stopped', () => runScenario('busy-thread'), 60_000);
   it('with a coroutine awaiting forever in a thread (stop() is prompt too)', () => runScenario('await-forever'), 60_000);
+  it('only after the reply to a call made while the main context slept with nothing awaited', () => runScenario('call-while-idle'), 60_000);
 });

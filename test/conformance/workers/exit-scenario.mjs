@@ -49,6 +49,15 @@ export async function scenario(aio, name) {
     await u.call('awaitForever');
     return stopMs < 2000;
   }
+  if (name === 'call-while-idle') {
+    // The main context, attached for an earlier call and asleep with nothing awaited (so
+    // it holds nothing), gets a call to await from a host callback after which nothing
+    // else is left: the call must hold the process until its reply.
+    const t = await IOThread.create({ module });
+    await t.call('add', 1, 1);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    return (await t.call('add', 2, 3)) === 5;
+  }
   throw new Error(`unknown scenario ${name}`);
 }
 

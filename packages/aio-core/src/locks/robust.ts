@@ -19,7 +19,7 @@
  */
 import { AioError, OwnerDiedError } from '../base/errors.js';
 import { wakeTable } from '../base/shared-memory.js';
-import { type AbortSignalLike, type FutexOps, runAsync, runTimed } from './futex.js';
+import { type AbortSignalLike, type FutexOps, type Replay, runAsync, runTimed } from './futex.js';
 import { type LockKind, SharedLock, checkSignal } from './handle.js';
 import { threadId } from './thread-id.js';
 
@@ -136,23 +136,15 @@ export abstract class RobustLock<K extends string> extends SharedLock<K> {
    * the thread, in bounded waits as `_lockRobust`; rejects with `signal.reason` if it
    * aborts first. The calling thread. @internal
    */
-  protected async _lockAsync(signal: AbortSignalLike | undefined, step: LockStep): Promise<void> {
-    checkSignal('signal', signal);
-    if (signal?.aborted) throw signal.reason;
+  protected _lockAsync(signal: AbortSignalLike | undefined, step: LockStep): Promise<void> {
     const mem = this._f.mem;
     const b = this._b;
     const me = threadId();
-    for (;;) {
-      const bounded = new DeadlineSignal(ROBUST_CHECK_MS, signal);
-      try {
-        if (await runAsync((r) => step(r.view(mem), b, me), bounded)) return;
-      } catch (err) {
-        if (err !== DeadlineSignal.EXPIRED) throw err;
-      } finally {
-        bounded.dispose();
-      }
-      this.#checkOwnerDied(me);
-    }
+    return this.#inBoundedWaits(
+      signal,
+      (r) => step(r.view(mem), b, me),
+      () => this.#checkOwnerDied(me),
+    );
   }
 
   /**
@@ -162,28 +154,44 @@ export abstract class RobustLock<K extends string> extends SharedLock<K> {
    * 'ERR_AIO_OWNER_DIED', since the lock stays held until a locker comes. The calling
    * thread. @internal
    */
-  protected async _waitForUnlockAsync(signal: AbortSignalLike | undefined, step: FreeStep): Promise<void> {
-    checkSignal('signal', signal);
-    if (signal?.aborted) throw signal.reason;
+  protected _waitForUnlockAsync(signal: AbortSignalLike | undefined, step: FreeStep): Promise<void> {
     const mem = this._f.mem;
     const b = this._b;
     const me = threadId();
+    return this.#inBoundedWaits(
+      signal,
+      (r) => step(r.view(mem), b),
+      () => {
+        const owner = Atomics.load(mem, b + this.#owner);
+        if (owner !== 0 && owner !== me && wakeTable().isThreadDead(owner)) {
+          throw new AioError(
+            'ERR_AIO_OWNER_DIED',
+            `${this.#name}.waitForUnlock(): the thread that held it died; it stays locked until a locker takes it over`,
+          );
+        }
+      },
+    );
+  }
+
+  /**
+   * Checks `signal`, then runs `attempt` without blocking the thread until it succeeds, in
+   * waits bounded at ROBUST_CHECK_MS with `between()` after each (the look for a holder
+   * that died, which no wake-up announces); rejects with `signal.reason` if it aborts, or
+   * with what `between()` throws.
+   */
+  async #inBoundedWaits(signal: AbortSignalLike | undefined, attempt: (r: Replay<Int32Array>) => boolean, between: () => void): Promise<void> {
+    checkSignal('signal', signal);
+    if (signal?.aborted) throw signal.reason;
     for (;;) {
       const bounded = new DeadlineSignal(ROBUST_CHECK_MS, signal);
       try {
-        if (await runAsync((r) => step(r.view(mem), b), bounded)) return;
+        if (await runAsync(attempt, bounded)) return;
       } catch (err) {
         if (err !== DeadlineSignal.EXPIRED) throw err;
       } finally {
         bounded.dispose();
       }
-      const owner = Atomics.load(mem, b + this.#owner);
-      if (owner !== 0 && owner !== me && wakeTable().isThreadDead(owner)) {
-        throw new AioError(
-          'ERR_AIO_OWNER_DIED',
-          `${this.#name}.waitForUnlock(): the thread that held it died; it stays locked until a locker takes it over`,
-        );
-      }
+      between();
     }
   }
 

@@ -7,6 +7,7 @@
  *
  * Home thread of the context.
  */
+import { getHost } from '../base/host.js';
 import { yieldToHost } from '../base/host-yield.js';
 import type { Poller } from './poll.js';
 
@@ -19,6 +20,10 @@ export class HostLoopAttachment {
   readonly #hasLiveWork: () => boolean;
   readonly #wanted = (): boolean => this.attached;
   attached = false;
+  /** A pass is under way that did not hold the process when it began (it had no live work). */
+  #passUnheld = false;
+  /** holdWhileAsleep() took a hold for the pass under way; dropped when it ends. */
+  #lateHold = false;
 
   /** `hasLiveWork` says whether the context has work that should hold the process now. */
   constructor(poller: Poller, hasLiveWork: () => boolean) {
@@ -43,17 +48,37 @@ export class HostLoopAttachment {
     return true;
   }
 
+  /**
+   * Work that should hold the process appeared without a wake-up (a call whose reply will
+   * land here): if the pass under way began without holding the process, hold it until
+   * that pass ends; the next pass holds it by itself. Waking the pass instead would cost
+   * every call a pass.
+   */
+  holdWhileAsleep(): void {
+    if (!this.#passUnheld || this.#lateHold) return;
+    this.#lateHold = true;
+    getHost().ref();
+  }
+
   async #run(): Promise<void> {
     let busy = 0;
     while (this.attached && !this.#poller.closed) {
+      const hold = this.#hasLiveWork();
+      this.#passUnheld = !hold;
       try {
-        const progress = await this.#poller.pollAsync(this.#hasLiveWork(), this.#wanted);
+        const progress = await this.#poller.pollAsync(hold, this.#wanted);
         busy = progress ? busy + 1 : 0;
       } catch (err) {
         // Like an exception in a host timer callback: report it, keep the loop running.
         queueMicrotask(() => {
           throw err;
         });
+      } finally {
+        this.#passUnheld = false;
+        if (this.#lateHold) {
+          this.#lateHold = false;
+          getHost().unref();
+        }
       }
       if (busy >= ATTACHED_BUSY_PASSES) {
         busy = 0;

@@ -223,6 +223,9 @@ export class AioContext extends ContextBase implements BhOwner {
   _expectReplies(delta: number): void {
     this.#pendingReplies += delta;
     if (delta > 0 && !this.attached && this === mainContext) this.attach();
+    // The first reply awaited while an attached pass sleeps without holding the process:
+    // without this, the process could exit before the reply (nothing else may be left).
+    else if (delta > 0 && this.#pendingReplies === delta) this.#hostLoop.holdWhileAsleep();
     if (this.#pendingReplies === 0 && this.attached) this.notify(); // re-evaluate keep-alive
   }
 
