@@ -150,3 +150,55 @@ export async function parentChannel() {
   };
 }
 
+
+/**
+ * Yields to the event loop and runs `fn` on its next turn: setImmediate where the runtime
+ * has it (Node, Bun, Deno), a MessageChannel message in browsers. Unlike a timer it is not
+ * clamped to a millisecond, so a loop of them paces work at microsecond granularity.
+ */
+export const nextTurn =
+  typeof globalThis.setImmediate === 'function'
+    ? (fn) => globalThis.setImmediate(fn)
+    : (() => {
+        const ch = new MessageChannel();
+        const queue = [];
+        ch.port1.onmessage = () => queue.shift()();
+        return (fn) => {
+          queue.push(fn);
+          ch.port2.postMessage(0);
+        };
+      })();
+
+let collect;
+/**
+ * A full garbage collection of this thread's heap where the runtime lets a program ask
+ * for one: Bun.gc(true); on V8 runtimes (Node, Deno) the `gc` function that
+ * --expose-gc provides, obtained at run time through node:v8 and node:vm. Returns false
+ * where there is none (browsers).
+ */
+export async function collectGarbage() {
+  if (collect === undefined) {
+    collect = null;
+    if (typeof globalThis.gc === 'function') collect = () => globalThis.gc();
+    else if (runtime === 'bun') collect = () => Bun.gc(true);
+    else if (runtime === 'node' || runtime === 'deno') {
+      const v8 = await import('node:v8');
+      const vm = await import('node:vm');
+      v8.setFlagsFromString('--expose-gc');
+      collect = vm.runInNewContext('gc');
+    }
+  }
+  if (!collect) return false;
+  collect();
+  return true;
+}
+
+/**
+ * The process's memory now, in bytes: { rss, heap } (heap: this thread's JS heap in use
+ * plus memory outside it that it holds, such as array buffers), or null where the runtime
+ * does not say (browsers: performance.memory covers the page's heap only, quantized).
+ */
+export function memoryNow() {
+  const m = runtime === 'deno' ? Deno.memoryUsage() : runtime === 'node' || runtime === 'bun' ? process.memoryUsage() : null;
+  return m && { rss: m.rss, heap: m.heapUsed + (m.external ?? 0) };
+}

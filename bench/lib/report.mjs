@@ -1,10 +1,12 @@
 // Turns the per-runtime result documents into the console table, bench/results/latest.md
 // and bench/results/latest.svg. Node only (used by bench/run.mjs).
 //
-// Every sample is nanoseconds per operation. "× ref" is the entry's speed relative to the
-// group's reference (the peer people would otherwise use, or the floor where no peer
-// exists): ref median time / entry median time, so 2.00× = twice as fast as the
-// reference, 0.50× = half as fast.
+// Every sample is nanoseconds per operation (bytes in the memory group). "× ref" is the
+// entry's speed relative to the group's reference (the peer people would otherwise use,
+// or the floor where no peer exists): ref median time / entry median time, so 2.00× =
+// twice as fast as the reference, 0.50× = half as fast. Series groups (how a cost grows
+// with a level: calls in flight, threads, load) have no reference: their tables give the
+// figure at each level and the SVG plots them as lines, one per runtime.
 
 import { checkTargets } from './targets.mjs';
 
@@ -18,13 +20,13 @@ function collate(docs) {
     for (const g of doc.groups ?? []) {
       let cg = groups.get(g.id);
       if (!cg) {
-        cg = { id: g.id, title: g.title, metric: g.metric, opName: g.opName, rounds: g.rounds, entries: new Map() };
+        cg = { id: g.id, title: g.title, metric: g.metric, opName: g.opName, rounds: g.rounds, series: g.series, entries: new Map() };
         groups.set(g.id, cg);
       }
       for (const e of g.entries) {
         let ce = cg.entries.get(e.name);
         if (!ce) {
-          ce = { name: e.name, kind: e.kind, ref: e.ref, perRuntime: {} };
+          ce = { name: e.name, kind: e.kind, ref: e.ref, x: e.x, line: e.line, perRuntime: {} };
           cg.entries.set(e.name, ce);
         }
         ce.ref ||= e.ref === true ? 1 : e.ref || 0;
@@ -62,6 +64,8 @@ function ratio(group, e, runtime) {
 function groupScale(group) {
   // One unit per group so runtimes and entries compare at a glance.
   if (group.metric === 'throughput') return { unit: 'calls/s', fmt: (ns) => fmtRate(1e9 / ns) };
+  // Memory spans KiB (a context) to MiB (a thread): each figure carries its unit.
+  if (group.metric === 'memory') return { unit: 'bytes', fmt: fmtBytes };
   const all = [];
   for (const e of group.entries.values()) for (const r of Object.values(e.perRuntime)) if (r.median) all.push(r.median);
   const typical = all.sort((a, b) => a - b)[0] ?? 1;
@@ -80,6 +84,23 @@ function fmtRate(r) {
   if (r >= 1e6) return `${sig(r / 1e6)} M`;
   if (r >= 1e3) return `${sig(r / 1e3)} k`;
   return sig(r);
+}
+
+function fmtBytes(b) {
+  if (Math.abs(b) >= 2 ** 20) return `${sig(b / 2 ** 20)} MiB`;
+  return `${sig(b / 1024)} KiB`;
+}
+
+/** A time in ns with the unit that suits it (axes spanning decades). */
+function fmtTime(ns) {
+  if (ns >= 1e6) return `${sig(ns / 1e6)} ms`;
+  if (ns >= 1e3) return `${sig(ns / 1e3)} µs`;
+  return `${sig(ns)} ns`;
+}
+
+/** A series group's level, for tables and axes. */
+function fmtLevel(x) {
+  return typeof x === 'number' ? x.toLocaleString('en-US') : String(x);
 }
 
 function fmtRatio(x) {
@@ -127,6 +148,10 @@ export function markdown(docs, machine) {
   if (runtimes.includes('chromium')) L.push('\nChromium: entries that block (Atomics.wait on the waiting side) ran in a dedicated worker, the others on the page\'s main thread (marked *worker* where it matters).');
   for (const g of groups.values()) {
     const scale = groupScale(g);
+    if (g.series) {
+      L.push(...seriesTable(g, scale, runtimes));
+      continue;
+    }
     const ref = refEntry(g);
     L.push('');
     L.push(`## ${g.title}`);
@@ -201,6 +226,33 @@ export function markdown(docs, machine) {
   L.push('');
   L.push('Chart: `latest.svg` (speed of each aio entry relative to its group\'s reference, per runtime, log scale). Raw samples: the JSON files next to this one.');
   return `${L.join('\n')}\n`;
+}
+
+/** A series group: the figure at each level per runtime, no reference; the entries' notes. */
+function seriesTable(g, scale, runtimes) {
+  const L = ['', `## ${g.title}`, ''];
+  const per = g.metric === 'throughput' ? 'calls per second' : `per ${g.opName}, ${scale.unit === 'bytes' ? 'bytes' : scale.unit}`;
+  L.push(`A series against ${g.series.x} (no reference; plotted in \`latest.svg\`), ${per}; ${g.rounds ?? '?'} samples each, median [min–max].`);
+  L.push('');
+  L.push(`| ${g.series.x} | entry | ${runtimes.join(' | ')} |`);
+  L.push(`|---|---|${runtimes.map(() => '---:').join('|')}|`);
+  for (const e of g.entries.values()) {
+    const cols = runtimes.map((rt) => cell(scale, g, e.perRuntime[rt]));
+    L.push(`| ${fmtLevel(e.x ?? '')} | ${e.line ?? e.name} | ${cols.join(' | ')} |`);
+  }
+  const notes = [];
+  const seen = new Set();
+  for (const e of g.entries.values()) {
+    // An entry split into several figures (p50, p99, ...) has one note.
+    if (e.line && seen.has(e.line)) continue;
+    seen.add(e.line);
+    for (const rt of runtimes) {
+      const note = e.perRuntime[rt]?.note;
+      if (note) notes.push(`- ${rt}, ${e.line ?? e.name}: ${note}`);
+    }
+  }
+  if (notes.length) L.push('', ...notes);
+  return L;
 }
 
 /** Merges identical skip reasons across runtimes into one line. */
@@ -281,8 +333,12 @@ export function svgChart(docs, machine) {
   const barH = 9;
   const rowH = runtimes.length * barH + 16;
   const top = 86;
-  const height = top + rows.length * rowH + 60;
+  const barsHeight = top + rows.length * rowH + 60;
   const width = labelW + plotW + 90;
+  const series = [...groups.values()].filter((g) => g.series);
+  const panelW = (width - 48) / 2;
+  const panelH = 250;
+  const height = barsHeight + Math.ceil(series.length / 2) * (panelH + 24) + (series.length ? 40 : 0);
   const xOf = (ratioValue) => labelW + ((Math.log2(ratioValue) - lo) / (hi - lo)) * plotW;
   const x1 = xOf(1);
   const S = [];
@@ -299,10 +355,10 @@ export function svgChart(docs, machine) {
   for (let p = lo; p <= hi; p++) {
     const x = labelW + ((p - lo) / (hi - lo)) * plotW;
     const t = p >= 0 ? `${2 ** p}×` : `1/${2 ** -p}`;
-    S.push(`<line x1="${x}" y1="${top - 6}" x2="${x}" y2="${height - 48}" stroke="${p === 0 ? '#000' : '#e5e7eb'}" stroke-width="${p === 0 ? 1.5 : 1}"/>`);
-    S.push(`<text x="${x}" y="${height - 32}" text-anchor="middle" fill="#444">${t}</text>`);
+    S.push(`<line x1="${x}" y1="${top - 6}" x2="${x}" y2="${barsHeight - 48}" stroke="${p === 0 ? '#000' : '#e5e7eb'}" stroke-width="${p === 0 ? 1.5 : 1}"/>`);
+    S.push(`<text x="${x}" y="${barsHeight - 32}" text-anchor="middle" fill="#444">${t}</text>`);
   }
-  S.push(`<text x="${labelW + plotW / 2}" y="${height - 12}" text-anchor="middle" fill="#444">reference time ÷ aio time</text>`);
+  S.push(`<text x="${labelW + plotW / 2}" y="${barsHeight - 12}" text-anchor="middle" fill="#444">reference time ÷ aio time</text>`);
   rows.forEach((row, i) => {
     const y = top + i * rowH;
     if (i % 2 === 0) S.push(`<rect x="8" y="${y - 4}" width="${width - 16}" height="${rowH}" fill="#f8fafc"/>`);
@@ -324,6 +380,98 @@ export function svgChart(docs, machine) {
       S.push(`<text x="${tx.toFixed(1)}" y="${by + 7}" font-size="9" text-anchor="${v.x >= 1 ? 'start' : 'end'}" fill="#333">${fmtRatio(v.x)}</text>`);
     });
   });
+  if (series.length) {
+    S.push(`<text x="16" y="${barsHeight + 24}" font-size="16" font-weight="600">How cost grows (medians, log scale; bars: min–max of the samples)</text>`);
+    series.forEach((g, i) => {
+      S.push(...seriesPanel(g, runtimes, 16 + (i % 2) * (panelW + 16), barsHeight + 40 + Math.floor(i / 2) * (panelH + 24), panelW, panelH));
+    });
+  }
   S.push('</svg>');
   return `${S.join('\n')}\n`;
+}
+
+const DASHES = ['', '6 3', '2 2'];
+
+/**
+ * One series group as a line chart at (x0, y0): its levels along x, evenly spaced; the
+ * figure on a log y axis (calls/s for throughput, time or bytes otherwise); one colour
+ * per runtime, one dash pattern per line where an entry reports several figures.
+ */
+function seriesPanel(g, runtimes, x0, y0, w, h) {
+  const scale = groupScale(g);
+  const throughput = g.metric === 'throughput';
+  const y = (v) => (throughput ? 1e9 / v : v);
+  const entries = [...g.entries.values()];
+  const levels = [...new Set(entries.map((e) => e.x ?? e.name))];
+  const lines = [...new Set(entries.map((e) => e.line ?? ''))];
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const e of entries) {
+    for (const rt of runtimes) {
+      const r = e.perRuntime[rt];
+      if (!r?.median) continue;
+      for (const v of [r.min, r.max]) {
+        if (y(v) > 0) {
+          lo = Math.min(lo, y(v));
+          hi = Math.max(hi, y(v));
+        }
+      }
+    }
+  }
+  const S = [];
+  const left = x0 + 64;
+  const right = x0 + w - 12;
+  const top = y0 + 34 + (lines.length > 1 ? 14 : 0);
+  const bottom = y0 + h - 34;
+  S.push(`<rect x="${x0}" y="${y0}" width="${w}" height="${h}" fill="#f8fafc" stroke="#e5e7eb"/>`);
+  const title = `${g.id}: ${g.title}`;
+  S.push(`<text x="${x0 + 8}" y="${y0 + 16}" font-weight="600" font-size="11">${esc(title.length > 80 ? `${title.slice(0, 79)}…` : title)}<title>${esc(title)}</title></text>`);
+  lines.forEach((line, j) => {
+    if (lines.length < 2) return;
+    const lx = x0 + 8 + j * (w / 2);
+    S.push(`<line x1="${lx}" y1="${y0 + 29}" x2="${lx + 22}" y2="${y0 + 29}" stroke="#333" stroke-dasharray="${DASHES[j % DASHES.length]}"/><text x="${lx + 26}" y="${y0 + 32}" font-size="10">${esc(line.replace(/^aio /, ''))}</text>`);
+  });
+  if (!(lo < hi) && lo === hi) {
+    lo /= 2;
+    hi *= 2;
+  }
+  if (!(lo < hi)) {
+    S.push(`<text x="${left}" y="${(top + bottom) / 2}" fill="#999">not run</text>`);
+    return S;
+  }
+  const l0 = Math.floor(Math.log10(lo) * 2) / 2;
+  const l1 = Math.ceil(Math.log10(hi) * 2) / 2;
+  // A figure at or below zero (memory growth within the noise) sits on the axis.
+  const yOf = (v) => bottom - ((Math.log10(Math.max(v, 10 ** l0)) - l0) / (l1 - l0 || 1)) * (bottom - top);
+  const xOf = (k) => (levels.length > 1 ? left + 10 + (k / (levels.length - 1)) * (right - left - 20) : (left + right) / 2);
+  for (let p = Math.ceil(l0); p <= Math.floor(l1); p++) {
+    for (const m of [1, 2, 5]) {
+      const v = m * 10 ** p;
+      if (v < 10 ** l0 || v > 10 ** l1) continue;
+      const yy = yOf(v).toFixed(1);
+      const text = throughput ? fmtRate(v) : scale.unit === 'bytes' ? fmtBytes(v) : fmtTime(v);
+      S.push(`<line x1="${left}" y1="${yy}" x2="${right}" y2="${yy}" stroke="${m === 1 ? '#d1d5db' : '#eef0f3'}"/><text x="${left - 4}" y="${Number(yy) + 3}" text-anchor="end" font-size="9" fill="#555">${esc(text)}</text>`);
+    }
+  }
+  levels.forEach((x, k) => {
+    S.push(`<text x="${xOf(k).toFixed(1)}" y="${bottom + 14}" text-anchor="middle" font-size="10" fill="#444">${esc(fmtLevel(x))}</text>`);
+  });
+  S.push(`<text x="${(left + right) / 2}" y="${bottom + 28}" text-anchor="middle" font-size="10" fill="#444">${esc(g.series.x)}${throughput ? ' (calls/s, higher is better)' : ''}</text>`);
+  runtimes.forEach((rt, ri) => {
+    lines.forEach((line, j) => {
+      const pts = [];
+      for (const e of entries) {
+        if ((e.line ?? '') !== line) continue;
+        const r = e.perRuntime[rt];
+        if (!r?.median) continue;
+        // Runtimes side by side at each level, so their whiskers do not overlap.
+        const xx = xOf(levels.indexOf(e.x ?? e.name)) + (ri - (runtimes.length - 1) / 2) * 3;
+        pts.push([xx, yOf(y(r.median))]);
+        S.push(`<line x1="${xx.toFixed(1)}" y1="${yOf(y(r.min)).toFixed(1)}" x2="${xx.toFixed(1)}" y2="${yOf(y(r.max)).toFixed(1)}" stroke="${COLORS[rt]}" stroke-opacity="0.45"/>`);
+        S.push(`<circle cx="${xx.toFixed(1)}" cy="${yOf(y(r.median)).toFixed(1)}" r="2.5" fill="${COLORS[rt]}"><title>${esc(`${rt}, ${e.name}: ${cell(scale, g, r)}`)}</title></circle>`);
+      }
+      if (pts.length > 1) S.push(`<polyline points="${pts.map(([a, b]) => `${a.toFixed(1)},${b.toFixed(1)}`).join(' ')}" fill="none" stroke="${COLORS[rt]}" stroke-width="1.5" stroke-dasharray="${DASHES[j % DASHES.length]}"/>`);
+    });
+  });
+  return S;
 }

@@ -24,6 +24,9 @@ const TARGETS = [
   ['CoMutex at least 10x async-mutex, uncontended', 'comutex-uncontended', 'aio CoMutex from async functions', 'async-mutex Mutex (', { atLeast: 10 }],
   ['CoMutex at least 2x @esfx/async-mutex, 8 contenders', 'comutex-8', 'aio CoMutex from async functions', '@esfx/async-mutex', { atLeast: 2 }],
   ['CoMutex at least 10x async-mutex, 8 contenders', 'comutex-8', 'aio CoMutex from async functions', 'async-mutex Mutex (', { atLeast: 10 }],
+  // Series and memory: "speed" is 1 / the figure (time per call, bytes per thread).
+  ['per-call time at 100,000 in flight at most 1.5x that at 1,000', 'inflight', 'aio IOThread.call, 100,000 in flight', 'aio IOThread.call, 1,000 in flight', { atLeast: 1 / 1.5 }],
+  ['memory of an idle IOThread at most 1.2x a bare worker', 'memory', 'aio IOThread (idle)', 'bare worker', { atLeast: 1 / 1.2 }],
 ];
 
 function find(group, prefix) {

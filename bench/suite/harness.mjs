@@ -7,15 +7,21 @@
 //      order rotated from round to round, so ours and the peers alternate in the same
 //      process and drift hits them alike;
 //   4. teardown().
-// A sample is nanoseconds per operation; the report gives the median with min and max.
+// A sample is nanoseconds per operation, unless the entry measures something else itself
+// (a latency percentile, bytes): then run() returns the value. The report gives the median
+// with min and max.
 import { now } from '../lib/platform.mjs';
 
 /**
  * An entry: { name, kind: 'ours'|'peer'|'floor', ref?: true or a rank (the entry ratios
  * are taken against; rank 2 stands in where rank 1 did not run), floor?: true, thread?: where it runs, skip?: reason (or a function giving
  * one at run time), setup?(), setupTimeoutMs?, setupRetries?, run(n),
- * teardown?(), fixedOps?: n, startOps?: n, timeoutMs? }.
- * run(n) performs n operations, synchronously or returning a promise.
+ * teardown?(), fixedOps?: n, startOps?: n, timeoutMs?, x?: its level in a series group,
+ * outputs?: labels of the values it reports, note?: (setup may set it) }.
+ * run(n) performs n operations, synchronously or returning a promise of: nothing, the
+ * number of operations it managed, or { ops, value } (the sample itself, in the group's
+ * unit) or { ops, values: { label: value } } (one sample of each of `outputs`: the entry
+ * is reported as one result per label, named `<name>: <label>`).
  */
 
 function stats(samples) {
@@ -38,13 +44,20 @@ function withTimeout(p, ms, what) {
   ]).finally(() => clearTimeout(timer));
 }
 
-/** Runs one sample; returns { ms, ops } (run() may return how many operations it managed). */
+/** Runs one sample; returns { ms, ops, values? } (see run() above for what it may return). */
 async function timeOne(e, n) {
   const t0 = now();
   let done = e.run(n);
   if (done && typeof done.then === 'function') done = await withTimeout(done, e.timeoutMs ?? 60_000, `${e.name}: run(${n})`);
   const ms = now() - t0;
-  return { ms, ops: typeof done === 'number' && done > 0 ? done : n };
+  if (typeof done === 'number' && done > 0) return { ms, ops: done };
+  if (done && typeof done === 'object') return { ms, ops: done.ops ?? n, values: done.values ?? { '': done.value } };
+  return { ms, ops: n };
+}
+
+/** The samples of one round: { label: value } ('' for an entry with one figure). */
+function sampleOf(t) {
+  return t.values ?? { '': (t.ms * 1e6) / t.ops };
 }
 
 function errorText(err) {
@@ -69,6 +82,7 @@ export async function runGroup(group, opts) {
       ref: e.ref === true ? 1 : e.ref || 0,
       floor: e.kind === 'floor',
       thread: e.thread ?? opts.thread ?? 'main',
+      x: e.x,
       note: e.note,
     });
   }
@@ -89,6 +103,7 @@ export async function runGroup(group, opts) {
       try {
         await withTimeout(e.setup?.(), e.setupTimeoutMs ?? 30_000, `${e.name}: setup`);
         if (e.startup !== false && e.setup) r.startupMs = now() - s0;
+        r.note = e.note;
         if (attempt > 0) r.note = [r.note, `set up on attempt ${attempt + 1}`].filter(Boolean).join('; ');
         active.push(e);
         if (opts.verbose) log(`  set up ${e.name} (${(now() - s0).toFixed(1)} ms)`);
@@ -139,7 +154,7 @@ export async function runGroup(group, opts) {
     }
   }
   // 3. Rounds of alternating samples.
-  for (const e of active) results.get(e).samples = [];
+  for (const e of active) results.get(e).samples = Object.fromEntries((e.outputs ?? ['']).map((k) => [k, []]));
   for (let round = 0; round < samples; round++) {
     const order = active.map((_, i) => active[(i + round) % active.length]);
     for (const e of order) {
@@ -147,8 +162,8 @@ export async function runGroup(group, opts) {
       if (r.skipped) continue;
       try {
         const n = ops.get(e);
-        const t = await timeOne(e, n);
-        r.samples.push((t.ms * 1e6) / t.ops);
+        const got = sampleOf(await timeOne(e, n));
+        for (const [k, list] of Object.entries(r.samples)) list.push(got[k]);
       } catch (err) {
         r.skipped = `failed in round ${round + 1}: ${errorText(err)}`;
         log(`  drop ${e.name}: ${r.skipped}`);
@@ -165,13 +180,19 @@ export async function runGroup(group, opts) {
     }
   }
   const out = [];
-  for (const r of results.values()) {
-    if (r.samples?.length && !r.skipped) Object.assign(r, stats(r.samples));
-    else if (r.samples && !r.samples.length) delete r.samples;
-    out.push(r);
+  for (const [e, r] of results) {
+    const byLabel = r.samples ?? Object.fromEntries((e.outputs ?? ['']).map((k) => [k, []]));
+    delete r.samples;
+    for (const [label, samples] of Object.entries(byLabel)) {
+      const one = label ? { ...r, name: `${r.name}: ${label}`, line: r.name, x: label } : r;
+      if (samples.length) one.samples = samples;
+      if (samples.length && !r.skipped) Object.assign(one, stats(samples));
+      out.push(one);
+    }
   }
+  const fmt = group.metric === 'memory' ? fmtBytes : fmtNs;
   for (const r of out) {
-    if (r.median !== undefined) log(`  ${r.name}: ${fmtNs(r.median)}/op [${fmtNs(r.min)}–${fmtNs(r.max)}]`);
+    if (r.median !== undefined) log(`  ${r.name}: ${fmt(r.median)}/op [${fmt(r.min)}–${fmt(r.max)}]`);
   }
   return {
     id: group.id,
@@ -179,6 +200,7 @@ export async function runGroup(group, opts) {
     metric: group.metric ?? 'latency',
     opName: group.opName ?? 'op',
     note: group.note,
+    series: group.series,
     rounds: samples,
     entries: out,
     elapsedMs: now() - t0,
@@ -189,4 +211,9 @@ function fmtNs(ns) {
   if (ns >= 1e6) return `${(ns / 1e6).toFixed(2)} ms`;
   if (ns >= 1e3) return `${(ns / 1e3).toFixed(ns >= 1e5 ? 0 : ns >= 1e4 ? 1 : 2)} µs`;
   return `${ns.toFixed(ns >= 100 ? 0 : ns >= 10 ? 1 : 2)} ns`;
+}
+
+function fmtBytes(b) {
+  if (Math.abs(b) >= 2 ** 20) return `${(b / 2 ** 20).toFixed(2)} MiB`;
+  return `${(b / 1024).toFixed(1)} KiB`;
 }

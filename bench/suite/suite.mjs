@@ -7,6 +7,8 @@ import { throughputGroup } from './throughput.mjs';
 import { bhGroup, timerArmGroup, timerFireGroup } from './bh-timers.mjs';
 import { eventGroup, lockCntGroup, mutexContendedGroup, mutexUncontendedGroup } from './locks.mjs';
 import { coMutexGroup, coroutinePerfGroups } from './coroutines.mjs';
+import { inflightGroup, loadLatencyGroup, threadsGroup } from './scaling.mjs';
+import { memoryGroup } from './memory.mjs';
 
 const SETTINGS = {
   full: { samples: 7, targetMs: 100, warmMs: 150, inflight: 20_000, pendingTimers: 100_000 },
@@ -27,6 +29,10 @@ function buildGroups(env) {
     coMutexGroup(env, 1),
     coMutexGroup(env, 8),
     ...coroutinePerfGroups(env),
+    inflightGroup(env),
+    threadsGroup(env),
+    loadLatencyGroup(env),
+    memoryGroup(env),
   ];
 }
 

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AioContext, Clock, EventNotifier, IOThread, clockNs } from 'aio-node';
 import { runPiscina } from './compare.mjs';
+import { TailProbe } from './tail.mjs';
 import { BLOCK, VIRTIO_BLK_S_OK, Virtqueue, createVirtqueue } from './virtqueue.mjs';
 import { Workload } from './workload.mjs';
 
@@ -49,6 +50,7 @@ const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 /** Runs the workload through the IOThread dataplane; returns the workload and its seconds. */
 async function runDataplane() {
   const work = new Workload({ blocks, total: requests, seed });
+  const probe = new TailProbe(requests);
   work.createImage(image);
   const disk = await IOThread.create({ name: 'disk', module: new URL('./device.mjs', import.meta.url) });
   const ctx = new AioContext({ name: 'guest' });
@@ -69,6 +71,7 @@ async function runDataplane() {
       const req = work.next(clockNs(Clock.Realtime), vq.dataOf(slot));
       if (!req) break;
       freeSlots.pop();
+      probe.submitted(req);
       inQueue[slot] = req;
       vq.add(slot, req.type, req.block);
       added++;
@@ -85,6 +88,7 @@ async function runDataplane() {
     const now = clockNs(Clock.Realtime);
     lastUsed = vq.takeUsed(lastUsed, (slot) => {
       work.complete(inQueue[slot], vq.statusOf(slot) === VIRTIO_BLK_S_OK, vq.dataOf(slot), now);
+      probe.completed(inQueue[slot]);
       inQueue[slot] = null;
       freeSlots.push(slot);
     });
@@ -103,7 +107,9 @@ async function runDataplane() {
   while (work.completed < requests) {
     ctx.poll(true);
     if (!drained && work.completed >= drainAt) {
+      const begun = performance.now();
       drain(ctx, disk, vq, work, () => lastUsed);
+      probe.drained(begun);
       drained = true;
     }
   }
@@ -114,7 +120,7 @@ async function runDataplane() {
   ctx.setEventNotifier(interrupt, null);
   ctx.close();
   await disk.stop();
-  return { work, seconds, device };
+  return { work, seconds, device, tail: await probe.explain() };
 }
 
 /**
@@ -146,8 +152,9 @@ console.log('What this shows: a virtio-blk device in an IOThread serves a guest 
 console.log('Halfway through, the guest drains the device (external clients disabled, in-flight requests finished) and checks the disk image; every read is verified against a model of the disk.');
 console.log(`dataplane: ${sizeMiB} MiB image ${image}, queue depth ${depth}, ${requests} requests (about half reads), IOThread 'disk'`);
 try {
-  const { work, seconds, device } = await runDataplane();
+  const { work, seconds, device, tail } = await runDataplane();
   console.log(`aio IOThread:    ${work.summary(seconds)}`);
+  console.log(`                 ${tail}`);
   console.log(`                 verified ${work.readsVerified} reads, ${work.writes} writes; the device served them in ${device.batches} batches`);
   if (flags.compare) {
     const peer = await runPiscina({ image, blocks, requests, seed, depth });
