@@ -32,7 +32,14 @@ export class BhList {
   #local: BottomHalf[] = [];
   /** An emptied slice, kept to become the next local list. */
   #spare: BottomHalf[] | null = null;
+  /**
+   * Slices being run: #slices[#sliceStart .. #sliceEnd), oldest first (a nested phase
+   * runs the outer ones too). Indexes into a kept array, not push()/shift(): shift() left
+   * the array without room, so every phase grew it again.
+   */
   readonly #slices: BottomHalf[][] = [];
+  #sliceStart = 0;
+  #sliceEnd = 0;
   /** Every live BH (aio_bh_new), for leak reports. */
   readonly #all = new Set<BottomHalf>();
   /** BHs with a handle, by the id other threads push. */
@@ -100,13 +107,16 @@ export class BhList {
     this.#spare = null;
     if (notified) this.#takeRemote(slice, extra);
     extra.feed(slice);
-    this.#slices.push(slice);
+    const slices = this.#slices;
+    slices[this.#sliceEnd++] = slice;
     let progress = false;
-    while (this.#slices.length > 0) {
-      const s = this.#slices[0]!;
+    while (this.#sliceStart < this.#sliceEnd) {
+      const s = slices[this.#sliceStart]!;
       const bh = s.pop();
       if (!bh) {
-        this.#spare = this.#slices.shift()!;
+        this.#spare = s;
+        // Whichever phase (outer or nested) empties the last slice starts the array over.
+        if (++this.#sliceStart === this.#sliceEnd) this.#sliceStart = this.#sliceEnd = 0;
         continue;
       }
       const flags = bh._dequeue();
@@ -140,7 +150,7 @@ export class BhList {
       return false;
     };
     if (scan(this.#local)) return 'now';
-    for (const s of this.#slices) if (scan(s)) return 'now';
+    for (let i = this.#sliceStart; i < this.#sliceEnd; i++) if (scan(this.#slices[i]!)) return 'now';
     return idle ? 'idle' : 'none';
   }
 
@@ -155,5 +165,6 @@ export class BhList {
     this.#shared.clear();
     this.#local = [];
     this.#slices.length = 0;
+    this.#sliceStart = this.#sliceEnd = 0;
   }
 }
