@@ -19,7 +19,7 @@ import { Clock, clockNs, SCALE_MS } from '../loop/clock.js';
 import type { AioContext } from '../loop/context.js';
 import { AioError } from '../base/errors.js';
 import { expectHandOff, forgetHandOff, sendHandOff } from '../threads/hand-off.js';
-import { type AbortSignalLike, AtomicsOps, runAsync } from '../locks/futex.js';
+import { type AbortSignalLike, LoopAtomicsOps, runAsync } from '../locks/futex.js';
 import { ROBUST_CHECK_MS } from '../locks/robust.js';
 import { shortLock, shortUnlock } from '../locks/short-lock.js';
 import { threadId } from '../locks/thread-id.js';
@@ -50,12 +50,12 @@ export const SHARED_CO_MUTEX_BYTES = (CoMutexWord.Ring + CO_MUTEX_ENTRY * SHARED
  * contexts, and the hooks its ring algorithms use. The thread that made it.
  */
 export class SharedCoMutex implements RingHooks {
-  readonly f: AtomicsOps;
+  readonly f: LoopAtomicsOps;
   readonly table: WakeTable;
 
   /** Over `words` (a shared CoMutex's memory), with waiters' contexts in `table`. */
   constructor(words: Int32Array, table: WakeTable) {
-    this.f = new AtomicsOps(words);
+    this.f = new LoopAtomicsOps(words);
     this.table = table;
   }
 

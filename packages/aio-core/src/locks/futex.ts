@@ -2,7 +2,8 @@
  * The futex layer under every shared-memory lock: the `FutexOps` interface the lock
  * algorithms are written against, and the three ways to run an algorithm.
  *
- * Owns: `FutexOps`, its real implementation over `Atomics` (`AtomicsOps`), the blocking
+ * Owns: `FutexOps`, its real implementations over `Atomics` (`AtomicsOps` for the locks,
+ * `LoopAtomicsOps` for the loop and the layers above it), the blocking
  * deadline of the operation running in this thread, the replay machinery (`Replay`) and
  * the asynchronous driver (`runAsync`) built on it.
  *
@@ -138,21 +139,82 @@ export class AtomicsOps implements FutexOps {
     this.mem[index] = value;
   }
   wait(index: number, expected: number, cancellable: boolean): WaitResult {
-    if (!cancellable) return Atomics.wait(this.mem, index, expected);
-    let ms = Infinity;
-    if (deadline !== Infinity) {
-      ms = deadline - performance.now();
-      if (ms <= 0) return 'timed-out';
-    }
-    if (!getHost().canBlock()) {
-      refused = true;
-      return 'timed-out';
-    }
-    return Atomics.wait(this.mem, index, expected, ms);
+    return atomicsWait(this.mem, index, expected, cancellable);
   }
   notify(index: number, count: number): number {
     return Atomics.notify(this.mem, index, count);
   }
+}
+
+/**
+ * The same operations as `AtomicsOps`, in a class of its own for the words of the event
+ * loop and the layers above it (the wake table, shared BH blocks, the shared CoMutex
+ * ring), so that the locks' `AtomicsOps` methods are not also called from the loop. JSC
+ * keeps one profile per function for all its callers: with the loop's calls added, Bun
+ * compiled the lock classes' inlined `AtomicsOps` calls slower (issue 13: Event
+ * set + reset 1.36x, LockCnt inc + dec 1.27x after the roundtrip, throughput, BH, timer
+ * and mutex bench groups; equal with this class). Any thread.
+ */
+export class LoopAtomicsOps implements FutexOps {
+  /** The words. */
+  readonly mem: Int32Array;
+
+  /** Wraps `mem` (an `Int32Array` over a `SharedArrayBuffer`). Any thread. */
+  constructor(mem: Int32Array) {
+    this.mem = mem;
+  }
+
+  load(index: number): number {
+    return Atomics.load(this.mem, index);
+  }
+  store(index: number, value: number): number {
+    return Atomics.store(this.mem, index, value);
+  }
+  compareExchange(index: number, expected: number, replacement: number): number {
+    return Atomics.compareExchange(this.mem, index, expected, replacement);
+  }
+  exchange(index: number, value: number): number {
+    return Atomics.exchange(this.mem, index, value);
+  }
+  add(index: number, value: number): number {
+    return Atomics.add(this.mem, index, value);
+  }
+  sub(index: number, value: number): number {
+    return Atomics.sub(this.mem, index, value);
+  }
+  or(index: number, value: number): number {
+    return Atomics.or(this.mem, index, value);
+  }
+  and(index: number, value: number): number {
+    return Atomics.and(this.mem, index, value);
+  }
+  read(index: number): number {
+    return this.mem[index]!;
+  }
+  write(index: number, value: number): void {
+    this.mem[index] = value;
+  }
+  wait(index: number, expected: number, cancellable: boolean): WaitResult {
+    return atomicsWait(this.mem, index, expected, cancellable);
+  }
+  notify(index: number, count: number): number {
+    return Atomics.notify(this.mem, index, count);
+  }
+}
+
+/** `FutexOps.wait` on real memory, honouring this thread's deadline (see `runTimed`). */
+function atomicsWait(mem: Int32Array, index: number, expected: number, cancellable: boolean): WaitResult {
+  if (!cancellable) return Atomics.wait(mem, index, expected);
+  let ms = Infinity;
+  if (deadline !== Infinity) {
+    ms = deadline - performance.now();
+    if (ms <= 0) return 'timed-out';
+  }
+  if (!getHost().canBlock()) {
+    refused = true;
+    return 'timed-out';
+  }
+  return Atomics.wait(mem, index, expected, ms);
 }
 
 /**

@@ -25,7 +25,7 @@
  * it and its release: a thread that ends exactly there leaves a lock nobody takes over,
  * as with Mutex). Their indexes are the caller's: the two need not be adjacent.
  */
-import { type AtomicsOps, type FutexOps, withDeadline } from './futex.js';
+import { type FutexOps, withDeadline } from './futex.js';
 import { mutexAcquireContended, mutexRelease } from './mutex.js';
 import { ROBUST_CHECK_MS } from './robust.js';
 import { threadId } from './thread-id.js';
@@ -111,18 +111,18 @@ export function shortUnlock(f: FutexOps, lock: number, owner: number): void {
 // Real memory
 
 /**
- * Takes the short lock (state word `lock`, owner word `owner` of `f.mem`) for the calling
- * thread, spinning, then sleeping where the thread may block. Returns true when it took
+ * Takes the short lock (state word `lock`, owner word `owner`; `f` over real memory) for
+ * the calling thread, spinning, then sleeping where the thread may block. Returns true when it took
  * the lock over from a holder whose thread `deaths` records as ended. Any thread.
  */
-export function shortLock(f: AtomicsOps, lock: number, owner: number, deaths: DeathRecord): boolean {
+export function shortLock(f: FutexOps, lock: number, owner: number, deaths: DeathRecord): boolean {
   // Uncontended path: one compareExchange and one plain store, nothing allocated.
   const me = threadId();
   if (shortTryLock(f, lock, owner, me)) return false;
   return shortLockContended(f, lock, owner, me, deaths);
 }
 
-function shortLockContended(f: AtomicsOps, lock: number, owner: number, me: number, deaths: DeathRecord): boolean {
+function shortLockContended(f: FutexOps, lock: number, owner: number, me: number, deaths: DeathRecord): boolean {
   const mayBlock = getHost().canBlock();
   const round = (): number => shortLockRound(f, lock, owner, me, SHORT_LOCK_SPINS, mayBlock, deaths);
   for (;;) {

@@ -24,7 +24,7 @@
  * remoteBhNext, bhDequeue) and model-checked (test/conformance/locks/model-remote-bh.test.ts).
  */
 import { AioError, badHandle, checkOptions, clip, describeValue } from '../base/errors.js';
-import { AtomicsOps, type FutexOps } from '../locks/futex.js';
+import { LoopAtomicsOps, type FutexOps } from '../locks/futex.js';
 import { notifySlot, opsOf } from './notify.js';
 import { Slot, type WakeTable, adoptWakeTable, allocShared, tableFieldsProblem } from '../base/shared-memory.js';
 
@@ -141,7 +141,7 @@ export class BottomHalf {
   /** @internal Local flag word, used until the BH is shared. */
   _flags: number;
   /** @internal Its shared block (BhWord) once a handle exists. */
-  _shared: AtomicsOps | null = null;
+  _shared: LoopAtomicsOps | null = null;
   /** @internal */
   _sharedId = 0;
   readonly #owner: BhOwner;
@@ -233,7 +233,7 @@ export class BottomHalf {
     if (this.#handle) return this.#handle;
     if (this._loadFlags() & BH_DELETED) throw new AioError('ERR_AIO_BH_DELETED', `BottomHalf.handle: bottom half '${this.name}' was deleted`);
     const sab = allocShared(BLOCK_BYTES);
-    const shared = new AtomicsOps(new Int32Array(sab));
+    const shared = new LoopAtomicsOps(new Int32Array(sab));
     shared.store(FLAGS, this._flags);
     this._shared = shared;
     const { id, table, slot, generation } = this.#owner._shareBh(this);
@@ -261,9 +261,9 @@ export class BottomHalf {
  */
 export class RemoteBottomHalf {
   readonly name: string;
-  readonly #block: AtomicsOps;
+  readonly #block: LoopAtomicsOps;
   /** The wake table's words, and the index of the remote list's head (Slot.RemoteBhHead) in them. */
-  readonly #list: AtomicsOps;
+  readonly #list: LoopAtomicsOps;
   readonly #head: number;
   readonly #id: number;
   readonly #table: WakeTable;
@@ -276,7 +276,7 @@ export class RemoteBottomHalf {
     if (problem !== null) throw badHandle('BottomHalf.from()', 'aio.BottomHalf', problem);
     // Error messages quote the name: one from another thread may be of any length.
     this.name = clip(handle.name);
-    this.#block = new AtomicsOps(new Int32Array(handle.sab));
+    this.#block = new LoopAtomicsOps(new Int32Array(handle.sab));
     this.#id = handle.id;
     this.#table = adoptWakeTable(handle.table);
     this.#slot = handle.slot;

@@ -267,11 +267,19 @@ export class AioContext extends ContextBase implements BhOwner {
   /** @internal */
   _enqueueLocal(bh: BottomHalf): void {
     this.#bhs.enqueue(bh);
-    // A BH scheduled while this context dispatches needs no wake-up when nobody sleeps on
-    // it (notify_me 0; the dispatching pass withdrew its own): every poll looks at the
-    // local list before it could sleep (poll.ts). Otherwise, as aio_notify, wake the wait
-    // in progress (a pollAsync of this thread, asleep in the host loop).
-    if (this.#poller.depth === 0 || this.#poller.sleepers > 0) this.notify();
+    this._wakeSleeper();
+  }
+
+  /**
+   * aio_notify for work this thread added to the context's own lists (a local BH, a new
+   * earliest timer): needed only when a pass of this context announced a sleep (a
+   * pollAsync asleep in the host loop; notify_me != 0). Only the home thread polls, and
+   * a pass not asleep yet looks at those lists after its announce, before it may sleep
+   * (poll.ts), so without a sleeper nothing can miss the work. `sleepers` is a plain
+   * count kept by this thread, the only writer of NotifyMe. Home thread. @internal
+   */
+  _wakeSleeper(): void {
+    if (this.#poller.sleepers > 0) this.notify();
   }
 
   /** @internal */

@@ -1,7 +1,7 @@
 /**
  * The wake protocol of a context (QEMU's aio_notify / notify_me / notified), both sides,
  * written once against `FutexOps` on the words of a wake-table slot, so that the poll runs
- * it on real memory (`AtomicsOps`) and the model checker runs the same code
+ * it on real memory (`LoopAtomicsOps`) and the model checker runs the same code
  * (test/conformance/locks/model-wake.test.ts).
  *
  * Words of the slot (shared-memory.ts `Slot`): `NotifyMe` counts pollers about to sleep,
@@ -27,7 +27,7 @@
  * invariant). The poller accepts (clears Notified) before it looks at the work, so a
  * notify for work added after that look is never cleared unseen.
  */
-import { AtomicsOps, type FutexOps } from '../locks/futex.js';
+import { LoopAtomicsOps, type FutexOps } from '../locks/futex.js';
 import { SLOTS, Slot, type WakeTable } from '../base/shared-memory.js';
 
 /** aio_notify on the slot whose first word is `b`. Any thread. */
@@ -92,12 +92,12 @@ export function clearWake(f: FutexOps, b: number): void {
 
 /** The table whose operations `opsOf()` returned last (a thread group has one table). */
 let lastTable: WakeTable | null = null;
-let lastOps: AtomicsOps | null = null;
+let lastOps: LoopAtomicsOps | null = null;
 
-/** `AtomicsOps` over the words of `table`, made once per table. Any thread. */
-export function opsOf(table: WakeTable): AtomicsOps {
+/** `LoopAtomicsOps` over the words of `table`, made once per table. Any thread. */
+export function opsOf(table: WakeTable): LoopAtomicsOps {
   if (table !== lastTable) {
-    lastOps = new AtomicsOps(table.words);
+    lastOps = new LoopAtomicsOps(table.words);
     lastTable = table;
   }
   return lastOps!;

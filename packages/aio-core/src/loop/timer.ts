@@ -12,8 +12,11 @@ import { checkFunction, checkNumber } from '../base/errors.js';
 /** What a timer list needs from its context. */
 export interface TimerOwner {
   readonly name: string;
-  /** Wakes the context: a new earliest deadline must shorten its sleep (aio_notify). */
-  notify(): void;
+  /**
+   * Wakes a pass of the context asleep in this thread: a new earliest deadline must shorten
+   * its sleep (aio_notify). A pass not asleep yet computes its sleep after this.
+   */
+  _wakeSleeper(): void;
   /** Throws when the context is closed. */
   assertOpen(what: string): void;
 }
@@ -72,7 +75,7 @@ export class TimerList {
     t._index = i;
     this.#up(i);
     if (t._index === 0) {
-      this.#owner.notify();
+      this.#owner._wakeSleeper();
       return true;
     }
     return false;
