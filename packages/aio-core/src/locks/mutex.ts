@@ -28,6 +28,8 @@ const MutexWord = { State: 0, Owner: 1, Size: 2 } as const;
 const FREE = 0;
 const LOCKED = 1;
 const CONTENDED = 2;
+/** The values of the state word, for lock classes whose uncontended path writes the words directly (rec-mutex.ts). @internal */
+export const MutexValue = { Free: FREE, Locked: LOCKED, Contended: CONTENDED } as const;
 const OWNER = 1;
 
 /** @internal */
