@@ -5,6 +5,8 @@ import { importByName, isBrowser, runtime, spawnWorker } from '../lib/platform.m
 
 const lib = (f) => new URL(`../lib/${f}`, import.meta.url);
 const NODE_POOL_ONLY = 'a Node worker_threads pool: no browser build';
+/** The main context's default spin for a reply (REPLY_POLL_MAX_NS_DEFAULT). */
+const REPLY_SPIN = 32768;
 
 /** A floor worker in `mode`, with a fresh ping-pong block. */
 async function floorWorker(mode) {
@@ -78,31 +80,46 @@ function waitAsyncFloor(name, mode) {
 }
 
 /**
- * aio: `await IOThread.call()` one at a time. The reply lands in the main context; with
- * `callerPolls` it busy-polls for it as the IOThread does (only during this entry's runs).
+ * aio: `await IOThread.call()` one at a time. The reply lands in the main context, which
+ * spins for it up to `replyPollMaxNs` before it sleeps in the host loop (0: no spin).
+ * With `cpu`, a sample is the process's CPU time per call (all threads) instead.
  */
-function callEntry(env, name, { callerPolls }) {
+function callEntry(env, name, { replyPollMaxNs, cpu = false }) {
   const aio = env.aio;
   const main = aio.AioContext.main();
-  const pollMaxNs = aio.IOTHREAD_POLL_MAX_NS_DEFAULT ?? 32768;
   let t;
   return {
     name,
     kind: 'ours',
+    skip: cpu ? cpuSkip() : undefined,
     async setup() {
-      t = await aio.IOThread.create({ name: `rt-call-${callerPolls ? 'polling' : 'default'}`, module: lib('roundtrip-module.mjs') });
+      t = await aio.IOThread.create({ name: `rt-call-${replyPollMaxNs}`, module: lib('roundtrip-module.mjs') });
       await t.call('echo', 0);
     },
     async run(n) {
-      if (callerPolls) main.setPollParams({ maxNs: pollMaxNs });
+      const saved = main.replyPollMaxNs;
+      main.setReplyPollMaxNs(replyPollMaxNs);
+      const c0 = cpu ? process.cpuUsage() : null;
       try {
         for (let i = 0; i < n; i++) await t.call('echo', i);
       } finally {
-        if (callerPolls) main.setPollParams({ maxNs: 0 });
+        main.setReplyPollMaxNs(saved);
       }
+      return c0 ? cpuPerOp(c0, n) : n;
     },
     teardown: () => t?.stop(),
   };
+}
+
+/** Why CPU time cannot be measured here, if it cannot. */
+function cpuSkip() {
+  return typeof process === 'object' && typeof process.cpuUsage === 'function' ? undefined : 'no process.cpuUsage() in this runtime';
+}
+
+/** One sample of CPU time per operation, in ns, since `c0` (process.cpuUsage()). */
+function cpuPerOp(c0, n) {
+  const c = process.cpuUsage(c0);
+  return { ops: n, value: ((c.user + c.system) * 1000) / n };
 }
 
 /** Pool libraries that could not start in this process, and why (not retried in later groups). */
@@ -219,8 +236,8 @@ export function roundtripGroup(env) {
     aioEntry(env, 'aio dedicated, pollMaxNs 0 (main poll(true))', { mode: 'dedicated', pollMaxNs: 0, wait: 'poll' }),
     aioEntry(env, 'aio dedicated, adaptive polling 32768 ns (main poll(true))', { mode: 'dedicated', pollMaxNs: aio.IOTHREAD_POLL_MAX_NS_DEFAULT ?? 32768, wait: 'poll' }),
     aioEntry(env, "aio integrated (thread mode 'integrated', main pollAsync)", { mode: 'integrated', pollMaxNs: 0, wait: 'async' }),
-    callEntry(env, 'aio IOThread.call (await each call; default polling)', { callerPolls: false }),
-    callEntry(env, 'aio IOThread.call (await each call; caller polls too: main context pollMaxNs 32768)', { callerPolls: true }),
+    callEntry(env, `aio IOThread.call (await each call; default: the caller spins for its reply up to ${REPLY_SPIN} ns)`, { replyPollMaxNs: REPLY_SPIN }),
+    callEntry(env, 'aio IOThread.call (await each call; replyPollMaxNs 0: the caller sleeps in the host loop)', { replyPollMaxNs: 0 }),
     (() => {
       let worker;
       return {
@@ -277,6 +294,38 @@ export function roundtripGroup(env) {
     title: 'Cross-thread round trip (main → thread → main)',
     metric: 'latency',
     opName: 'round trip',
+    entries,
+  };
+}
+
+/**
+ * CPU time per awaited call, of the whole process (the caller's spin and the thread's
+ * polling both count), next to the round trips above: what the spin for a reply costs.
+ */
+export function callCpuGroup(env) {
+  const entries = [
+    callEntry(env, `aio IOThread.call (default: the caller spins for its reply up to ${REPLY_SPIN} ns)`, { replyPollMaxNs: REPLY_SPIN, cpu: true }),
+    callEntry(env, 'aio IOThread.call (replyPollMaxNs 0: the caller sleeps in the host loop)', { replyPollMaxNs: 0, cpu: true }),
+  ];
+  const p = poolPeer('piscina', 1);
+  entries.push({
+    name: 'piscina (1 thread, await each task)',
+    kind: 'peer',
+    ref: true,
+    ...p,
+    skip: () => cpuSkip() ?? p.skip(),
+    async run(n) {
+      const submit = p.submit;
+      const c0 = process.cpuUsage();
+      for (let i = 0; i < n; i++) await submit(i);
+      return cpuPerOp(c0, n);
+    },
+  });
+  return {
+    id: 'call-cpu',
+    title: 'CPU time per awaited call (whole process: caller and thread)',
+    metric: 'latency',
+    opName: 'call (CPU)',
     entries,
   };
 }

@@ -2,7 +2,7 @@
 // quick pass, and the loop that runs the groups in this thread.
 import { runGroup } from './harness.mjs';
 import { adapterName, canBlock, importByName, runtime } from '../lib/platform.mjs';
-import { roundtripGroup } from './roundtrip.mjs';
+import { callCpuGroup, roundtripGroup } from './roundtrip.mjs';
 import { throughputGroup } from './throughput.mjs';
 import { bhGroup, timerArmGroup, timerFireGroup } from './bh-timers.mjs';
 import { eventGroup, lockCntGroup, mutexContendedGroup, mutexUncontendedGroup } from './locks.mjs';
@@ -18,6 +18,7 @@ const SETTINGS = {
 function buildGroups(env) {
   return [
     roundtripGroup(env),
+    callCpuGroup(env),
     throughputGroup(env),
     bhGroup(env),
     timerArmGroup(env),

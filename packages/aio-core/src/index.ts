@@ -32,6 +32,7 @@ export type { ContextHandle } from './loop/context-base.js';
 export type { AioErrorHandler } from './loop/faults.js';
 export { Histogram, type HistogramSummary } from './base/histogram.js';
 export type { MessageSourceLike, ReadableStreamLike, ReadableStreamReaderLike } from './loop/context-options.js';
+export { REPLY_POLL_MAX_NS_DEFAULT } from './loop/reply-poll.js';
 export { HostSource, HostQueue, SourceRegistry, type RemovableSource } from './loop/host-source.js';
 export { BottomHalf, RemoteBottomHalf, type BottomHalfHandle } from './loop/bh.js';
 export { Clock, type ClockType, SCALE_NS, SCALE_US, SCALE_MS, clockNs, virtualClock } from './loop/clock.js';

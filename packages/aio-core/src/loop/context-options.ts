@@ -11,6 +11,12 @@ export interface AioContextOptions {
   /** Divisor by which polling time shrinks (0 = drop to 0 at once). */
   pollShrink?: number;
   /**
+   * Longest spin for a reply before a poll sleeps, in ns, while calls made from this
+   * thread await replies here (see `AioContext.setReplyPollMaxNs`); 0 turns it off.
+   * Default 32768.
+   */
+  replyPollMaxNs?: number;
+  /**
    * Also measure where time goes (polling, sleeping, dispatching) for `stats()`; costs two
    * clock reads per poll. Counters are always kept. IOThreads turn it on.
    */

@@ -30,6 +30,7 @@ import {
   argTypeError,
   checkBoolean,
   checkFunction,
+  checkInteger,
   checkOptions,
   checkString,
 } from '../base/errors.js';
@@ -39,6 +40,7 @@ import { EventNotifier } from './notifier.js';
 import { clearWake, notifyPending } from './notify.js';
 import { extensions } from './context-extensions.js';
 import { type ContextIntake, Poller } from './poll.js';
+import { REPLY_POLL_MAX_NS_DEFAULT, ReplyPoll } from './reply-poll.js';
 import { Slot, type WakeTable } from '../base/shared-memory.js';
 import type { AnyFunctions, ContextCoroutine, RemoteContext, ThreadPool } from './services.js';
 import { Timer, TimerList, checkTimerArgs } from './timer.js';
@@ -77,7 +79,7 @@ export class AioContext extends ContextBase implements BhOwner {
   readonly #intake: ContextIntake;
   readonly #poller: Poller;
   readonly #hostLoop: HostLoopAttachment;
-  #pendingReplies = 0;
+  readonly #replies: ReplyPoll;
   #pool: ThreadPool | null = null;
   #poolModules: (string | URL)[] = [];
 
@@ -87,7 +89,10 @@ export class AioContext extends ContextBase implements BhOwner {
     checkString('options.name', name);
     const params = checkPollParams(['options.pollMaxNs', 'options.pollGrow', 'options.pollShrink'], options?.pollMaxNs ?? 0, options?.pollGrow ?? 0, options?.pollShrink ?? 0);
     if (options?.timing !== undefined) checkBoolean('options.timing', options.timing);
+    const replyPollMaxNs = options?.replyPollMaxNs ?? REPLY_POLL_MAX_NS_DEFAULT;
+    checkInteger('options.replyPollMaxNs', replyPollMaxNs, 0, Number.MAX_SAFE_INTEGER);
     super(name);
+    this.#replies = new ReplyPoll(replyPollMaxNs);
     const table = this._table;
     const ops = this._ops;
     const b = this._base;
@@ -116,6 +121,7 @@ export class AioContext extends ContextBase implements BhOwner {
       intake: this.#intake,
       faults: this._faults,
       lock: this._lock,
+      replies: this.#replies,
       timing: options?.timing ?? false,
       badRecord: (problem) => this._badRecord(problem),
     });
@@ -221,12 +227,18 @@ export class AioContext extends ContextBase implements BhOwner {
    * reply is dispatched without the program polling. @internal
    */
   _expectReplies(delta: number): void {
-    this.#pendingReplies += delta;
+    const replies = this.#replies;
+    replies.awaited += delta;
     if (delta > 0 && !this.attached && this === mainContext) this.attach();
-    // The first reply awaited while an attached pass sleeps without holding the process:
-    // without this, the process could exit before the reply (nothing else may be left).
-    else if (delta > 0 && this.#pendingReplies === delta) this.#hostLoop.holdWhileAsleep();
-    if (this.#pendingReplies === 0 && this.attached) this.notify(); // re-evaluate keep-alive
+    else if (delta > 0) {
+      // A pass asleep in the host loop would sleep through a quick reply: restarted, its
+      // successor spins for it after the code making the call has run (reply-poll.ts).
+      if (replies.active) this.#poller.restartSleep();
+      // The first reply awaited while an attached pass sleeps without holding the process:
+      // without this, the process could exit before the reply (nothing else may be left).
+      else if (replies.awaited === delta) this.#hostLoop.holdWhileAsleep();
+    }
+    if (replies.awaited === 0 && this.attached) this.notify(); // re-evaluate keep-alive
   }
 
   /**
@@ -366,6 +378,25 @@ export class AioContext extends ContextBase implements BhOwner {
     return { ...this.#handlers.params };
   }
 
+  /**
+   * Sets how long, at most, a poll of this context spins for a reply before it sleeps,
+   * while calls made from this thread await replies here (`IOThread.call()` and the other
+   * calls whose promise this context settles): `maxNs` 0 turns it off. The spin adapts
+   * between 0 and `maxNs` as QEMU's polling does (a reply slower than `maxNs` stops it
+   * until replies come faster again), and runs only while a reply is awaited, so an idle
+   * context never spins. Default 32768 ns (`REPLY_POLL_MAX_NS_DEFAULT`). Home thread.
+   */
+  setReplyPollMaxNs(maxNs: number): void {
+    checkInteger('maxNs', maxNs, 0, Number.MAX_SAFE_INTEGER);
+    this.assertOpen('AioContext.setReplyPollMaxNs()');
+    this.#replies.maxNs = maxNs;
+  }
+
+  /** The ceiling of the spin for replies, in ns (see `setReplyPollMaxNs`). Home thread. */
+  get replyPollMaxNs(): number {
+    return this.#replies.maxNs;
+  }
+
   // ---------------------------------------------------------------- external clients
 
   /** Stops dispatching external handlers until the matching enableExternal(); nests (aio_disable_clients). Home thread. */
@@ -394,7 +425,13 @@ export class AioContext extends ContextBase implements BhOwner {
    * Home thread.
    */
   stats(): AioContextStats {
-    return { ...this.#poller.stats, bhRuns: this.#bhs.runs, handlerDispatches: this.#handlers.dispatches, pollingNs: this.#handlers.pollingNs, faults: this._faults.count };
+    return {
+      ...this.#poller.stats,
+      bhRuns: this.#bhs.runs,
+      handlerDispatches: this.#handlers.dispatches,
+      pollingNs: this.#handlers.pollingNs + this.#replies.spinningNs,
+      faults: this._faults.count,
+    };
   }
 
   /**
@@ -442,7 +479,7 @@ export class AioContext extends ContextBase implements BhOwner {
   }
 
   #hasLiveWork(): boolean {
-    if (this.#handlers.hasUserHandlers || this.#pendingReplies > 0) return true;
+    if (this.#handlers.hasUserHandlers || this.#replies.awaited > 0) return true;
     for (const clock of CLOCK_ORDER) if (this.#timers[clock].size > 0) return true;
     return false;
   }

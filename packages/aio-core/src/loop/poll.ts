@@ -18,6 +18,7 @@ import { type HandlerSet, NONE_READY, type ReadyScan } from './handler.js';
 import { getHost } from '../base/host.js';
 import type { FutexOps } from '../locks/futex.js';
 import { acceptNotify, announceSleep, withdrawSleep } from './notify.js';
+import type { ReplyPoll } from './reply-poll.js';
 import { Slot, type WakeTable } from '../base/shared-memory.js';
 import { sleep, sleepAsync } from './sleep.js';
 import type { TimerList } from './timer.js';
@@ -69,6 +70,8 @@ export interface PollParts {
   readonly intake: ContextIntake;
   readonly faults: FaultReports;
   readonly lock: ContextLock;
+  /** Replies awaited here and the spin for them before a sleep. */
+  readonly replies: ReplyPoll;
   /** Also measure where time goes (two clock reads per pass). */
   readonly timing: boolean;
   /** Reports a malformed record the BH phase dropped. */
@@ -114,6 +117,8 @@ export class Poller {
   sleepCap: (() => number) | null = null;
   /** Set once the context closed: an asynchronous pass asleep then returns without dispatching. */
   closed = false;
+  /** Ends the sleep of the asynchronous pass asleep now, which then returns without dispatching (see restartSleep). */
+  #restart: (() => void) | null = null;
   /** Whether the pass dispatching now accepted a notify (other threads may have added work). */
   #notified = false;
   /** The state of the synchronous passes, one per dispatch depth: a pass allocates nothing. */
@@ -155,13 +160,13 @@ export class Poller {
       if (cap >= 0 && (pass.timeout < 0 || pass.timeout > cap)) pass.timeout = cap;
     }
     if (pass.timeout !== 0) {
-      const t0 = p.timing ? getHost().nowNs() : 0;
+      const t0 = p.timing || p.replies.awaited > 0 ? getHost().nowNs() : 0;
       // Others may take the context while it sleeps: it holds no lock there.
       const depth = p.lock.drop();
       sleep(p.table.words, p.base + Slot.Wake, pass.timeout);
       p.lock.retake(depth);
       // Recorded after the dispatch: the woken thread's first job is to answer.
-      if (p.timing) this.#woke(pass, t0);
+      if (t0 > 0) this.#woke(pass, t0);
       p.handlers.collectReady(pass);
     }
     return this.#dispatch(pass);
@@ -177,24 +182,44 @@ export class Poller {
     const p = this.#p;
     const pass = this.#prepare(true, newPass());
     if (pass.timeout !== 0) {
-      const t0 = p.timing ? getHost().nowNs() : 0;
+      const t0 = p.timing || p.replies.awaited > 0 ? getHost().nowNs() : 0;
       const depth = p.lock.drop();
-      await sleepAsync(p.table.words, p.base + Slot.Wake, pass.timeout, keepAlive);
+      let restarted = false;
+      const restart = new Promise<void>((resolve) => {
+        this.#restart = () => {
+          restarted = true;
+          resolve();
+        };
+      });
+      await sleepAsync(p.table.words, p.base + Slot.Wake, pass.timeout, keepAlive, restart);
+      this.#restart = null;
       if (this.closed) return false;
       await p.lock.retakeAsync(depth);
-      if (wanted !== null && !wanted()) {
+      if (restarted || (wanted !== null && !wanted())) {
         if (pass.announced) this.#withdraw();
         return false;
       }
-      if (p.timing) this.#woke(pass, t0);
+      if (t0 > 0) this.#woke(pass, t0);
       p.handlers.collectReady(pass);
     }
     return this.#dispatch(pass);
   }
 
+  /**
+   * Called when a reply becomes awaited: the asynchronous pass asleep now (if any) stops
+   * sleeping and returns without dispatching, so that the next pass, run after the code
+   * making the call, spins for the reply (reply-poll.ts) instead of sleeping through it
+   * in the host loop.
+   */
+  restartSleep(): void {
+    this.#restart?.();
+  }
+
   #prepare(blocking: boolean, pass: PollPass): PollPass {
     const p = this.#p;
     pass.timeout = blocking ? this.#computeTimeout() : 0;
+    // Before the announce: a replier that finds NotifyMe at 0 wakes nobody (notify.ts).
+    if (pass.timeout !== 0 && p.replies.active && p.replies.spin(p.ops, p.base, pass.timeout)) pass.timeout = 0;
     pass.ready = NONE_READY;
     pass.progress = false;
     pass.start = p.handlers.params.maxNs > 0 ? getHost().nowNs() : 0;
@@ -285,11 +310,12 @@ export class Poller {
   #woke(pass: PollPass, sleptSince: number): void {
     pass.wokeNs = getHost().nowNs();
     pass.sleptNs = pass.wokeNs - sleptSince;
+    if (this.#p.replies.awaited > 0) this.#p.replies.slept(pass.sleptNs);
   }
 
   /** Publishes the busy and sleep totals in shared memory (for IOThread utilization). */
   #publishTimes(): void {
     const p = this.#p;
-    p.table.publishTimes(p.slot, this.stats.dispatchingNs + p.handlers.pollingNs, this.stats.sleepingNs);
+    p.table.publishTimes(p.slot, this.stats.dispatchingNs + p.handlers.pollingNs + p.replies.spinningNs, this.stats.sleepingNs);
   }
 }

@@ -22,14 +22,15 @@ export function sleep(words: Int32Array, index: number, timeoutNs: number): void
  * Waits while `words[index]` is 0, for at most `timeoutNs` (-1: no limit), without
  * blocking: Atomics.waitAsync where the runtime has it, else a look every millisecond.
  * With `keepAlive` the process stays alive meanwhile (no runtime counts a pending waitAsync).
+ * Returns early when `restart` settles.
  */
-export async function sleepAsync(words: Int32Array, index: number, timeoutNs: number, keepAlive: boolean): Promise<void> {
+export async function sleepAsync(words: Int32Array, index: number, timeoutNs: number, keepAlive: boolean, restart: Promise<void>): Promise<void> {
   const host = getHost();
   const ms = waitMs(timeoutNs);
   if (keepAlive) host.ref();
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    const waits: Promise<unknown>[] = [];
+    const waits: Promise<unknown>[] = [restart];
     // Where the host says waitAsync timeouts fire late, a host timer bounds the wait too. Not
     // elsewhere: browsers clamp a host timer armed from a timer task to 4 ms, which
     // would stretch every short aio timer.
