@@ -166,12 +166,10 @@ export function tryAppend(table: WakeTable, slot: number, payload: Uint8Array): 
 let encodeIntoShared: boolean | undefined;
 
 /**
- * Appends the record whose JSON text is `json`, encoding it straight into the ring (no
- * intermediate bytes), and wakes the context. Returns false when the ring has no room
- * for the text's largest UTF-8 form now, or where TextEncoder cannot write shared memory
- * (the caller then sends encoded bytes). Any thread.
+ * Whether records can be appended as JSON text (`tryAppendJson`): TextEncoder can write
+ * into the shared memory of `table`. Any thread.
  */
-export function tryAppendJson(table: WakeTable, slot: number, json: string): boolean {
+export function canAppendJson(table: WakeTable): boolean {
   if (encodeIntoShared === undefined) {
     try {
       encoder.encodeInto('', table.bytes.subarray(0, 0));
@@ -180,9 +178,25 @@ export function tryAppendJson(table: WakeTable, slot: number, json: string): boo
       encodeIntoShared = false;
     }
   }
-  if (!encodeIntoShared) return false;
+  return encodeIntoShared;
+}
+
+/**
+ * Appends the record whose JSON text is `json`, encoding it straight into the ring (no
+ * intermediate bytes), and wakes the context. Returns false when the ring has no room
+ * for the text's largest UTF-8 form now; only where `canAppendJson`. Any thread.
+ */
+export function tryAppendJson(table: WakeTable, slot: number, json: string): boolean {
   // Three bytes per UTF-16 unit is the most UTF-8 can take (a surrogate pair: 4 for 2).
   return append(table, slot, json.length * 3, json);
+}
+
+/**
+ * The read position of `slot`'s ring: it moves only when the reader frees room. Pairs
+ * with the reader's store in inboxDrain(). Any thread.
+ */
+export function inboxReadPosition(table: WakeTable, slot: number): number {
+  return Atomics.load(table.words, table.base(slot) + Slot.InboxRead);
 }
 
 /**

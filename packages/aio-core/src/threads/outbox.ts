@@ -9,9 +9,9 @@
  */
 import { AioError } from '../base/errors.js';
 import { Fifo } from '../base/fifo.js';
-import { MAX_RECORD_BYTES, encodeRecord, tryAppend, tryAppendJson } from './inbox.js';
+import { MAX_RECORD_BYTES, canAppendJson, encodeRecord, inboxReadPosition, tryAppend, tryAppendJson } from './inbox.js';
 import { type InboxRecord, recordJsonSafe } from './messages.js';
-import type { WakeTable } from '../base/shared-memory.js';
+import { SLOTS, type WakeTable } from '../base/shared-memory.js';
 
 /** Delivers a record by structured clone when shared memory cannot carry it. */
 export type FallbackChannel = (record: InboxRecord) => void;
@@ -28,18 +28,45 @@ export interface RecordTarget {
   readonly fallback?: FallbackChannel | null;
 }
 
+/**
+ * The records waiting for room in one target's ring: JSON text (encoded straight into the
+ * ring when room comes, where TextEncoder can write shared memory) or encoded bytes.
+ */
 interface Queue {
   table: WakeTable;
   slot: number;
   generation: number;
-  records: Fifo<Uint8Array>;
+  records: Fifo<string | Uint8Array>;
+  /**
+   * The ring's read position when an append last found no room (NaN: none failed). Only
+   * the reader frees room, by moving that position: while it has not moved, another try
+   * would fail too, and is skipped (a try takes the inbox lock).
+   */
+  readAtFailure: number;
 }
 
-const queues = new Map<string, Queue>();
+const queues = new Map<number, Queue>();
 let retryTimer: ReturnType<typeof setTimeout> | undefined;
 
-function key(table: WakeTable, slot: number): string {
-  return `${table.id}:${slot}`;
+/** The queue key of `slot` of `table` (a number: the key is made on every record sent while any queue waits). */
+function key(table: WakeTable, slot: number): number {
+  return table.id * SLOTS + slot;
+}
+
+/** Appends a queued record; false when the ring has no room now. */
+function appendQueued(q: Queue, record: string | Uint8Array): boolean {
+  return typeof record === 'string' ? tryAppendJson(q.table, q.slot, record) : tryAppend(q.table, q.slot, record);
+}
+
+/** Appends what `q` holds, in order, while there is room. Returns true when it is empty. */
+function flushQueue(q: Queue): boolean {
+  const read = inboxReadPosition(q.table, q.slot);
+  if (read === q.readAtFailure) return false;
+  const records = q.records;
+  while (records.length > 0 && appendQueued(q, records.peek()!)) records.shift();
+  // The position loaded before the tries: if the reader moved since, the next look retries.
+  q.readAtFailure = records.length > 0 ? read : Number.NaN;
+  return records.length === 0;
 }
 
 /** True while some record waits for room. */
@@ -54,8 +81,7 @@ export function flushOutbox(): boolean {
       queues.delete(k); // the target closed: its records have no reader any more
       continue;
     }
-    while (q.records.length > 0 && tryAppend(q.table, q.slot, q.records.peek()!)) q.records.shift();
-    if (q.records.length === 0) queues.delete(k);
+    if (flushQueue(q)) queues.delete(k);
   }
   if (queues.size > 0 && retryTimer === undefined) {
     retryTimer = setTimeout(() => {
@@ -90,23 +116,25 @@ export function sendRecord(to: RecordTarget, record: InboxRecord): boolean {
   // The common case: JSON that surely fits, nothing queued before it, room in the ring:
   // encoded straight into the target's inbox.
   const json = recordJsonSafe(record) ? JSON.stringify(record) : null;
-  if (json !== null && !q && json.length * 3 <= MAX_RECORD_BYTES && tryAppendJson(table, slot, json)) return true;
-  let payload: Uint8Array | null = json === null ? null : encodeRecord(record, json);
-  if (payload && payload.length > MAX_RECORD_BYTES) payload = null;
-  if (!payload) {
+  // JSON text whose largest UTF-8 form fits goes into the ring as text, now or later.
+  const asText = json !== null && json.length * 3 <= MAX_RECORD_BYTES && canAppendJson(table);
+  if (asText && !q && tryAppendJson(table, slot, json)) return true;
+  let payload: string | Uint8Array | null = asText ? json : json === null ? null : encodeRecord(record, json);
+  if (payload !== null && typeof payload !== 'string' && payload.length > MAX_RECORD_BYTES) payload = null;
+  if (payload === null) {
     if (!to.fallback) return false;
     to.fallback(record);
     return true;
   }
   if (q) {
     q.records.push(payload);
-    flushOutbox();
+    if (flushQueue(q)) queues.delete(key(table, slot));
     return true;
   }
-  if (tryAppend(table, slot, payload)) return true;
-  const records = new Fifo<Uint8Array>();
+  if (!asText && tryAppend(table, slot, payload as Uint8Array)) return true;
+  const records = new Fifo<string | Uint8Array>();
   records.push(payload);
-  queues.set(key(table, slot), { table, slot, generation, records });
+  queues.set(key(table, slot), { table, slot, generation, records, readAtFailure: Number.NaN });
   flushOutbox();
   return true;
 }
