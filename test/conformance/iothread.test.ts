@@ -32,6 +32,15 @@ describe('IOThread', () => {
     });
   }
 
+  it('strings of every width cross the ring unchanged: ASCII, Latin-1, BMP, astral, lone surrogates', async () => {
+    // Records are written byte per unit while ASCII, and through TextEncoder from the first
+    // unit that is not; a lone surrogate is not valid UTF-16 and JSON escapes it.
+    await using t = await IOThread.create({ module: moduleUrl });
+    const texts = ['plain ascii', 'héllo wörld', 'ascii first, then ✓', '😀 astral', 'x'.repeat(1000) + 'ü', '\ud800 lone', ''];
+    for (const text of texts) expect(await t.call('echo', text)).toBe(text);
+    expect(await Promise.all(texts.map((text) => t.call('echo', { text })))).toEqual(texts.map((text) => ({ text })));
+  });
+
   it('20,000 calls in flight: the overflow waits in order and every call gets its own answer', async () => {
     // Far more than the inbox ring holds: most records wait in this thread's outbox (and
     // the replies in the thread's), which must keep their order through its compaction.

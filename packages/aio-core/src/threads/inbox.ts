@@ -217,7 +217,8 @@ function append(table: WakeTable, slot: number, maxLength: number, record: Uint8
     const at = base + (pos & (INBOX_BYTES - 1)) + 4;
     let length: number;
     if (typeof record === 'string') {
-      length = encoder.encodeInto(record, table.bytes.subarray(at, at + maxLength)).written;
+      length = writeAscii(table.bytes, at, record);
+      if (length < 0) length = encoder.encodeInto(record, table.bytes.subarray(at, at + maxLength)).written;
     } else {
       table.bytes.set(record, at);
       length = record.length;
@@ -229,6 +230,22 @@ function append(table: WakeTable, slot: number, maxLength: number, record: Uint8
   inboxMarkPending(f, b);
   notifySlot(table, slot);
   return true;
+}
+
+/**
+ * Writes `text` at `at` as UTF-8 if it is all ASCII (one byte per unit, as most records
+ * are: numbers, names, ASCII strings), allocating nothing; returns its length, or -1 at
+ * the first unit that is not ASCII (the caller then encodes it with TextEncoder). Any
+ * thread.
+ */
+function writeAscii(bytes: Uint8Array, at: number, text: string): number {
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 0x7f) return -1;
+    bytes[at + i] = c;
+  }
+  return n;
 }
 
 /**
