@@ -28,6 +28,7 @@ export interface Target extends RecordTarget {
 export type CallCallback = (err: Error | null, value?: unknown, runNs?: number) => void;
 
 interface PendingCall {
+  readonly id: number;
   done: CallCallback;
   replyTo: AioContext;
   /** The context the call went to; null for replies awaited from a thread that is starting. */
@@ -124,13 +125,13 @@ export function sendOneshot(target: Target, name: string, args: unknown[]): void
  * function's name when `target` is given, else what the reply is for. Any thread.
  * @internal
  */
-export function expectReply(table: WakeTable, target: Target | null, label: string, done: CallCallback): { id: number; replyTo: AioContext } {
+export function expectReply(table: WakeTable, target: Target | null, label: string, done: CallCallback): Readonly<PendingCall> {
   const replyTo = AioContext.current();
   if (replyTo._table.id !== table.id) throw foreignMemory(target ? callWhat(label, target) : label, replyTo);
-  const id = table.nextRecordId();
-  pending.set(id, { done, replyTo, target, label });
+  const call: PendingCall = { id: table.nextRecordId(), done, replyTo, target, label };
+  pending.set(call.id, call);
   replyTo._expectReplies(1);
-  return { id, replyTo };
+  return call;
 }
 
 /** Forgets an expected reply that will never come (its request was withdrawn or not sent). This thread. */

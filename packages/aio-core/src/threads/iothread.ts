@@ -378,7 +378,7 @@ export class IOThread<F = AnyFunctions> {
    */
   call<K extends FunctionName<F>>(name: K, ...args: CallArgs<F, K>): Promise<CallResult<F, K>> {
     if (this.#state !== 'running') return Promise.reject(this.#endedError());
-    return new Promise((resolve, reject) => this._callWith(name, args, (err, value) => (err ? reject(err) : resolve(value as CallResult<F, K>))));
+    return new Promise((resolve, reject) => this.#send(name, args, resolve as (value: unknown) => void, reject));
   }
 
   /** Call counts, utilization and run/wait-time histograms of this thread. Its creator's thread. */
@@ -400,19 +400,36 @@ export class IOThread<F = AnyFunctions> {
    */
   _callWith(name: string, args: unknown[], done: CallCallback): void {
     if (this.#state !== 'running') return done(this.#endedError());
-    const host = getHost();
-    const sent = host.nowNs();
+    const sent = getHost().nowNs();
     try {
       sendCallWith(this.#target, name, args, (err, value, runNs) => {
-        if (runNs !== undefined) {
-          this.#runTime.record(runNs);
-          this.#waitTime.record(host.nowNs() - sent - runNs);
-        }
+        this.#recordTimes(sent, runNs);
         done(err, value, runNs);
       });
     } catch (err) {
       done(err as Error);
     }
+  }
+
+  /** call()'s sending: one callback per call, settling the promise itself. */
+  #send(name: string, args: unknown[], resolve: (value: unknown) => void, reject: (err: unknown) => void): void {
+    const sent = getHost().nowNs();
+    try {
+      sendCallWith(this.#target, name, args, (err, value, runNs) => {
+        this.#recordTimes(sent, runNs);
+        if (err) reject(err);
+        else resolve(value);
+      });
+    } catch (err) {
+      reject(err);
+    }
+  }
+
+  /** Records the run and wait times of a call sent at `sent` (ns) that ran `runNs` (undefined: it did not run). */
+  #recordTimes(sent: number, runNs: number | undefined): void {
+    if (runNs === undefined) return;
+    this.#runTime.record(runNs);
+    this.#waitTime.record(getHost().nowNs() - sent - runNs);
   }
 
   /**
