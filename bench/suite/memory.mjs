@@ -67,6 +67,16 @@ export function memoryGroup(env) {
         },
         release: (ws) => Promise.all(ws.map((w) => w.terminate())),
       }),
+      perItem('worker that imports aio-core and idles', 'floor', 'worker + aio code', {
+        key: 'rss',
+        batch: threads,
+        make: async () => {
+          const w = await spawnWorker(lib('idle-aio-worker.mjs'));
+          await w.next();
+          return w;
+        },
+        release: (ws) => Promise.all(ws.map((w) => w.terminate())),
+      }),
       perItem('aio IOThread (idle)', 'ours', 'IOThread', {
         key: 'rss',
         batch: threads,
