@@ -43,7 +43,7 @@ import { type ContextIntake, Poller } from './poll.js';
 import { REPLY_POLL_MAX_NS_DEFAULT, ReplyPoll } from './reply-poll.js';
 import { Slot, type WakeTable } from '../base/shared-memory.js';
 import type { AnyFunctions, ContextCoroutine, RemoteContext, ThreadPool } from './services.js';
-import { Timer, TimerList, checkTimerArgs } from './timer.js';
+import { Timer, type ArmedTimers, TimerList, checkTimerArgs } from './timer.js';
 import { hasWaiters, pollWhile, pollWhileAsync } from './wait.js';
 
 export type { AioContextOptions, AioContextStats, EventNotifierOptions } from './context-options.js';
@@ -97,10 +97,11 @@ export class AioContext extends ContextBase implements BhOwner {
     const ops = this._ops;
     const b = this._base;
     this.#bhs = new BhList(ops, b + Slot.RemoteBhHead);
+    const armedTimers: ArmedTimers = { count: 0 };
     this.#timers = {
-      realtime: new TimerList(this, 'realtime'),
-      virtual: new TimerList(this, 'virtual'),
-      host: new TimerList(this, 'host'),
+      realtime: new TimerList(this, 'realtime', armedTimers),
+      virtual: new TimerList(this, 'virtual', armedTimers),
+      host: new TimerList(this, 'host', armedTimers),
     };
     this.#unsubscribeVirtual = onVirtualClockEnabled(() => this.notify());
     this.#intake = extensions.intake(this);
@@ -118,6 +119,7 @@ export class AioContext extends ContextBase implements BhOwner {
       bhs: this.#bhs,
       handlers: this.#handlers,
       timers: CLOCK_ORDER.map((clock) => this.#timers[clock]),
+      armedTimers,
       intake: this.#intake,
       faults: this._faults,
       lock: this._lock,

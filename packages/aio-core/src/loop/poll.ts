@@ -21,7 +21,7 @@ import { acceptNotify, announceSleep, withdrawSleep } from './notify.js';
 import type { ReplyPoll } from './reply-poll.js';
 import { Slot, type WakeTable } from '../base/shared-memory.js';
 import { sleep, sleepAsync } from './sleep.js';
-import type { TimerList } from './timer.js';
+import type { ArmedTimers, TimerList } from './timer.js';
 import { soonest } from '../base/timeouts.js';
 
 /** Idle BHs cap a blocking wait at this many ns (QEMU: 10 ms). */
@@ -67,6 +67,8 @@ export interface PollParts {
   readonly handlers: HandlerSet;
   /** Timer lists in the order a pass runs them (CLOCK_ORDER). */
   readonly timers: readonly TimerList[];
+  /** How many of their timers are armed: a pass with none skips the lists and their clocks. */
+  readonly armedTimers: Readonly<ArmedTimers>;
   readonly intake: ContextIntake;
   readonly faults: FaultReports;
   readonly lock: ContextLock;
@@ -253,7 +255,7 @@ export class Poller {
     if (bhs === 'now' || p.faults.waiting || p.intake.pending()) return 0;
     let timeout = bhs === 'idle' ? IDLE_BH_TIMEOUT_NS : -1;
     timeout = soonest(timeout, p.intake.maxSleepNs());
-    for (const list of p.timers) timeout = soonest(timeout, list.deadlineNs());
+    if (p.armedTimers.count > 0) for (const list of p.timers) timeout = soonest(timeout, list.deadlineNs());
     return timeout;
   }
 
@@ -300,6 +302,7 @@ export class Poller {
   }
 
   #runTimers(): boolean {
+    if (this.#p.armedTimers.count === 0) return false;
     let fired = 0;
     const timers = this.#p.timers;
     for (let i = 0; i < timers.length; i++) fired += timers[i]!.run();

@@ -21,16 +21,24 @@ export interface TimerOwner {
   assertOpen(what: string): void;
 }
 
+/** How many timers are armed in a context's lists, all clocks together (a pass with none skips them). */
+export interface ArmedTimers {
+  count: number;
+}
+
 /** The timers of one clock in one context. Internal to aio-core. */
 export class TimerList {
   readonly clock: ClockType;
   readonly #owner: TimerOwner;
+  readonly #armed: ArmedTimers;
   #heap: Timer[] = [];
   #seq = 0;
 
-  constructor(owner: TimerOwner, clock: ClockType) {
+  /** `armed` is shared by the context's lists. */
+  constructor(owner: TimerOwner, clock: ClockType, armed: ArmedTimers) {
     this.#owner = owner;
     this.clock = clock;
+    this.#armed = armed;
   }
 
   /** Number of pending timers. */
@@ -72,6 +80,7 @@ export class TimerList {
     t._seq = this.#seq++;
     const i = this.#heap.length;
     this.#heap.push(t);
+    this.#armed.count++;
     t._index = i;
     this.#up(i);
     if (t._index === 0) {
@@ -95,6 +104,7 @@ export class TimerList {
     const heap = this.#heap;
     const t = heap[i]!;
     const last = heap.pop()!;
+    this.#armed.count--;
     t._index = -1;
     if (last !== t) {
       heap[i] = last;
