@@ -276,29 +276,18 @@ function oneshotFailed(ctx: AioContext, name: string, senderSlot: number, sender
  * caller gets ERR_AIO_NOT_SERIALIZABLE). Home thread of `ctx`.
  */
 export function runCall(ctx: AioContext, record: CallRecord, channel: FallbackChannel | null): void {
-  const [, id, name, args, replySlot] = record;
-  const table = ctx._table;
-  const host = getHost();
-  const started = host.nowNs();
-  const reply = (ok: 0 | 1, value: unknown) => {
-    const generation = table.generation(replySlot);
-    if (generation === 0) return; // the caller's context is gone
-    const runNs = Math.round(host.nowNs() - started);
-    const result: ResultRecord = value === undefined && ok === 1 ? [RESULT, id, 2, 0, runNs] : [RESULT, id, ok, value, runNs];
-    let failure: unknown = null;
-    try {
-      if (!sendRecord({ table, slot: replySlot, generation, fallback: channel }, result)) failure = unsendable(`reply to call('${clip(name)}')`);
-    } catch (err) {
-      failure = err; // the channel could not carry it either
-    }
-    // The error of a failed send is small enough for any inbox.
-    if (failure !== null) sendRecord({ table, slot: replySlot, generation }, [RESULT, id, 0, errorData(failure), runNs]);
-  };
+  const [, , name, args] = record;
+  const started = getHost().nowNs();
   let value: unknown;
   try {
     value = lookupFunction(name, `the thread of '${ctx.name}'`)(...args);
   } catch (err) {
-    reply(0, errorData(err));
+    sendReply(ctx, record, channel, started, 0, errorData(err));
+    return;
+  }
+  // Most results are not objects: they reply at once, with no callback made for them.
+  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) {
+    sendReply(ctx, record, channel, started, 1, value);
     return;
   }
   // A reply is owed until the promise settles: the loop gives the host turns meanwhile.
@@ -307,17 +296,40 @@ export function runCall(ctx: AioContext, record: CallRecord, channel: FallbackCh
     value,
     (v) => {
       settled();
-      reply(1, v);
+      sendReply(ctx, record, channel, started, 1, v);
     },
     (err) => {
       settled();
-      reply(0, errorData(err));
+      sendReply(ctx, record, channel, started, 0, errorData(err));
     },
   );
   if (!thenable) {
     settled();
-    reply(1, value);
+    sendReply(ctx, record, channel, started, 1, value);
   }
+}
+
+/**
+ * Sends the outcome of the call `record` that ran in `ctx` since `started` (ns) to its
+ * caller's context, unless that context is gone. A value the inbox and `channel` cannot
+ * carry is replaced by the error saying so. Home thread of `ctx`.
+ */
+function sendReply(ctx: AioContext, record: CallRecord, channel: FallbackChannel | null, started: number, ok: 0 | 1, value: unknown): void {
+  const [, id, name, , replySlot] = record;
+  const table = ctx._table;
+  const generation = table.generation(replySlot);
+  if (generation === 0) return; // the caller's context is gone
+  const runNs = Math.round(getHost().nowNs() - started);
+  const result: ResultRecord = value === undefined && ok === 1 ? [RESULT, id, 2, 0, runNs] : [RESULT, id, ok, value, runNs];
+  const to = { table, slot: replySlot, generation, fallback: channel };
+  let failure: unknown = null;
+  try {
+    if (!sendRecord(to, result)) failure = unsendable(`reply to call('${clip(name)}')`);
+  } catch (err) {
+    failure = err; // the channel could not carry it either
+  }
+  // The error of a failed send is small enough for any inbox.
+  if (failure !== null) sendRecord({ table, slot: replySlot, generation }, [RESULT, id, 0, errorData(failure), runNs]);
 }
 
 /**
