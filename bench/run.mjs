@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { consoleTable, markdown, RUNTIME_ORDER, svgChart } from './lib/report.mjs';
+import { consoleTable, markdown, readmeSummary, RUNTIME_ORDER, svgChart } from './lib/report.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RESULTS = join(ROOT, 'bench', 'results');
@@ -149,6 +149,16 @@ for (const runtime of runtimes) {
 }
 
 writeFileSync(join(RESULTS, 'latest.md'), markdown(docs, machine));
+// A full run on every runtime is what the README reports: its summary block is rewritten.
+if (!quick && runtimeArg === 'all') {
+  const readme = join(ROOT, 'README.md');
+  const text = readFileSync(readme, 'utf8');
+  const begin = '<!-- bench-summary:begin (written by bench/run.mjs) -->';
+  const end = '<!-- bench-summary:end -->';
+  const i = text.indexOf(begin);
+  const j = text.indexOf(end);
+  if (i >= 0 && j > i) writeFileSync(readme, `${text.slice(0, i + begin.length)}\n${readmeSummary(docs, machine)}\n${text.slice(j)}`);
+}
 writeFileSync(join(RESULTS, 'latest.svg'), svgChart(docs, machine));
 console.log(consoleTable(docs));
 console.log(`\nbench: ${((Date.now() - t0) / 1000).toFixed(0)} s; wrote bench/results/${stamp}-{${runtimes.join(',')}}.json, bench/results/latest.md, bench/results/latest.svg`);

@@ -475,3 +475,100 @@ function seriesPanel(g, runtimes, x0, y0, w, h) {
   });
   return S;
 }
+
+// ------------------------------------------------------------------ README summary
+
+/** The README's summary rows: [label, group id, entry name prefix]; units come from the group. */
+const SUMMARY_ROWS = [
+  ['round trip: raw futex ping-pong (floor)', 'roundtrip', 'Atomics.wait/notify ping-pong'],
+  ['round trip: aio dedicated, polling off', 'roundtrip', 'aio dedicated, pollMaxNs 0'],
+  ['round trip: aio dedicated, adaptive polling (default)', 'roundtrip', 'aio dedicated, adaptive polling'],
+  ['round trip: raw waitAsync ↔ waitAsync (floor)', 'roundtrip', 'Atomics.waitAsync ↔ waitAsync'],
+  ['round trip: aio integrated', 'roundtrip', 'aio integrated'],
+  ['awaited IOThread.call() (default: the caller spins for its reply)', 'roundtrip', 'aio IOThread.call (await each call; default'],
+  ['awaited IOThread.call(), replyPollMaxNs 0', 'roundtrip', 'aio IOThread.call (await each call; replyPollMaxNs 0'],
+  ['awaited piscina task', 'roundtrip', 'piscina (1 thread'],
+  ['CPU time per awaited IOThread.call() (default)', 'call-cpu', 'aio IOThread.call (default'],
+  ['CPU time per awaited IOThread.call(), replyPollMaxNs 0', 'call-cpu', 'aio IOThread.call (replyPollMaxNs 0'],
+  ['CPU time per awaited piscina task', 'call-cpu', 'piscina'],
+  ['calls in flight on 2 threads: IOThread.call', 'throughput', 'aio IOThread.call'],
+  ['calls in flight on 2 threads: ctx.threadPool', 'throughput', 'aio thread pool'],
+  ['calls in flight on 2 threads: piscina', 'throughput', 'piscina'],
+  ['calls in flight on 2 threads: poolifier', 'throughput', 'poolifier'],
+  ['per-call time, 1,000 calls in flight', 'inflight', 'aio IOThread.call, 1,000 in flight'],
+  ['per-call time, 100,000 calls in flight', 'inflight', 'aio IOThread.call, 100,000 in flight'],
+  ['BH schedule + dispatch', 'bh', 'aio BH'],
+  ['queueMicrotask chain', 'bh', 'queueMicrotask chain'],
+  ['timer arm + cancel', 'timer-arm', 'aio timer'],
+  ['setTimeout + clearTimeout', 'timer-arm', 'setTimeout + clearTimeout'],
+  ['Mutex lock + unlock', 'mutex-uncontended', 'aio Mutex'],
+  ['inline futex lock (floor)', 'mutex-uncontended', 'inline futex lock'],
+  ['multithreading Mutex', 'mutex-uncontended', 'multithreading Mutex'],
+  ['Mutex, 2 threads contending', 'mutex-contended', 'aio Mutex'],
+  ['inline futex lock, 2 threads (floor)', 'mutex-contended', 'inline futex lock'],
+  ['CoMutex, 8 async contenders', 'comutex-8', 'aio CoMutex from async functions'],
+  ['CoMutex, 8 coroutines (yield*)', 'comutex-8', 'aio CoMutex, 8 coroutines (yield once inside; the holder'],
+  ['bare promise hand-off, 8 contenders (floor)', 'comutex-8', 'bare promise hand-off'],
+  ['bare generator hand-off, 8 contenders (floor)', 'comutex-8', 'bare generator hand-off'],
+  ['@esfx/async-mutex, 8 contenders', 'comutex-8', '@esfx/async-mutex'],
+  ['async-mutex, 8 contenders', 'comutex-8', 'async-mutex Mutex (acquire'],
+  ['idle IOThread (RSS)', 'memory', 'aio IOThread'],
+  ['worker that only imports aio-core (floor)', 'memory', 'worker that imports aio-core'],
+  ['bare worker (floor)', 'memory', 'bare worker'],
+];
+
+/** The runtime's own version (its first version entry: node, bun, deno, chromium). */
+function versionOf(doc) {
+  return doc.runtimeVersion?.[doc.runtime] ?? '?';
+}
+
+/** One unit for a row of medians (times in ns: the unit of the smallest). */
+function rowScale(group, medians) {
+  if (group.metric === 'throughput' || group.metric === 'memory') return groupScale(group);
+  const least = Math.min(...medians);
+  if (least >= 1e6) return { unit: 'ms', fmt: (ns) => sig(ns / 1e6) };
+  if (least >= 1e3) return { unit: 'µs', fmt: (ns) => sig(ns / 1e3) };
+  return { unit: 'ns', fmt: (ns) => sig(ns) };
+}
+
+/**
+ * The README's generated block: the summary table (medians; min–max are in latest.md)
+ * and the targets' verdicts, from the documents of one full run.
+ */
+export function readmeSummary(docs, machine) {
+  const groups = collate(docs);
+  const runtimes = docs.map((d) => d.runtime);
+  const L = [];
+  const versions = docs.map((d) => `${d.runtime} ${versionOf(d)}`).join(', ');
+  L.push(`Latest full run: ${docs[0]?.startedAt?.slice(0, 10) ?? '?'}, ${machine.cpu}, ${machine.cores} cores, ${machine.os}; ${versions}.`);
+  L.push('');
+  L.push(`| median (min–max in bench/results/latest.md) | ${runtimes.join(' | ')} |`);
+  L.push(`|---|${runtimes.map(() => '---:').join('|')}|`);
+  for (const [text, id, prefix] of SUMMARY_ROWS) {
+    const g = groups.get(id);
+    const e = g && [...g.entries.values()].find((x) => x.name.startsWith(prefix));
+    if (!e) continue;
+    const scale = rowScale(g, runtimes.map((rt) => e.perRuntime[rt]?.median).filter((m) => m));
+    const unit = g.metric === 'memory' ? '' : ` (${scale.unit})`;
+    const cols = runtimes.map((rt) => {
+      const r = e.perRuntime[rt];
+      return r?.median ? scale.fmt(r.median) : '–';
+    });
+    L.push(`| ${text}${unit} | ${cols.join(' | ')} |`);
+  }
+  const verdicts = checkTargets(groups, runtimes);
+  L.push('');
+  L.push('The issues\' targets, checked by the suite itself on the figures of that run (speed of');
+  L.push('ours ÷ speed of the other entry):');
+  L.push('');
+  L.push(`| target | ${runtimes.join(' | ')} |`);
+  L.push(`|---|${runtimes.map(() => '---:').join('|')}|`);
+  for (const text of new Set(verdicts.map((v) => v.text))) {
+    const cols = runtimes.map((rt) => {
+      const v = verdicts.find((x) => x.text === text && x.runtime === rt);
+      return v ? `${fmtRatio(v.ratio)} ${v.holds ? 'yes' : '**no**'}` : '–';
+    });
+    L.push(`| ${text} | ${cols.join(' | ')} |`);
+  }
+  return L.join('\n');
+}
