@@ -89,6 +89,8 @@ export class ReplyPoll {
       if (now - start >= limit) break;
     }
     this.spinningNs += now - start;
+    // A spin cut short by the pass's deadline (a timer due) says nothing of the replies.
+    if (limit < this.#budgetNs) return false;
     const half = this.#budgetNs / 2;
     if (half >= FIRST_BUDGET_NS) this.#budgetNs = half;
     else {
