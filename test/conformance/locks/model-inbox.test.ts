@@ -21,7 +21,8 @@ import {
   inboxReserve,
   recordSize,
 } from '../../../packages/aio-core/src/threads/inbox.js';
-import { AtomicsOps, type FutexOps } from '../../../packages/aio-core/src/locks/futex.js';
+import { AtomicsOps } from '../../../packages/aio-core/src/locks/atomics-ops.js';
+import type { FutexOps } from '../../../packages/aio-core/src/locks/futex.js';
 import { shortUnlock } from '../../../packages/aio-core/src/locks/short-lock.js';
 import { Slot } from '../../../packages/aio-core/src/base/shared-memory.js';
 import { type CheckOptions, type Model, type SimThread, checkpoint } from './model-checker.js';

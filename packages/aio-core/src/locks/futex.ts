@@ -2,10 +2,9 @@
  * The futex layer under every shared-memory lock: the `FutexOps` interface the lock
  * algorithms are written against, and the three ways to run an algorithm.
  *
- * Owns: `FutexOps`, its real implementations over `Atomics` (`AtomicsOps` for the locks,
- * `LoopAtomicsOps` for the loop and the layers above it), the blocking
- * deadline of the operation running in this thread, the replay machinery (`Replay`) and
- * the asynchronous driver (`runAsync`) built on it.
+ * Owns: `FutexOps`, the blocking deadline of the operation running in this thread, the
+ * replay machinery (`Replay`) and the asynchronous driver (`runAsync`) built on it. Its
+ * implementations over real memory are in atomics-ops.ts.
  *
  * ## One copy of each algorithm
  *
@@ -53,7 +52,8 @@ export type WaitResult = 'ok' | 'not-equal' | 'timed-out';
 /**
  * The shared-memory operations a lock algorithm may use, on one `Int32Array` (indexes are
  * word indexes into it). All but `read`/`write` are sequentially consistent atomics.
- * Implementations: `AtomicsOps` (real memory), `Replay` views (async driver, model checker).
+ * Implementations: `AtomicsOps` and `LoopAtomicsOps` (real memory, atomics-ops.ts), `Replay`
+ * views (async driver, model checker).
  * Any thread may use an implementation over memory it shares.
  */
 export interface FutexOps {
@@ -95,126 +95,22 @@ let deadline = Infinity;
 let refused = false;
 
 /**
- * `FutexOps` over real shared memory, for the blocking path: each method is the `Atomics`
- * call (or plain access) of the same name. Waits honour this thread's deadline (see
- * `runTimed`) and give up instead of blocking where the thread may not block. Any thread.
+ * How long a cancellable futex wait of this thread may block now, in ms: what is left of
+ * the deadline of the blocking operation running (`Infinity`: none), or -1 when it may not
+ * wait at all: that deadline passed, or this thread may not block (noted, so `runTimed`
+ * reports ERR_AIO_CANNOT_BLOCK). This thread only.
  */
-export class AtomicsOps implements FutexOps {
-  /** The lock's words. */
-  readonly mem: Int32Array;
-
-  /** Wraps `mem` (an `Int32Array` over a `SharedArrayBuffer`). Any thread. */
-  constructor(mem: Int32Array) {
-    this.mem = mem;
-  }
-
-  load(index: number): number {
-    return Atomics.load(this.mem, index);
-  }
-  store(index: number, value: number): number {
-    return Atomics.store(this.mem, index, value);
-  }
-  compareExchange(index: number, expected: number, replacement: number): number {
-    return Atomics.compareExchange(this.mem, index, expected, replacement);
-  }
-  exchange(index: number, value: number): number {
-    return Atomics.exchange(this.mem, index, value);
-  }
-  add(index: number, value: number): number {
-    return Atomics.add(this.mem, index, value);
-  }
-  sub(index: number, value: number): number {
-    return Atomics.sub(this.mem, index, value);
-  }
-  or(index: number, value: number): number {
-    return Atomics.or(this.mem, index, value);
-  }
-  and(index: number, value: number): number {
-    return Atomics.and(this.mem, index, value);
-  }
-  read(index: number): number {
-    return this.mem[index]!;
-  }
-  write(index: number, value: number): void {
-    this.mem[index] = value;
-  }
-  wait(index: number, expected: number, cancellable: boolean): WaitResult {
-    return atomicsWait(this.mem, index, expected, cancellable);
-  }
-  notify(index: number, count: number): number {
-    return Atomics.notify(this.mem, index, count);
-  }
-}
-
-/**
- * The same operations as `AtomicsOps`, in a class of its own for the words of the event
- * loop and the layers above it (the wake table, shared BH blocks, the shared CoMutex
- * ring), so that the locks' `AtomicsOps` methods are not also called from the loop. JSC
- * keeps one profile per function for all its callers: with the loop's calls added, Bun
- * compiled the lock classes' inlined `AtomicsOps` calls slower (issue 13: Event
- * set + reset 1.36x, LockCnt inc + dec 1.27x after the roundtrip, throughput, BH, timer
- * and mutex bench groups; equal with this class). Any thread.
- */
-export class LoopAtomicsOps implements FutexOps {
-  /** The words. */
-  readonly mem: Int32Array;
-
-  /** Wraps `mem` (an `Int32Array` over a `SharedArrayBuffer`). Any thread. */
-  constructor(mem: Int32Array) {
-    this.mem = mem;
-  }
-
-  load(index: number): number {
-    return Atomics.load(this.mem, index);
-  }
-  store(index: number, value: number): number {
-    return Atomics.store(this.mem, index, value);
-  }
-  compareExchange(index: number, expected: number, replacement: number): number {
-    return Atomics.compareExchange(this.mem, index, expected, replacement);
-  }
-  exchange(index: number, value: number): number {
-    return Atomics.exchange(this.mem, index, value);
-  }
-  add(index: number, value: number): number {
-    return Atomics.add(this.mem, index, value);
-  }
-  sub(index: number, value: number): number {
-    return Atomics.sub(this.mem, index, value);
-  }
-  or(index: number, value: number): number {
-    return Atomics.or(this.mem, index, value);
-  }
-  and(index: number, value: number): number {
-    return Atomics.and(this.mem, index, value);
-  }
-  read(index: number): number {
-    return this.mem[index]!;
-  }
-  write(index: number, value: number): void {
-    this.mem[index] = value;
-  }
-  wait(index: number, expected: number, cancellable: boolean): WaitResult {
-    return atomicsWait(this.mem, index, expected, cancellable);
-  }
-  notify(index: number, count: number): number {
-    return Atomics.notify(this.mem, index, count);
-  }
-}
-
-/** `FutexOps.wait` on real memory, honouring this thread's deadline (see `runTimed`). */
-function atomicsWait(mem: Int32Array, index: number, expected: number, cancellable: boolean): WaitResult {
-  if (!cancellable) return Atomics.wait(mem, index, expected);
+export function waitBudgetMs(): number {
   let ms = Infinity;
   if (deadline !== Infinity) {
     ms = deadline - performance.now();
-    if (ms <= 0) return 'timed-out';
+    if (ms <= 0) return -1;
   }
   if (!getHost().canBlock()) {
     refused = true;
-    return 'timed-out';
+    return -1;
   }
-  return Atomics.wait(mem, index, expected, ms);
+  return ms;
 }
 
 /**

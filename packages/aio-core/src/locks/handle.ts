@@ -10,7 +10,8 @@
  */
 import { argTypeError, badHandle, checkNumber, describeValue } from '../base/errors.js';
 import { allocShared } from '../base/shared-memory.js';
-import { AtomicsOps, type AbortSignalLike, type FutexOps, runAsync, runTimed } from './futex.js';
+import { AtomicsOps } from './atomics-ops.js';
+import { type AbortSignalLike, type FutexOps, runAsync, runTimed } from './futex.js';
 
 /** The structured-cloneable form of a lock: its kind, its memory, and its first word. */
 export interface LockHandle<K extends string = string> {

@@ -25,7 +25,7 @@ export type BhReadiness = 'now' | 'idle' | 'none';
 
 /** The bottom halves of one context. @internal */
 export class BhList {
-  /** `AtomicsOps` over the wake table, and the index of the context's remote BH list head (Slot.RemoteBhHead). */
+  /** `LoopAtomicsOps` over the wake table, and the index of the context's remote BH list head (Slot.RemoteBhHead). */
   readonly #words: FutexOps;
   readonly #remoteHead: number;
   /** Scheduled since the last phase started; popped from its end, so kept newest first. */

@@ -24,7 +24,8 @@
  * remoteBhNext, bhDequeue) and model-checked (test/conformance/locks/model-remote-bh.test.ts).
  */
 import { AioError, badHandle, checkOptions, clip, describeValue } from '../base/errors.js';
-import { LoopAtomicsOps, type FutexOps } from '../locks/futex.js';
+import { LoopAtomicsOps } from '../locks/atomics-ops.js';
+import type { FutexOps } from '../locks/futex.js';
 import { notifySlot, opsOf } from './notify.js';
 import { Slot, type WakeTable, adoptWakeTable, allocShared, tableFieldsProblem } from '../base/shared-memory.js';
 

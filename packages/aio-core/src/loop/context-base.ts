@@ -32,7 +32,7 @@ export abstract class ContextBase {
   readonly _slot: number;
   /** @internal */
   protected readonly _generation: number;
-  /** `AtomicsOps` over the table, and the first word of this context's slot. @internal */
+  /** `LoopAtomicsOps` over the table, and the first word of this context's slot. @internal */
   protected readonly _ops: FutexOps;
   /** @internal */
   protected readonly _base: number;

@@ -27,7 +27,8 @@
  * invariant). The poller accepts (clears Notified) before it looks at the work, so a
  * notify for work added after that look is never cleared unseen.
  */
-import { LoopAtomicsOps, type FutexOps } from '../locks/futex.js';
+import { LoopAtomicsOps } from '../locks/atomics-ops.js';
+import type { FutexOps } from '../locks/futex.js';
 import { SLOTS, Slot, type WakeTable } from '../base/shared-memory.js';
 
 /** aio_notify on the slot whose first word is `b`. Any thread. */

@@ -60,7 +60,7 @@ export interface PollParts {
   readonly dispatching: BhOwner[];
   readonly table: WakeTable;
   readonly slot: number;
-  /** `AtomicsOps` over the table, and the first word of the context's slot. */
+  /** `LoopAtomicsOps` over the table, and the first word of the context's slot. */
   readonly ops: FutexOps;
   readonly base: number;
   readonly bhs: BhList;
