@@ -127,12 +127,13 @@ export class CoMutex {
       this.#locked = true;
       return READY;
     }
-    if (signal === undefined && !Coroutine.inCoroutine()) {
+    const inCoroutine = Coroutine.inCoroutine();
+    if (signal === undefined && !inCoroutine) {
       return this._waiters.pushLight((this.#lightIterator ??= lightIterator(this, LOCK)));
     }
     const w = new Waiter<void>((this.#owner ??= this.#waiterOwner()), LOCK, signal);
     this._waiters.push(w);
-    return w._waitable();
+    return w._waitable(inCoroutine);
   }
 
   #waiterOwner(): WaiterOwner {

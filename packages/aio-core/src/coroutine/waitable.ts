@@ -189,6 +189,7 @@ export class Waiter<T> implements Waitable<T> {
       this.#abortHook = null;
     }
     this.#co?._wakeWaiting();
+    if (this.#promise === null) return;
     if (this.#state === GRANTED) this.#resolve?.(this.#outcome as T);
     else this.#reject?.(this.#outcome);
     this.#resolve = this.#reject = null;
@@ -245,10 +246,11 @@ export class Waiter<T> implements Waitable<T> {
 
   /**
    * What a lock operation hands its caller (see the file comment): the waiter inside a
-   * coroutine, else a native promise with the waiter's iterator. @internal
+   * coroutine, else a native promise with the waiter's iterator. `inCoroutine`: whether
+   * the caller runs in a coroutine, if it knows. @internal
    */
-  _waitable(): Waitable<T> {
-    if (Coroutine.inCoroutine()) return this;
+  _waitable(inCoroutine = Coroutine.inCoroutine()): Waitable<T> {
+    if (inCoroutine) return this;
     const p = this.#promiseOf() as WaiterPromise<T>;
     p[WAITER] = this;
     p[Symbol.iterator] = waiterPromiseIterator;
