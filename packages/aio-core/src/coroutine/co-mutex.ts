@@ -117,6 +117,18 @@ export class CoMutex {
    * `unlock()`, as after `Mutex.lock()`. This thread.
    */
   lock(signal?: AbortSignalLike): Waitable<void> {
+    // The signal and the shared mutex are off the path inlined into callers (the engine's
+    // inlining budget is per function).
+    if (signal !== undefined || this.#shared !== null) return this.#lockChecked(signal);
+    if (!this.#locked) {
+      this.#locked = true;
+      return READY;
+    }
+    return this.#queue(undefined);
+  }
+
+  /** lock() with a signal, or of a shared mutex. */
+  #lockChecked(signal: AbortSignalLike | undefined): Waitable<void> {
     if (signal !== undefined) {
       checkSignal('signal', signal);
       if (signal.aborted) return rejected(signal.reason);
@@ -127,6 +139,11 @@ export class CoMutex {
       this.#locked = true;
       return READY;
     }
+    return this.#queue(signal);
+  }
+
+  /** Queues a lock() of the private mutex, which is held. */
+  #queue(signal: AbortSignalLike | undefined): Waitable<void> {
     const inCoroutine = Coroutine.inCoroutine();
     if (signal === undefined && !inCoroutine) {
       return this._waiters.pushLight((this.#lightIterator ??= lightIterator(this, LOCK)));
@@ -213,11 +230,14 @@ export class CoMutex {
     if (!this.#locked) throw new AioError('ERR_AIO_NOT_OWNER', 'CoMutex.unlock(): the mutex is not locked');
     if (this._waiters.grantNext()) return;
     this.#locked = false;
-    const watchers = this.#watchers;
-    if (watchers !== null) {
-      this.#watchers = null;
-      for (const resolve of watchers) resolve();
-    }
+    if (this.#watchers !== null) this.#freed();
+  }
+
+  /** The mutex became free: its waitForUnlock() promises resolve. */
+  #freed(): void {
+    const watchers = this.#watchers!;
+    this.#watchers = null;
+    for (const resolve of watchers) resolve();
   }
 
   /** True while held (by anyone), as the `locked` getter. This thread. */

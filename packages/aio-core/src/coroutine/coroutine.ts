@@ -183,8 +183,7 @@ export class Coroutine<T> implements ContextCoroutine {
    * or has terminated. This thread.
    */
   enter(): void {
-    const err = this.#enterError('Coroutine.enter()');
-    if (err !== null) throw err;
+    if (!this.#enterable()) throw this.#enterError('Coroutine.enter()')!;
     Coroutine.#run(AioContext.current(), this, RESUME_NEXT);
   }
 
@@ -269,6 +268,14 @@ export class Coroutine<T> implements ContextCoroutine {
     this._queued = false;
   }
 
+  /**
+   * True unless entering now would be a bug (see #enterError). Apart from it so that the
+   * hot paths that inline it stay small (the engine's inlining budget is per function).
+   */
+  #enterable(): boolean {
+    return !this.#entered && this._scheduled === null && !this._queued && !this.#done;
+  }
+
   /** Why entering now would be a bug (QEMU aborts on these), or null. */
   #enterError(what: string): AioError | null {
     if (this.#entered) return coroutineError(`${what}: co-routine re-entered recursively`);
@@ -336,12 +343,11 @@ export class Coroutine<T> implements ContextCoroutine {
         let next: Coroutine<unknown> | null = null;
         if (to._queued) {
           to._queued = false;
-          const err = to.#enterError('Coroutine.enter() of a woken co-routine');
-          if (err !== null) {
-            failure ??= err;
-          } else {
+          if (to.#enterable()) {
             to.#step(ctx, from, RESUME_NEXT);
             if (to._wakeFirst !== null) next = Coroutine.#takeWakeups(to, pending);
+          } else {
+            failure ??= to.#enterError('Coroutine.enter() of a woken co-routine');
           }
         }
         to = next ?? (pending.length > base ? pending.pop()! : null);
@@ -378,21 +384,7 @@ export class Coroutine<T> implements ContextCoroutine {
     let r: IteratorResult<unknown, T>;
     try {
       r = mode === RESUME_RETURN ? gen.return(undefined as T) : gen.next();
-      while (!r.done) {
-        if (this.#cancelRequested) {
-          this.#cancelRequested = false;
-          this.#cancelling = true;
-          this.#detachWakers();
-          r = gen.return(undefined as T);
-        } else if (r.value !== undefined && isThenable(r.value)) {
-          // `yield p` would suspend forever; say how to wait instead.
-          r = gen.throw(
-            coroutineError('a co-routine yielded a promise-like value; wait with `yield* awaitPromise(p)`, or `yield* waitable` for a lock'),
-          );
-        } else {
-          break;
-        }
-      }
+      if (!r.done && (this.#cancelRequested || r.value !== undefined)) r = this.#unusualYield(gen, r);
     } catch (e) {
       current = from;
       this.#entered = false;
@@ -403,6 +395,29 @@ export class Coroutine<T> implements ContextCoroutine {
     current = from;
     this.#entered = false;
     if (r.done) this.#finish(true, r.value);
+  }
+
+  /**
+   * A yield that #step must not simply return from: cancel() arrived meanwhile (the body
+   * is return()ed now), or it yielded a value. Returns where the body stopped after that.
+   */
+  #unusualYield(gen: Generator<unknown, T, unknown>, r: IteratorResult<unknown, T>): IteratorResult<unknown, T> {
+    while (!r.done) {
+      if (this.#cancelRequested) {
+        this.#cancelRequested = false;
+        this.#cancelling = true;
+        this.#detachWakers();
+        r = gen.return(undefined as T);
+      } else if (r.value !== undefined && isThenable(r.value)) {
+        // `yield p` would suspend forever; say how to wait instead.
+        r = gen.throw(
+          coroutineError('a co-routine yielded a promise-like value; wait with `yield* awaitPromise(p)`, or `yield* waitable` for a lock'),
+        );
+      } else {
+        break;
+      }
+    }
+    return r;
   }
 
   #finish(returned: boolean, value: unknown): void {

@@ -148,11 +148,14 @@ export class Waiter<T> implements Waitable<T> {
   constructor(owner: WaiterOwner<T>, what: string, signal: AbortSignalLike | undefined) {
     this.#owner = owner;
     this.#what = what;
-    if (signal !== undefined) {
-      const listener = () => this.#abort(signal.reason);
-      this.#abortHook = { signal, listener };
-      signal.addEventListener('abort', listener, { once: true });
-    }
+    if (signal !== undefined) this.#hook(signal);
+  }
+
+  /** Fails the wait when `signal` aborts while the waiter is queued. */
+  #hook(signal: AbortSignalLike): void {
+    const listener = () => this.#abort(signal.reason);
+    this.#abortHook = { signal, listener };
+    signal.addEventListener('abort', listener, { once: true });
   }
 
   /**
@@ -183,13 +186,18 @@ export class Waiter<T> implements Waitable<T> {
   }
 
   #settle(): void {
-    const hook = this.#abortHook;
-    if (hook !== null) {
-      hook.signal.removeEventListener('abort', hook.listener);
-      this.#abortHook = null;
-    }
+    if (this.#abortHook !== null) this.#unhook();
     this.#co?._wakeWaiting();
-    if (this.#promise === null) return;
+    if (this.#promise !== null) this.#settlePromise();
+  }
+
+  #unhook(): void {
+    const hook = this.#abortHook!;
+    hook.signal.removeEventListener('abort', hook.listener);
+    this.#abortHook = null;
+  }
+
+  #settlePromise(): void {
     if (this.#state === GRANTED) this.#resolve?.(this.#outcome as T);
     else this.#reject?.(this.#outcome);
     this.#resolve = this.#reject = null;
