@@ -157,6 +157,156 @@ function bareGeneratorFloor(contenders) {
   };
 }
 
+/** What a finished wait answers `yield*` with: the generator goes on. */
+const DONE = Object.freeze({ done: true, value: undefined });
+const STILL = Object.freeze({ done: false, value: undefined });
+/** The lock() of a free lock: nothing to wait for. */
+const FREE = Object.freeze({ [Symbol.iterator]: () => FREE_IT });
+const FREE_IT = Object.freeze({ next: () => DONE });
+
+/**
+ * A waiter object for the two floors below: `yield*` on it yields until `granted`.
+ * `waker` is what the unlock wakes.
+ */
+class FloorWaiter {
+  granted = false;
+  waker = null;
+  constructor(waker) {
+    this.waker = waker;
+  }
+  [Symbol.iterator]() {
+    return this;
+  }
+  next() {
+    return this.granted ? DONE : STILL;
+  }
+}
+
+/**
+ * The bare generator hand-off with the API's shape: each contender waits with
+ * `yield* lock()`, which returns a waiter object when the lock is held (as `yield* m.lock()`
+ * must: the waitable exists before anyone waits on it). What a generator-based lock with
+ * that API costs at least; the difference to the bare floor is the delegation and the
+ * object per wait.
+ */
+function yieldStarFloor(contenders) {
+  const RING = 64;
+  return {
+    name: 'bare generators waiting with yield* lock() (a waiter object per wait, as the API has; no Coroutine)',
+    kind: 'floor',
+    run(n) {
+      const k = Math.ceil(n / contenders);
+      const ring = new Array(RING);
+      let head = 0;
+      let tail = 0;
+      let locked = false;
+      let done = 0;
+      let running = null;
+      let holder = null;
+      let woken = null;
+      const lock = () => {
+        if (!locked) {
+          locked = true;
+          return FREE;
+        }
+        const w = new FloorWaiter(running);
+        ring[tail++ % RING] = w;
+        return w;
+      };
+      function* body() {
+        for (let i = 0; i < k; i++) {
+          yield* lock();
+          holder = running;
+          yield;
+          if (head === tail) locked = false;
+          else {
+            const w = ring[head++ % RING];
+            w.granted = true;
+            woken = w.waker;
+          }
+        }
+        done++;
+      }
+      for (let c = 0; c < contenders; c++) {
+        running = body();
+        running.next();
+      }
+      while (done < contenders) {
+        running = holder;
+        running.next();
+        while (woken !== null) {
+          running = woken;
+          woken = null;
+          running.next();
+        }
+      }
+    },
+  };
+}
+
+/**
+ * The least a coroutine layer adds to the floor above: an object per generator, the
+ * running one in a variable (an unlock wakes the waiter's coroutine without knowing who
+ * drives it), a wake-up slot on the waker, and an enter loop that runs the woken one when
+ * the waker yields. No checks, no cancellation, no contexts, no promise side.
+ */
+function coroutineLayerFloor(contenders) {
+  const RING = 64;
+  return {
+    name: 'bare generators with yield* lock() behind a minimal coroutine layer (running coroutine, wake-up slot, enter loop)',
+    kind: 'floor',
+    run(n) {
+      const k = Math.ceil(n / contenders);
+      const ring = new Array(RING);
+      let head = 0;
+      let tail = 0;
+      let locked = false;
+      let done = 0;
+      let current = null;
+      let holder = null;
+      const enter = (co) => {
+        for (let c = co; c !== null; ) {
+          current = c;
+          c.gen.next();
+          current = null;
+          const next = c.woken;
+          c.woken = null;
+          c = next;
+        }
+      };
+      const lock = () => {
+        if (!locked) {
+          locked = true;
+          return FREE;
+        }
+        const w = new FloorWaiter(current);
+        ring[tail++ % RING] = w;
+        return w;
+      };
+      function* body() {
+        for (let i = 0; i < k; i++) {
+          yield* lock();
+          holder = current;
+          yield;
+          if (head === tail) locked = false;
+          else {
+            const w = ring[head++ % RING];
+            w.granted = true;
+            current.woken = w.waker;
+          }
+        }
+        done++;
+      }
+      for (let c = 0; c < contenders; c++) {
+        const co = { gen: null, woken: null };
+        co.gen = body();
+        enter(co);
+      }
+      while (done < contenders) enter(holder);
+    },
+  };
+}
+
 export function coMutexGroup(env, contenders) {
   const aio = env.aio;
   const { CoMutex, Coroutine } = aio;
@@ -237,7 +387,7 @@ export function coMutexGroup(env, contenders) {
       teardown: () => ctx.close(),
     });
   }
-  if (contenders > 1) entries.push(bareHandOffFloor(contenders), bareGeneratorFloor(contenders));
+  if (contenders > 1) entries.push(bareHandOffFloor(contenders), bareGeneratorFloor(contenders), yieldStarFloor(contenders), coroutineLayerFloor(contenders));
   entries.push(
     asyncMutexPeer('async-mutex', contenders),
     asyncMutexPeer('async-mutex-cjs', contenders),

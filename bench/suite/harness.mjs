@@ -51,7 +51,8 @@ async function timeOne(e, n) {
   if (done && typeof done.then === 'function') done = await withTimeout(done, e.timeoutMs ?? 60_000, `${e.name}: run(${n})`);
   const ms = now() - t0;
   if (typeof done === 'number' && done > 0) return { ms, ops: done };
-  if (done && typeof done === 'object') return { ms, ops: done.ops ?? n, values: done.values ?? { '': done.value } };
+  // An array is what a run(n) of Promise.all(...) resolves with: nothing to report.
+  if (done && typeof done === 'object' && !Array.isArray(done)) return { ms, ops: done.ops ?? n, values: done.values ?? { '': done.value } };
   return { ms, ops: n };
 }
 

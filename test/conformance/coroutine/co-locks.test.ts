@@ -402,6 +402,64 @@ describe('CoMutex', () => {
     }
   });
 
+  it('a coroutine hands the lock to a waiter of its own context when it yields, to one of another context through that context', () => {
+    const other = new AioContext({ name: 'handoff-elsewhere' });
+    try {
+      const m = new CoMutex();
+      const log: string[] = [];
+      const waiter = (name: string) =>
+        Coroutine.create(function* () {
+          yield* m.lock();
+          log.push(`${name} locked in ${AioContext.current().name}`);
+          m.unlock();
+        });
+      const here = waiter('here');
+      const there = waiter('there');
+      const holder = Coroutine.create(function* () {
+        yield* m.lock();
+        yield;
+        m.unlock(); // to `there`, waiting in `other`: scheduled there
+        log.push('holder unlocked');
+        yield;
+        log.push('holder yielded');
+      });
+      holder.enter();
+      other.coSchedule(there);
+      while (other.poll(false)); // `there` queues first
+      here.enter(); // then `here`, in the main context
+      holder.enter();
+      expect(log).toEqual(['holder unlocked']);
+      expect(m.locked).toBe(true);
+      other.poll(false);
+      // `there` ran in its context, and its unlock handed the lock on to `here`.
+      expect(log).toEqual(['holder unlocked', 'there locked in handoff-elsewhere']);
+      expect(here.done).toBe(false);
+      while (AioContext.main().poll(false));
+      expect(log).toEqual(['holder unlocked', 'there locked in handoff-elsewhere', `here locked in ${AioContext.main().name}`]);
+      // The other way round: from a coroutine of the waiter's own context, the waiter runs
+      // when the unlocker yields, before enter() returns.
+      log.length = 0;
+      const late = waiter('late');
+      const holder2 = Coroutine.create(function* () {
+        yield* m.lock();
+        yield;
+        m.unlock();
+        log.push('holder2 unlocked');
+        yield;
+      });
+      holder2.enter();
+      late.enter();
+      holder2.enter();
+      expect(log).toEqual(['holder2 unlocked', `late locked in ${AioContext.main().name}`]);
+      expect(m.locked).toBe(false);
+      holder.enter();
+      holder2.enter();
+      expect(holder.done && holder2.done).toBe(true);
+    } finally {
+      other.close();
+    }
+  });
+
   it('a hand-off queued on the waker is passed on when the woken coroutine is cancelled first', () => {
     const m = new CoMutex();
     const log: string[] = [];

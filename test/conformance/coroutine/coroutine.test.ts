@@ -87,6 +87,41 @@ describe('wake-at-next-yield', () => {
     expect(log).toEqual(['a', 'b', 'd', 'c']);
   });
 
+  it('a wake-up queue of several runs in wake order, each one followed by its own queue; a cancelled entry is skipped', () => {
+    const log: string[] = [];
+    const leaf = (name: string) =>
+      Coroutine.create(function* () {
+        log.push(name);
+      });
+    const e = leaf('e');
+    const f = leaf('f');
+    const d = leaf('d');
+    const b = Coroutine.create(function* () {
+      log.push('b');
+      const here = AioContext.current();
+      here.coEnter(e);
+      here.coEnter(f);
+    });
+    const c = Coroutine.create(function* () {
+      log.push('c: never, cancelled while queued');
+      yield;
+    });
+    const a = Coroutine.create(function* () {
+      const here = AioContext.current();
+      here.coEnter(b);
+      here.coEnter(c);
+      here.coEnter(d);
+      c.cancel();
+      log.push('a');
+    });
+    c.enter(); // c waits at its yield
+    log.length = 0;
+    a.enter();
+    expect(log).toEqual(['a', 'b', 'e', 'f', 'd']);
+    expect(c.done).toBe(true);
+    expect([b, d, e, f].every((co) => co.done)).toBe(true);
+  });
+
   it('wake() restarts a coroutine in the context it last ran in', () => {
     const where: AioContext[] = [];
     const co = Coroutine.create(function* () {

@@ -33,7 +33,7 @@ import {
 } from './shared-co-mutex.js';
 import { Coroutine } from './coroutine.js';
 import { type LightIterator, WaiterQueue, lightIterator } from './light-waiters.js';
-import { READY, type Waitable, Waiter, rejected } from './waitable.js';
+import { READY, type Waitable, Waiter, type WaiterOwner, rejected } from './waitable.js';
 
 /** The structured-cloneable form of a {@link CoMutex}. */
 export interface CoMutexHandle {
@@ -42,33 +42,28 @@ export interface CoMutexHandle {
   readonly table: SharedArrayBuffer;
 }
 
-/** A queued `lock()` of a mutex still private to this thread, with a signal or in a coroutine. */
-class MutexWaiter extends Waiter<void> {
-  readonly #mutex: CoMutex;
-  constructor(mutex: CoMutex, signal: AbortSignalLike | undefined) {
-    super(signal);
-    this.#mutex = mutex;
-  }
-  protected get _what(): string {
-    return 'CoMutex.lock()';
-  }
-  protected _remove(): void {
-    this.#mutex._waiters.remove(this);
-  }
-  protected _release(): void {
-    this.#mutex.unlock();
-  }
-}
+/** Names the operation in a waiter's errors. */
+const LOCK = 'CoMutex.lock()';
 
-/** A queued `lock()` of a shared mutex: it waits in the shared queue, not in `_waiters`. */
-class SharedMutexWaiter extends MutexWaiter {
+/**
+ * A queued `lock()` of a shared mutex, as its waiter's owner: it waits in the shared
+ * queue, not in `_waiters`.
+ */
+class SharedLockRequest implements WaiterOwner {
+  readonly #mutex: CoMutex;
   /** How to take it back out of the shared queue; null once it was granted at once. */
   ticket: SharedTicket | null = null;
   /** True once it left the queue without being granted. */
   gone = false;
-  protected override _remove(): void {
+  constructor(mutex: CoMutex) {
+    this.#mutex = mutex;
+  }
+  removeWaiter(): void {
     this.gone = true;
     this.ticket?.withdraw();
+  }
+  releaseGrant(): void {
+    this.#mutex.unlock();
   }
 }
 
@@ -104,6 +99,11 @@ export class CoMutex {
   #lightIterator: LightIterator | null = null;
   /** @internal The FIFO of waiters, coroutine and async ones together. */
   readonly _waiters = new WaiterQueue();
+  /**
+   * How a queued lock() of the private mutex leaves (a queued one, off `_waiters`; a
+   * grant it will not use, unlocked again); made on first contention.
+   */
+  #owner: WaiterOwner | null = null;
   /** What resolves this thread's waitForUnlock() promises, while the mutex is private; null when none. */
   #watchers: (() => void)[] | null = null;
 
@@ -117,6 +117,21 @@ export class CoMutex {
    * `unlock()`, as after `Mutex.lock()`. This thread.
    */
   lock(signal?: AbortSignalLike): Waitable<void> {
+    // The signal and the shared mutex are off the path inlined into callers (the engine's
+    // inlining budget is per function).
+    if (signal !== undefined || this.#shared !== null) return this.#lockChecked(signal);
+    if (!this.#locked) {
+      this.#locked = true;
+      return READY;
+    }
+    // An async caller's light waiter is made here, not a call further down: on JSC that
+    // call cost the contended `await m.lock()` 8 %.
+    if (!Coroutine.inCoroutine()) return this._waiters.pushLight((this.#lightIterator ??= lightIterator(this, LOCK)));
+    return this.#queue(undefined, true);
+  }
+
+  /** lock() with a signal, or of a shared mutex. */
+  #lockChecked(signal: AbortSignalLike | undefined): Waitable<void> {
     if (signal !== undefined) {
       checkSignal('signal', signal);
       if (signal.aborted) return rejected(signal.reason);
@@ -127,27 +142,38 @@ export class CoMutex {
       this.#locked = true;
       return READY;
     }
-    if (signal === undefined && !Coroutine.inCoroutine()) {
-      return this._waiters.pushLight((this.#lightIterator ??= lightIterator(this, 'CoMutex.lock()')));
-    }
-    const w = new MutexWaiter(this, signal);
+    // `signal` is set here: without one, only a shared mutex comes this way.
+    return this.#queue(signal, Coroutine.inCoroutine());
+  }
+
+  /**
+   * Queues a Waiter for a lock() of the private mutex, which is held: one with a signal,
+   * or one in a coroutine (`inCoroutine`).
+   */
+  #queue(signal: AbortSignalLike | undefined, inCoroutine: boolean): Waitable<void> {
+    const w = new Waiter<void>((this.#owner ??= this.#waiterOwner()), LOCK, signal);
     this._waiters.push(w);
-    return w._waitable();
+    return w._waitable(inCoroutine);
+  }
+
+  #waiterOwner(): WaiterOwner {
+    return { removeWaiter: (w) => this._waiters.remove(w), releaseGrant: () => this.unlock() };
   }
 
   #lockShared(state: SharedCoMutex, signal: AbortSignalLike | undefined): Waitable<void> {
     if (sharedTryLock(state)) return READY;
-    const w = new SharedMutexWaiter(this, signal);
+    const req = new SharedLockRequest(this);
+    const w = new Waiter<void>(req, LOCK, signal);
     // The grant arrives in this thread's current context's poll; a waiter that left
     // meanwhile passes the mutex on (also one taken over from a dead holder).
-    w.ticket = sharedLockOrQueue(state, (outcome) => {
+    req.ticket = sharedLockOrQueue(state, (outcome) => {
       if (outcome instanceof Error) {
-        if (!w.gone) w._grantFailing(outcome);
-      } else if (w.gone) sharedUnlock(state, outcome);
+        if (!req.gone) w._grantFailing(outcome);
+      } else if (req.gone) sharedUnlock(state, outcome);
       else if (outcome) w._grantFailing(new OwnerDiedError('CoMutex'));
       else w._grant(undefined);
     });
-    if (w.ticket === null) return READY;
+    if (req.ticket === null) return READY;
     return w._waitable();
   }
 
@@ -207,11 +233,14 @@ export class CoMutex {
     if (!this.#locked) throw new AioError('ERR_AIO_NOT_OWNER', 'CoMutex.unlock(): the mutex is not locked');
     if (this._waiters.grantNext()) return;
     this.#locked = false;
-    const watchers = this.#watchers;
-    if (watchers !== null) {
-      this.#watchers = null;
-      for (const resolve of watchers) resolve();
-    }
+    if (this.#watchers !== null) this.#freed();
+  }
+
+  /** The mutex became free: its waitForUnlock() promises resolve. */
+  #freed(): void {
+    const watchers = this.#watchers!;
+    this.#watchers = null;
+    for (const resolve of watchers) resolve();
   }
 
   /** True while held (by anyone), as the `locked` getter. This thread. */

@@ -18,24 +18,9 @@ import { argTypeError } from '../base/errors.js';
 import type { AbortSignalLike } from '../locks/futex.js';
 import { checkSignal } from '../locks/handle.js';
 import { Sequel } from './sequel.js';
-import { type CoLockable, type Waitable, ListedWaiter, WaiterList, rejected } from './waitable.js';
+import { type CoLockable, type Waitable, type WaiterOwner, ListedWaiter, WaiterList, rejected } from './waitable.js';
 
-class QueueWaiter extends ListedWaiter<void> {
-  readonly #queue: CoQueue;
-  constructor(queue: CoQueue, signal: AbortSignalLike | undefined) {
-    super(signal);
-    this.#queue = queue;
-  }
-  protected get _what(): string {
-    return 'CoQueue.wait()';
-  }
-  protected _remove(): void {
-    this.#queue._waiters.remove(this);
-  }
-  protected _release(): void {
-    this.#queue.next();
-  }
-}
+type QueueWaiter = ListedWaiter<void>;
 
 function isLockable(v: unknown): v is CoLockable {
   return typeof v === 'object' && v !== null && typeof (v as CoLockable).lock === 'function' && typeof (v as CoLockable).unlock === 'function';
@@ -70,6 +55,11 @@ function isLockable(v: unknown): v is CoLockable {
 export class CoQueue {
   /** @internal */
   readonly _waiters = new WaiterList<QueueWaiter>();
+  /** How a waiter leaves: off `_waiters`; a wake-up it will not use goes to the next one. */
+  readonly #owner: WaiterOwner = {
+    removeWaiter: (w) => this._waiters.remove(w as QueueWaiter),
+    releaseGrant: () => void this.next(),
+  };
 
   /**
    * Queues the caller at the tail, releases `lock` (a CoMutex, or anything with
@@ -84,7 +74,7 @@ export class CoQueue {
     }
     checkSignal('signal', signal);
     if (signal?.aborted) return rejected(signal.reason);
-    const w = new QueueWaiter(this, signal);
+    const w: QueueWaiter = new ListedWaiter(this.#owner, 'CoQueue.wait()', signal);
     this._waiters.push(w);
     if (lock == null) return w._waitable();
     // Queued before the unlock, as in QEMU: whoever the unlock lets run may call next().

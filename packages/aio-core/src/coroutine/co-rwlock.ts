@@ -18,27 +18,14 @@ import { AioError } from '../base/errors.js';
 import type { AbortSignalLike } from '../locks/futex.js';
 import { checkSignal } from '../locks/handle.js';
 import { Sequel } from './sequel.js';
-import { READY, type Waitable, ListedWaiter, WaiterList, rejected } from './waitable.js';
+import { READY, type Waitable, type WaiterOwner, ListedWaiter, WaiterList, rejected } from './waitable.js';
 
 /** A ticket (CoRwTicket): a queued read or write request. */
 class RwTicket extends ListedWaiter<void> {
-  readonly #lock: CoRwLock;
   readonly read: boolean;
-  readonly #what: string;
-  constructor(lock: CoRwLock, read: boolean, what: string, signal: AbortSignalLike | undefined) {
-    super(signal);
-    this.#lock = lock;
+  constructor(owner: WaiterOwner, read: boolean, what: string, signal: AbortSignalLike | undefined) {
+    super(owner, what, signal);
     this.read = read;
-    this.#what = what;
-  }
-  protected get _what(): string {
-    return this.#what;
-  }
-  protected _remove(): void {
-    this.#lock._dropTicket(this);
-  }
-  protected _release(): void {
-    this.#lock.unlock();
   }
 }
 
@@ -71,6 +58,17 @@ export class CoRwLock {
   /** Readers holding the lock, or -1 for a writer (CoRwlock.owners). */
   #owners = 0;
   readonly #tickets = new WaiterList<RwTicket>();
+  /**
+   * How a ticket leaves: a queued one that gave up is dropped (the new head may be
+   * servable now); a grant it will not use is unlocked.
+   */
+  readonly #owner: WaiterOwner = {
+    removeWaiter: (t) => {
+      this.#tickets.remove(t as RwTicket);
+      this.#wakeWaiters();
+    },
+    releaseGrant: () => this.unlock(),
+  };
 
   /**
    * Takes a read lock, or queues for one (qemu_co_rwlock_rdlock): served at once when
@@ -149,7 +147,7 @@ export class CoRwLock {
   }
 
   #enqueue(read: boolean, what: string, signal: AbortSignalLike | undefined): RwTicket {
-    const t = new RwTicket(this, read, what, signal);
+    const t = new RwTicket(this.#owner, read, what, signal);
     this.#tickets.push(t);
     return t;
   }
@@ -170,11 +168,5 @@ export class CoRwLock {
       t._grant(undefined);
       if (!t.read) return;
     }
-  }
-
-  /** A queued ticket gave up: drop it; the new head may be servable now. @internal */
-  _dropTicket(t: RwTicket): void {
-    this.#tickets.remove(t);
-    this.#wakeWaiters();
   }
 }

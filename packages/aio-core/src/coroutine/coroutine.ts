@@ -100,8 +100,13 @@ export class Coroutine<T> implements ContextCoroutine {
   _scheduled: string | null = null;
   /** @internal Bumped by each scheduling and by cancel(), so stale schedule records are ignored. */
   _scheduleSeq = 0;
-  /** @internal Coroutines to enter when this one yields or returns (co_queue_wakeup). */
-  _wakeup: Coroutine<unknown>[] | null = null;
+  /**
+   * @internal The first coroutine to enter when this one yields or returns: the head of
+   * its wake-up queue (co_queue_wakeup), kept apart because a coroutine mostly wakes one.
+   */
+  _wakeFirst: Coroutine<unknown> | null = null;
+  /** @internal The rest of the wake-up queue, in wake order; empty while `_wakeFirst` is null. */
+  _wakeRest: Coroutine<unknown>[] | null = null;
   /** @internal True while it sits on some coroutine's wake-up queue. */
   _queued = false;
 
@@ -178,8 +183,7 @@ export class Coroutine<T> implements ContextCoroutine {
    * or has terminated. This thread.
    */
   enter(): void {
-    const err = this.#enterError('Coroutine.enter()');
-    if (err !== null) throw err;
+    if (!this.#enterable()) throw this.#enterError('Coroutine.enter()')!;
     Coroutine.#run(AioContext.current(), this, RESUME_NEXT);
   }
 
@@ -238,6 +242,23 @@ export class Coroutine<T> implements ContextCoroutine {
   }
 
   /**
+   * aio_co_wake for a coroutine that waits for a grant, unless it is already due to run
+   * (woken by someone else, scheduled, or on the stack): it sees the new state when it
+   * gets there, and waking it again would be a double entry. From a coroutine of the
+   * context it waits in, it goes straight onto that coroutine's wake-up queue (what
+   * wake() ends in, without the argument checks of coEnter). @internal
+   */
+  _wakeWaiting(): void {
+    if (this._queued || this._scheduled !== null || this.#entered) return;
+    const self = current;
+    if (self !== null && !this.#done && this._ctx === AioContext.current()) {
+      this.#queueOn(self);
+      return;
+    }
+    this.wake();
+  }
+
+  /**
    * Whoever was going to enter the coroutine (a schedule, a timer, a promise, a wake-up
    * queue) finds it no longer theirs.
    */
@@ -245,6 +266,14 @@ export class Coroutine<T> implements ContextCoroutine {
     this._scheduled = null;
     this._scheduleSeq++;
     this._queued = false;
+  }
+
+  /**
+   * True unless entering now would be a bug (see #enterError). Apart from it so that the
+   * hot paths that inline it stay small (the engine's inlining budget is per function).
+   */
+  #enterable(): boolean {
+    return !this.#entered && this._scheduled === null && !this._queued && !this.#done;
   }
 
   /** Why entering now would be a bug (QEMU aborts on these), or null. */
@@ -279,40 +308,49 @@ export class Coroutine<T> implements ContextCoroutine {
   _queueAfter(self: Coroutine<unknown>, what: string): void {
     if (self === this) throw coroutineError(`${what}: a co-routine cannot wake itself`);
     this._checkSchedulable(what);
+    this.#queueOn(self);
+  }
+
+  /** Appends the coroutine to `self`'s wake-up queue. */
+  #queueOn(self: Coroutine<unknown>): void {
     this._queued = true;
-    (self._wakeup ??= []).push(this);
+    if (self._wakeFirst === null) self._wakeFirst = this;
+    else (self._wakeRest ??= []).push(this);
   }
 
   /**
-   * The enter loop (qemu_aio_coroutine_enter). `first` was checked by the caller. The
-   * pending stack holds coroutines in reverse run order, so "prepend this wake-up queue"
-   * is a push of the queue reversed. Entries that were unqueued meanwhile (cancelled) are
-   * skipped. A misuse found on a queued entry does not stop the others: the first such
-   * error is thrown once the loop is empty.
+   * The enter loop (qemu_aio_coroutine_enter). `first` was checked by the caller. Each
+   * coroutine that yields or returns is followed by the head of its wake-up queue; the
+   * rest of that queue goes in front of what was already pending. The pending stack
+   * holds coroutines in reverse run order, so that is a push of the rest reversed.
+   * Entries that were unqueued meanwhile (cancelled) are skipped. A misuse found on a
+   * queued entry does not stop the others: the first such error is thrown once the loop
+   * is empty.
    */
   static #run(ctx: AioContext, first: Coroutine<unknown>, mode: number): void {
     const from = current;
     first.#step(ctx, from, mode);
-    if (first._wakeup === null || first._wakeup.length === 0) return;
+    if (first._wakeFirst === null) return;
     // One pending stack for the thread (an array per enter loop made a contended hand-off
     // 1.5x slower): an enter() from inside a woken coroutine runs a nested loop above this
     // one's `base`, so each loop only pops its own entries.
     const pending = Coroutine.#pending;
     const base = pending.length;
-    Coroutine.#takeWakeups(first, pending);
+    let to: Coroutine<unknown> | null = Coroutine.#takeWakeups(first, pending);
     let failure: AioError | null = null;
     try {
-      while (pending.length > base) {
-        const to = pending.pop()!;
-        if (!to._queued) continue;
-        to._queued = false;
-        const err = to.#enterError('Coroutine.enter() of a woken co-routine');
-        if (err !== null) {
-          failure ??= err;
-          continue;
+      while (to !== null) {
+        let next: Coroutine<unknown> | null = null;
+        if (to._queued) {
+          to._queued = false;
+          if (to.#enterable()) {
+            to.#step(ctx, from, RESUME_NEXT);
+            if (to._wakeFirst !== null) next = Coroutine.#takeWakeups(to, pending);
+          } else {
+            failure ??= to.#enterError('Coroutine.enter() of a woken co-routine');
+          }
         }
-        to.#step(ctx, from, RESUME_NEXT);
-        if (to._wakeup !== null && to._wakeup.length > 0) Coroutine.#takeWakeups(to, pending);
+        to = next ?? (pending.length > base ? pending.pop()! : null);
       }
     } finally {
       // Only reached with entries left if something internal threw: drop them here.
@@ -325,12 +363,16 @@ export class Coroutine<T> implements ContextCoroutine {
   static readonly #pending: Coroutine<unknown>[] = [];
 
   /**
-   * Moves `co`'s wake-up queue onto the pending stack, in front of what is there: popping
-   * the queue from its end pushes its last entry first, so its first is popped first.
+   * Empties `co`'s wake-up queue: returns its head (to run next) and moves the rest onto
+   * the pending stack, in front of what is there (popping it from its end pushes its last
+   * entry first, so its first is popped first).
    */
-  static #takeWakeups(co: Coroutine<unknown>, pending: Coroutine<unknown>[]): void {
-    const w = co._wakeup!;
-    while (w.length > 0) pending.push(w.pop()!);
+  static #takeWakeups(co: Coroutine<unknown>, pending: Coroutine<unknown>[]): Coroutine<unknown> {
+    const head = co._wakeFirst!;
+    co._wakeFirst = null;
+    const rest = co._wakeRest;
+    if (rest !== null) while (rest.length > 0) pending.push(rest.pop()!);
+    return head;
   }
 
   /** Runs the body from its current suspension point to the next yield or its end. */
@@ -342,21 +384,7 @@ export class Coroutine<T> implements ContextCoroutine {
     let r: IteratorResult<unknown, T>;
     try {
       r = mode === RESUME_RETURN ? gen.return(undefined as T) : gen.next();
-      while (!r.done) {
-        if (this.#cancelRequested) {
-          this.#cancelRequested = false;
-          this.#cancelling = true;
-          this.#detachWakers();
-          r = gen.return(undefined as T);
-        } else if (r.value !== undefined && isThenable(r.value)) {
-          // `yield p` would suspend forever; say how to wait instead.
-          r = gen.throw(
-            coroutineError('a co-routine yielded a promise-like value; wait with `yield* awaitPromise(p)`, or `yield* waitable` for a lock'),
-          );
-        } else {
-          break;
-        }
-      }
+      if (!r.done && (this.#cancelRequested || r.value !== undefined)) r = this.#unusualYield(gen, r);
     } catch (e) {
       current = from;
       this.#entered = false;
@@ -367,6 +395,29 @@ export class Coroutine<T> implements ContextCoroutine {
     current = from;
     this.#entered = false;
     if (r.done) this.#finish(true, r.value);
+  }
+
+  /**
+   * A yield that #step must not simply return from: cancel() arrived meanwhile (the body
+   * is return()ed now), or it yielded a value. Returns where the body stopped after that.
+   */
+  #unusualYield(gen: Generator<unknown, T, unknown>, r: IteratorResult<unknown, T>): IteratorResult<unknown, T> {
+    while (!r.done) {
+      if (this.#cancelRequested) {
+        this.#cancelRequested = false;
+        this.#cancelling = true;
+        this.#detachWakers();
+        r = gen.return(undefined as T);
+      } else if (r.value !== undefined && isThenable(r.value)) {
+        // `yield p` would suspend forever; say how to wait instead.
+        r = gen.throw(
+          coroutineError('a co-routine yielded a promise-like value; wait with `yield* awaitPromise(p)`, or `yield* waitable` for a lock'),
+        );
+      } else {
+        break;
+      }
+    }
+    return r;
   }
 
   #finish(returned: boolean, value: unknown): void {

@@ -7,7 +7,7 @@
  */
 import { Fifo } from '../base/fifo.js';
 import { yieldingSelf } from './coroutine.js';
-import { type Waitable, type Waiter, ignore, secondWaiter, wakeWaiting } from './waitable.js';
+import { type Waitable, type Waiter, ignore, secondWaiter } from './waitable.js';
 
 // A light waiter's promise is never rejected: its executor keeps only the resolve
 // function (measured: 3-8 % of a contended hand-off on V8 and JSC). One shared executor
@@ -41,7 +41,7 @@ export function lightIterator(lock: Unlockable, what: string): LightIterator {
       granted = true;
       if (!waiting) return;
       try {
-        wakeWaiting(co);
+        co._wakeWaiting();
       } catch (e) {
         // It cannot run (its context is closed): cancel it, which passes the grant on.
         co.cancel(e);

@@ -101,15 +101,6 @@ function takeResolvers(resolve: (value: never) => void, reject: (reason: unknown
   takenReject = reject;
 }
 
-/**
- * Wakes a coroutine that waits for a grant, unless it is already due to run (woken by
- * someone else, scheduled, or on the stack): it sees the new state when it gets there,
- * and waking it again would be a double entry.
- */
-export function wakeWaiting(co: Coroutine<unknown>): void {
-  if (!co._queued && co._scheduled === null && !co.entered) co.wake();
-}
-
 /** Where the promise form of a waiter keeps it, for its shared iterator method. */
 const WAITER = Symbol('aio.waiter');
 type WaiterPromise<T> = Promise<T> & Waitable<T> & { [WAITER]: Waiter<T> };
@@ -124,11 +115,24 @@ const FAILED = 2;
 const GRANTED_FAILING = 3;
 
 /**
- * A queued request of a lock or queue. The owner dequeues it and calls `_grant()`;
- * subclasses say how to leave the queue (`_remove`) and how to give back a grant nobody
- * will use (`_release`). @internal
+ * What a waiter asks of the lock or queue it waits in. One object per lock or queue (or
+ * per request, where leaving needs per-request state), so that a waiter is a plain
+ * Waiter: V8 constructs an instance of a subclass markedly slower (a CoMutex waiter made
+ * by a subclass cost the 8-coroutine hand-off about 5 %). @internal
  */
-export abstract class Waiter<T> implements Waitable<T> {
+export interface WaiterOwner<T = void> {
+  /** Takes `w`, still waiting, off the queue. */
+  removeWaiter(w: Waiter<T>): void;
+  /** Gives back what was granted to `w` and will not be used: to the next waiter, if any. */
+  releaseGrant(w: Waiter<T>): void;
+}
+
+/**
+ * A queued request of a lock or queue. The owner dequeues it and calls `_grant()`; its
+ * WaiterOwner says how to leave the queue and how to give back a grant nobody will use.
+ * @internal
+ */
+export class Waiter<T> implements Waitable<T> {
   #state = WAITING;
   #outcome: unknown = undefined;
   #co: Coroutine<unknown> | null = null;
@@ -137,22 +141,22 @@ export abstract class Waiter<T> implements Waitable<T> {
   #reject: ((e: unknown) => void) | null = null;
   /** The signal and the listener on it, while one is attached. */
   #abortHook: { readonly signal: AbortSignalLike; readonly listener: () => void } | null = null;
-
+  readonly #owner: WaiterOwner<T>;
   /** Names the operation in errors, e.g. 'CoMutex.lock()'. */
-  protected abstract get _what(): string;
+  readonly #what: string;
 
-  constructor(signal: AbortSignalLike | undefined) {
-    if (signal !== undefined) {
-      const listener = () => this.#abort(signal.reason);
-      this.#abortHook = { signal, listener };
-      signal.addEventListener('abort', listener, { once: true });
-    }
+  constructor(owner: WaiterOwner<T>, what: string, signal: AbortSignalLike | undefined) {
+    this.#owner = owner;
+    this.#what = what;
+    if (signal !== undefined) this.#hook(signal);
   }
 
-  /** Takes the waiter off its owner's queue (it is still WAITING). */
-  protected abstract _remove(): void;
-  /** Gives back what `_grant()` handed over, to the next waiter if any. */
-  protected abstract _release(): void;
+  /** Fails the wait when `signal` aborts while the waiter is queued. */
+  #hook(signal: AbortSignalLike): void {
+    const listener = () => this.#abort(signal.reason);
+    this.#abortHook = { signal, listener };
+    signal.addEventListener('abort', listener, { once: true });
+  }
 
   /**
    * The owner dequeued the waiter and handed it what it waited for. Wakes the waiting
@@ -182,12 +186,18 @@ export abstract class Waiter<T> implements Waitable<T> {
   }
 
   #settle(): void {
-    const hook = this.#abortHook;
-    if (hook !== null) {
-      hook.signal.removeEventListener('abort', hook.listener);
-      this.#abortHook = null;
-    }
-    if (this.#co !== null) wakeWaiting(this.#co);
+    if (this.#abortHook !== null) this.#unhook();
+    this.#co?._wakeWaiting();
+    if (this.#promise !== null) this.#settlePromise();
+  }
+
+  #unhook(): void {
+    const hook = this.#abortHook!;
+    hook.signal.removeEventListener('abort', hook.listener);
+    this.#abortHook = null;
+  }
+
+  #settlePromise(): void {
     if (this.#state === GRANTED) this.#resolve?.(this.#outcome as T);
     else this.#reject?.(this.#outcome);
     this.#resolve = this.#reject = null;
@@ -201,27 +211,27 @@ export abstract class Waiter<T> implements Waitable<T> {
   /** Takes a still queued waiter back, failing it with `reason`. @internal */
   _withdraw(reason: unknown): void {
     if (this.#state !== WAITING) return;
-    this._remove();
+    this.#owner.removeWaiter(this);
     this.#fail(reason);
   }
 
   #abort(reason: unknown): void {
     if (this.#state !== WAITING) return;
-    this._remove();
+    this.#owner.removeWaiter(this);
     this.#fail(reason);
   }
 
   /** Leaving without having used the outcome: dequeue, or pass a grant on. */
   #abandon(): void {
     if (this.#state === WAITING) {
-      this._remove();
+      this.#owner.removeWaiter(this);
       // The coroutine gave up; a promise form of this request (if one was made) fails
       // too, but is not reported as unhandled.
       this.#promise?.then(undefined, ignore);
-      this.#fail(new AioError('ERR_AIO_COROUTINE', `${this._what}: the waiting co-routine was cancelled`));
+      this.#fail(new AioError('ERR_AIO_COROUTINE', `${this.#what}: the waiting co-routine was cancelled`));
     } else if (this.#state === GRANTED || this.#state === GRANTED_FAILING) {
       this.#state = FAILED;
-      this._release();
+      this.#owner.releaseGrant(this);
     }
   }
 
@@ -244,10 +254,11 @@ export abstract class Waiter<T> implements Waitable<T> {
 
   /**
    * What a lock operation hands its caller (see the file comment): the waiter inside a
-   * coroutine, else a native promise with the waiter's iterator. @internal
+   * coroutine, else a native promise with the waiter's iterator. `inCoroutine`: whether
+   * the caller runs in a coroutine, if it knows. @internal
    */
-  _waitable(): Waitable<T> {
-    if (Coroutine.inCoroutine()) return this;
+  _waitable(inCoroutine = Coroutine.inCoroutine()): Waitable<T> {
+    if (inCoroutine) return this;
     const p = this.#promiseOf() as WaiterPromise<T>;
     p[WAITER] = this;
     p[Symbol.iterator] = waiterPromiseIterator;
@@ -280,10 +291,10 @@ export abstract class Waiter<T> implements Waitable<T> {
     const co = this.#co;
     if (co === null) {
       if (this.#state !== WAITING) return this.#outcomeResult();
-      this.#co = yieldingSelf(this._what);
+      this.#co = yieldingSelf(this.#what);
       return STILL_WAITING;
     }
-    if (co !== Coroutine.self()) throw secondWaiter(this._what);
+    if (co !== Coroutine.self()) throw secondWaiter(this.#what);
     // A stray enter() finds it still waiting and yields again.
     if (this.#state === WAITING) return STILL_WAITING;
     this.#co = null;
@@ -310,7 +321,8 @@ export abstract class Waiter<T> implements Waitable<T> {
 
   #outcomeResult(): IteratorResult<unknown, T> {
     if (this.#state !== GRANTED) throw this.#outcome;
-    return { done: true, value: this.#outcome as T };
+    const value = this.#outcome as T;
+    return value === undefined ? (DONE_VOID as IteratorResult<unknown, T>) : { done: true, value };
   }
 }
 
@@ -322,8 +334,11 @@ export function secondWaiter(what: string): AioError {
 /** What a waiter's `next()` answers while it waits: the coroutine yields. */
 const STILL_WAITING: IteratorResult<unknown, never> = Object.freeze({ done: false, value: undefined });
 
+/** What a waiter's `next()` answers for a grant of nothing (a lock's): `yield*` returns. */
+const DONE_VOID: IteratorResult<unknown, undefined> = Object.freeze({ done: true, value: undefined });
+
 /** A waiter that can sit on a {@link WaiterList}. @internal */
-export abstract class ListedWaiter<T> extends Waiter<T> {
+export class ListedWaiter<T> extends Waiter<T> {
   /** @internal FIFO links, owned by the WaiterList the waiter is on. */
   _prev: ListedWaiter<T> | null = null;
   /** @internal */
