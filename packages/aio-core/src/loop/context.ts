@@ -13,37 +13,29 @@
  * live beside it: the context's identity, lock, notify and fault reports (context-base.ts),
  * the poll pass and the poller side of the wake protocol (poll.ts, notify.ts), the BH list
  * and BH phase (bh-list.ts), handlers and adaptive polling (handler.ts), timers (timer.ts),
- * running inside the host loop (attach.ts), waiting (wait.ts). Layers built on the loop
- * plug in through ContextExtensions (work from other threads, the thread pool, coroutine
- * entry, remote contexts, host event sources), installed by the package entry; the loop
- * imports none of them.
+ * running inside the host loop (attach.ts), waiting (wait.ts), the spin for replies
+ * (reply-poll.ts); context-parts.ts checks the options and wires the parts. Layers built
+ * on the loop plug in through ContextExtensions (work from other threads, the thread
+ * pool, coroutine entry, remote contexts, host event sources), installed by the package
+ * entry; the loop imports none of them.
  */
-import { HostLoopAttachment } from './attach.js';
+import type { HostLoopAttachment } from './attach.js';
 import { type ContextHandle, ContextBase } from './context-base.js';
 import { BH_ONESHOT, BH_PENDING, BH_SCHEDULED, BottomHalf, type BhOwner } from './bh.js';
-import { BhList } from './bh-list.js';
-import { CLOCK_ORDER, type ClockType, onVirtualClockEnabled } from './clock.js';
+import type { BhList } from './bh-list.js';
+import { type ClockType, onVirtualClockEnabled } from './clock.js';
 import type { AioContextOptions, AioContextStats, EventNotifierOptions, MessageSourceLike, ReadableStreamLike } from './context-options.js';
-import {
-  AioError,
-  BhLeakedError,
-  argTypeError,
-  checkBoolean,
-  checkFunction,
-  checkInteger,
-  checkOptions,
-  checkString,
-} from '../base/errors.js';
-import { HandlerSet, type PollParams, checkPollParams, newHandler } from './handler.js';
+import { AioError, BhLeakedError, argTypeError, checkBoolean, checkFunction, checkInteger, checkOptions, checkString } from '../base/errors.js';
+import { buildContextParts, contextSettings } from './context-parts.js';
+import { type HandlerSet, type PollParams, checkPollParams, newHandler } from './handler.js';
 import { assertCanBlock } from '../base/host.js';
 import { EventNotifier } from './notifier.js';
-import { clearWake, notifyPending } from './notify.js';
 import { extensions } from './context-extensions.js';
-import { type ContextIntake, Poller } from './poll.js';
-import { REPLY_POLL_MAX_NS_DEFAULT, ReplyPoll } from './reply-poll.js';
+import type { ContextIntake, Poller } from './poll.js';
+import type { ReplyPoll } from './reply-poll.js';
 import { Slot, type WakeTable } from '../base/shared-memory.js';
 import type { AnyFunctions, ContextCoroutine, RemoteContext, ThreadPool } from './services.js';
-import { Timer, type ArmedTimers, TimerList, checkTimerArgs } from './timer.js';
+import { type ArmedTimers, Timer, type TimerList, checkTimerArgs } from './timer.js';
 import { hasWaiters, pollWhile, pollWhileAsync } from './wait.js';
 
 export type { AioContextOptions, AioContextStats, EventNotifierOptions } from './context-options.js';
@@ -73,6 +65,7 @@ let contextCount = 0;
 export class AioContext extends ContextBase implements BhOwner {
   readonly #bhs: BhList;
   readonly #timers: Record<ClockType, TimerList>;
+  readonly #armedTimers: Readonly<ArmedTimers>;
   readonly #unsubscribeVirtual: () => void;
   readonly #handlers: HandlerSet;
   /** Work from other threads (see ContextIntake). */
@@ -84,50 +77,28 @@ export class AioContext extends ContextBase implements BhOwner {
   #poolModules: (string | URL)[] = [];
 
   constructor(options?: AioContextOptions) {
-    checkOptions('options', options);
-    const name = options?.name ?? `ctx${++contextCount}`;
-    checkString('options.name', name);
-    const params = checkPollParams(['options.pollMaxNs', 'options.pollGrow', 'options.pollShrink'], options?.pollMaxNs ?? 0, options?.pollGrow ?? 0, options?.pollShrink ?? 0);
-    if (options?.timing !== undefined) checkBoolean('options.timing', options.timing);
-    const replyPollMaxNs = options?.replyPollMaxNs ?? REPLY_POLL_MAX_NS_DEFAULT;
-    checkInteger('options.replyPollMaxNs', replyPollMaxNs, 0, Number.MAX_SAFE_INTEGER);
-    super(name);
-    this.#replies = new ReplyPoll(replyPollMaxNs);
-    const table = this._table;
-    const ops = this._ops;
-    const b = this._base;
-    this.#bhs = new BhList(ops, b + Slot.RemoteBhHead);
-    const armedTimers: ArmedTimers = { count: 0 };
-    this.#timers = {
-      realtime: new TimerList(this, 'realtime', armedTimers),
-      virtual: new TimerList(this, 'virtual', armedTimers),
-      host: new TimerList(this, 'host', armedTimers),
-    };
-    this.#unsubscribeVirtual = onVirtualClockEnabled(() => this.notify());
+    const settings = contextSettings(options, () => `ctx${++contextCount}`);
+    super(settings.name);
     this.#intake = extensions.intake(this);
-    // The context's own notifier: ready when a notify woke (or would wake) a sleeper, and it
-    // clears the wake word when dispatched; busy polling stops at a pending notify.
-    const own = newHandler(null, table.words, b + Slot.Wake, () => clearWake(ops, b), () => notifyPending(ops, b), () => {}, false);
-    this.#handlers = new HandlerSet(own, params);
-    this.#poller = new Poller({
-      owner: this,
-      dispatching,
-      table,
-      slot: this._slot,
-      ops,
-      base: b,
-      bhs: this.#bhs,
-      handlers: this.#handlers,
-      timers: CLOCK_ORDER.map((clock) => this.#timers[clock]),
-      armedTimers,
-      intake: this.#intake,
-      faults: this._faults,
-      lock: this._lock,
-      replies: this.#replies,
-      timing: options?.timing ?? false,
-      badRecord: (problem) => this._badRecord(problem),
-    });
-    this.#hostLoop = new HostLoopAttachment(this.#poller, () => this.#hasLiveWork());
+    const parts = buildContextParts(
+      {
+        owner: this,
+        dispatching,
+        table: this._table,
+        slot: this._slot,
+        ops: this._ops,
+        base: this._base,
+        lock: this._lock,
+        faults: this._faults,
+        intake: this.#intake,
+        badRecord: (problem) => this._badRecord(problem),
+        hasLiveWork: () => this.#hasLiveWork(),
+      },
+      settings,
+    );
+    ({ bhs: this.#bhs, timers: this.#timers, armedTimers: this.#armedTimers, handlers: this.#handlers } = parts);
+    ({ replies: this.#replies, poller: this.#poller, hostLoop: this.#hostLoop } = parts);
+    this.#unsubscribeVirtual = onVirtualClockEnabled(() => this.notify());
   }
 
   /**
@@ -481,9 +452,7 @@ export class AioContext extends ContextBase implements BhOwner {
   }
 
   #hasLiveWork(): boolean {
-    if (this.#handlers.hasUserHandlers || this.#replies.awaited > 0) return true;
-    for (const clock of CLOCK_ORDER) if (this.#timers[clock].size > 0) return true;
-    return false;
+    return this.#handlers.hasUserHandlers || this.#replies.awaited > 0 || this.#armedTimers.count > 0;
   }
 
   /**
@@ -521,8 +490,7 @@ export class AioContext extends ContextBase implements BhOwner {
     if (this.closed) return;
     const leaked = this.#bhs.leaked();
     if (leaked.length > 0) throw new BhLeakedError(this.name, leaked);
-    let pending = 0;
-    for (const clock of CLOCK_ORDER) pending += this.#timers[clock].size;
+    const pending = this.#armedTimers.count;
     if (pending > 0) {
       throw new AioError('ERR_AIO_TIMERS_PENDING', `AioContext '${this.name}': ${pending} timer(s) still pending; del() them before close()`);
     }
