@@ -2,6 +2,7 @@
 // The cross-runtime benchmark suite (`npm run bench`):
 //   node bench/run.mjs [--runtime node,bun,deno,chromium|all] [--quick]
 //                      [--only group,group] [--entry regex] [--verbose]
+//   node bench/run.mjs --report <stamp>   (rewrites the reports from bench/results/<stamp>-*.json)
 // Runs the suite on each runtime in its own process (Node directly; Bun through
 // node_modules/.bin/bun; Deno through node_modules/.bin/deno run -A
 // --node-modules-dir=manual; Chromium through playwright-core and a static server on
@@ -122,6 +123,20 @@ mkdirSync(RESULTS, { recursive: true });
 const stamp = `${new Date().toISOString().slice(0, 16).replace(':', '')}Z`;
 const docs = [];
 const t0 = Date.now();
+// --report: the reports of a run already made (after a change to the reports or targets).
+const reportOf = opt('--report');
+if (reportOf !== undefined) {
+  for (const runtime of RUNTIME_ORDER) {
+    const file = join(RESULTS, `${reportOf}-${runtime}.json`);
+    if (existsSync(file)) docs.push(JSON.parse(readFileSync(file, 'utf8')));
+  }
+  if (docs.length === 0) {
+    console.error(`bench: no bench/results/${reportOf}-<runtime>.json`);
+    process.exit(2);
+  }
+  writeReports(docs, docs[0].machine ?? machine, docs.length === RUNTIME_ORDER.length && !docs[0].quick);
+  process.exit(0);
+}
 console.error(`bench: ${quick ? 'quick pass' : 'full run'} on ${runtimes.join(', ')} — ${machine.cpu}, ${machine.cores} cores`);
 for (const runtime of runtimes) {
   // Written by the pass as it goes (bench/results/*.tmp is git-ignored).
@@ -148,9 +163,19 @@ for (const runtime of runtimes) {
   docs.push(doc);
 }
 
-writeFileSync(join(RESULTS, 'latest.md'), markdown(docs, machine));
-// A full run on every runtime is what the README reports: its summary block is rewritten.
-if (!quick && runtimeArg === 'all') {
+writeReports(docs, machine, !quick && runtimeArg === 'all');
+console.log(consoleTable(docs));
+console.log(`\nbench: ${((Date.now() - t0) / 1000).toFixed(0)} s; wrote bench/results/${stamp}-{${runtimes.join(',')}}.json, bench/results/latest.md, bench/results/latest.svg`);
+process.exit(docs.some((d) => d.failure) ? 1 : 0);
+
+/**
+ * Writes latest.md and latest.svg for `docs`; with `intoReadme` (a full run on every
+ * runtime, what the README reports) also the README's summary block.
+ */
+function writeReports(docs, machine, intoReadme) {
+  writeFileSync(join(RESULTS, 'latest.md'), markdown(docs, machine));
+  writeFileSync(join(RESULTS, 'latest.svg'), svgChart(docs, machine));
+  if (!intoReadme) return;
   const readme = join(ROOT, 'README.md');
   const text = readFileSync(readme, 'utf8');
   const begin = '<!-- bench-summary:begin (written by bench/run.mjs) -->';
@@ -159,7 +184,3 @@ if (!quick && runtimeArg === 'all') {
   const j = text.indexOf(end);
   if (i >= 0 && j > i) writeFileSync(readme, `${text.slice(0, i + begin.length)}\n${readmeSummary(docs, machine)}\n${text.slice(j)}`);
 }
-writeFileSync(join(RESULTS, 'latest.svg'), svgChart(docs, machine));
-console.log(consoleTable(docs));
-console.log(`\nbench: ${((Date.now() - t0) / 1000).toFixed(0)} s; wrote bench/results/${stamp}-{${runtimes.join(',')}}.json, bench/results/latest.md, bench/results/latest.svg`);
-process.exit(docs.some((d) => d.failure) ? 1 : 0);
