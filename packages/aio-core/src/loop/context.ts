@@ -115,8 +115,8 @@ export class AioContext extends ContextBase implements BhOwner {
 
   /** This thread's main-loop context, created on first use (qemu_get_aio_context). */
   static main(): AioContext {
-    if (!mainContext || mainContext.closed) mainContext = new AioContext({ name: 'main' });
-    return mainContext;
+    // close() forgets the main context, so this is one load on the hot path of current().
+    return (mainContext ??= new AioContext({ name: 'main' }));
   }
 
   /**
@@ -512,6 +512,7 @@ export class AioContext extends ContextBase implements BhOwner {
     this._ops.notify(wake, Infinity);
     this._table.release(this._slot);
     if (homeContext === this) homeContext = null;
+    if (mainContext === this) mainContext = null;
   }
 
   /** Same as close(). */
