@@ -41,6 +41,19 @@ describe('IOThread', () => {
     expect(await Promise.all(texts.map((text) => t.call('echo', { text })))).toEqual(texts.map((text) => ({ text })));
   });
 
+  it('replies of numbers, booleans, null and undefined arrive exactly, JSON-free numbers included', async () => {
+    // Such replies take the ring's binary form: NaN, -0 and the infinities, which JSON
+    // cannot carry, arrive unchanged, also through a context reached by its handle (no port).
+    await using t = await IOThread.create({ module: moduleUrl });
+    const values = [0, -0, 1.5, -7, 2 ** 53 + 2, Number.MIN_VALUE, Number.MAX_VALUE, Number.NaN, Infinity, -Infinity, true, false, null, undefined];
+    for (const v of values) expect(Object.is(await t.call('echo', v), v)).toBe(true);
+    const remote = AioContext.from(t.context.handle);
+    expect(Object.is(await remote.call('div', 0, -1), -0)).toBe(true);
+    expect(Number.isNaN(await remote.call('div', 0, 0))).toBe(true);
+    expect(await remote.call('div', -1, 0)).toBe(-Infinity);
+    expect(await remote.call('nothing')).toBeUndefined();
+  });
+
   it('20,000 calls in flight: the overflow waits in order and every call gets its own answer', async () => {
     // Far more than the inbox ring holds: most records wait in this thread's outbox (and
     // the replies in the thread's), which must keep their order through its compaction.

@@ -268,6 +268,42 @@ describe('inbox records', () => {
     expectStillServes();
   });
 
+  it('binary results of the wrong shape are dropped and reported; a well-formed one for no call is ignored', () => {
+    // A binary RESULT (messages.ts): kind byte 1, ok, value kind, runNs flag, int32 id, float64 runNs, float64 number.
+    const result = (ok: number, kind: number, flag: number, length: number): Uint8Array => {
+      const b = new Uint8Array(length);
+      const v = new DataView(b.buffer);
+      if (length > 0) v.setUint8(0, 1);
+      if (length > 3) {
+        v.setUint8(1, ok);
+        v.setUint8(2, kind);
+        v.setUint8(3, flag);
+      }
+      if (length >= 8) v.setInt32(4, 987654, true);
+      return b;
+    };
+    const bad = [
+      result(1, 4, 1, 1), // too short
+      result(1, 4, 1, 15),
+      result(0, 4, 1, 24), // ok 0 (an error) has no binary form
+      result(3, 4, 1, 24),
+      result(1, 5, 1, 24), // no such value kind
+      result(1, 0, 1, 16), // ok 1 with no value
+      result(2, 4, 1, 24), // ok 2 (undefined) with a number
+      result(1, 4, 2, 24), // runNs flag not 0 or 1
+      result(1, 4, 1, 16), // a number without its 8 bytes
+      result(1, 1, 1, 24), // null with 8 bytes too many
+    ];
+    for (const bytes of bad) forge(ctx.handle, bytes);
+    forge(ctx.handle, result(1, 4, 1, 24));
+    forge(ctx.handle, result(2, 0, 0, 16));
+    flush(ctx);
+    expect(faults.length).toBe(bad.length);
+    for (const f of faults) expect(f.code).toBe('ERR_AIO_BAD_RECORD');
+    expectStillServes();
+    expect(faults.length).toBe(bad.length);
+  });
+
   it('hand-off records of the wrong shape are dropped and reported; one for no waiter is ignored', () => {
     const bad = ['[5]', '[5,1]', '[5,0,0]', '[5,-1,0]', '[5,1.5,0]', '[5,"1",0]', '[5,1,2]', '[5,1,true]', '[5,1,0,0]'];
     for (const text of bad) forge(ctx.handle, text);

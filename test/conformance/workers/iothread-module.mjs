@@ -7,6 +7,7 @@ let hits = 0;
 export function setup(ctx) {
   ctxAtSetup = ctx;
   registerFunction('add', (a, b) => a + b);
+  registerFunction('div', (a, b) => a / b);
   registerFunction('echo', (v) => v);
   registerFunction('nothing', () => undefined);
   registerFunction('where', () => ({ current: AioContext.current().name, isSetupCtx: AioContext.current() === ctxAtSetup }));

@@ -33,6 +33,7 @@ import type { FutexOps } from '../locks/futex.js';
 import { shortLock, shortUnlock } from '../locks/short-lock.js';
 import { notifySlot, opsOf } from '../loop/notify.js';
 import { INBOX_BYTES, Slot, type WakeTable } from '../base/shared-memory.js';
+import { BINARY_RESULT, BINARY_RESULT_MAX_BYTES, type ResultRecord, readBinaryResult, writeBinaryResult } from './messages.js';
 
 /** Length word that means "skip to the start of the ring". */
 export const WRAP = -1;
@@ -192,6 +193,14 @@ export function tryAppendJson(table: WakeTable, slot: number, json: string): boo
 }
 
 /**
+ * Appends the binary form of a RESULT record (messages.ts `hasBinaryForm`) and wakes the
+ * context. Returns false when the ring has no room now. Any thread.
+ */
+export function tryAppendResult(table: WakeTable, slot: number, record: ResultRecord): boolean {
+  return append(table, slot, BINARY_RESULT_MAX_BYTES, record);
+}
+
+/**
  * The read position of `slot`'s ring: it moves only when the reader frees room. Pairs
  * with the reader's store in inboxDrain(). Any thread.
  */
@@ -203,7 +212,7 @@ export function inboxReadPosition(table: WakeTable, slot: number): number {
  * Reserves room for a record of at most `maxLength` bytes, copies or encodes `record`
  * into it, and publishes it. (No callback: this runs once per record sent.)
  */
-function append(table: WakeTable, slot: number, maxLength: number, record: Uint8Array | string): boolean {
+function append(table: WakeTable, slot: number, maxLength: number, record: Uint8Array | string | ResultRecord): boolean {
   const f = opsOf(table);
   const b = table.base(slot);
   const base = table.inboxOffset(slot);
@@ -219,6 +228,8 @@ function append(table: WakeTable, slot: number, maxLength: number, record: Uint8
     if (typeof record === 'string') {
       length = writeAscii(table.bytes, at, record);
       if (length < 0) length = encoder.encodeInto(record, table.bytes.subarray(at, at + maxLength)).written;
+    } else if (Array.isArray(record)) {
+      length = writeBinaryResult(table.view, at, record);
     } else {
       table.bytes.set(record, at);
       length = record.length;
@@ -255,9 +266,16 @@ function writeAscii(bytes: Uint8Array, at: number, text: string): number {
 export function drain(table: WakeTable, slot: number, into: unknown[], bad: (problem: string) => void): void {
   const base = table.inboxOffset(slot);
   const visit = (at: number, length: number): void => {
+    const start = base + at + 4;
+    if (length > 0 && table.bytes[start] === BINARY_RESULT) {
+      const record = readBinaryResult(table.view, start, length);
+      if (typeof record === 'string') bad(`dropped an inbox record: ${record}`);
+      else into.push(record);
+      return;
+    }
     try {
       // slice() copies out of shared memory: TextDecoder refuses shared views.
-      into.push(JSON.parse(decoder.decode(table.bytes.slice(base + at + 4, base + at + 4 + length))));
+      into.push(JSON.parse(decoder.decode(table.bytes.slice(start, start + length))));
     } catch {
       bad(`dropped an inbox record of ${length} bytes that is not JSON`);
     }

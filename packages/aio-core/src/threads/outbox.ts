@@ -9,8 +9,8 @@
  */
 import { AioError } from '../base/errors.js';
 import { Fifo } from '../base/fifo.js';
-import { MAX_RECORD_BYTES, canAppendJson, encodeRecord, inboxReadPosition, tryAppend, tryAppendJson } from './inbox.js';
-import { type InboxRecord, recordJsonSafe } from './messages.js';
+import { MAX_RECORD_BYTES, canAppendJson, encodeRecord, inboxReadPosition, tryAppend, tryAppendJson, tryAppendResult } from './inbox.js';
+import { type InboxRecord, type ResultRecord, hasBinaryForm, recordJsonSafe } from './messages.js';
 import { SLOTS, type WakeTable } from '../base/shared-memory.js';
 
 /** Delivers a record by structured clone when shared memory cannot carry it. */
@@ -30,13 +30,14 @@ export interface RecordTarget {
 
 /**
  * The records waiting for room in one target's ring: JSON text (encoded straight into the
- * ring when room comes, where TextEncoder can write shared memory) or encoded bytes.
+ * ring when room comes, where TextEncoder can write shared memory), encoded bytes, or a
+ * RESULT record written in its binary form when room comes.
  */
 interface Queue {
   table: WakeTable;
   slot: number;
   generation: number;
-  records: Fifo<string | Uint8Array>;
+  records: Fifo<Queued>;
   /**
    * The ring's read position when an append last found no room (NaN: none failed). Only
    * the reader frees room, by moving that position: while it has not moved, another try
@@ -44,6 +45,9 @@ interface Queue {
    */
   readAtFailure: number;
 }
+
+/** A record waiting in a queue, in the form it will be appended in. */
+type Queued = string | Uint8Array | ResultRecord;
 
 const queues = new Map<number, Queue>();
 let retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -54,8 +58,9 @@ function key(table: WakeTable, slot: number): number {
 }
 
 /** Appends a queued record; false when the ring has no room now. */
-function appendQueued(q: Queue, record: string | Uint8Array): boolean {
-  return typeof record === 'string' ? tryAppendJson(q.table, q.slot, record) : tryAppend(q.table, q.slot, record);
+function appendQueued(q: Queue, record: Queued): boolean {
+  if (typeof record === 'string') return tryAppendJson(q.table, q.slot, record);
+  return Array.isArray(record) ? tryAppendResult(q.table, q.slot, record) : tryAppend(q.table, q.slot, record);
 }
 
 /** Appends what `q` holds, in order, while there is room. Returns true when it is empty. */
@@ -111,8 +116,14 @@ export function unsendable(what: string): AioError {
  * bounded strings always go. Throws what the fallback channel throws. Any thread.
  */
 export function sendRecord(to: RecordTarget, record: InboxRecord): boolean {
-  const { table, slot, generation } = to;
+  const { table, slot } = to;
   const q = queues.size === 0 ? undefined : queues.get(key(table, slot));
+  // Most replies: written in their binary form (messages.ts), no JSON.
+  if (hasBinaryForm(record)) {
+    if (!q && tryAppendResult(table, slot, record)) return true;
+    enqueue(q, to, record);
+    return true;
+  }
   // The common case: JSON that surely fits, nothing queued before it, room in the ring:
   // encoded straight into the target's inbox.
   const json = recordJsonSafe(record) ? JSON.stringify(record) : null;
@@ -126,15 +137,23 @@ export function sendRecord(to: RecordTarget, record: InboxRecord): boolean {
     to.fallback(record);
     return true;
   }
-  if (q) {
-    q.records.push(payload);
-    if (flushQueue(q)) queues.delete(key(table, slot));
-    return true;
-  }
-  if (!asText && tryAppend(table, slot, payload as Uint8Array)) return true;
-  const records = new Fifo<string | Uint8Array>();
-  records.push(payload);
-  queues.set(key(table, slot), { table, slot, generation, records, readAtFailure: Number.NaN });
-  flushOutbox();
+  if (!q && !asText && tryAppend(table, slot, payload as Uint8Array)) return true;
+  enqueue(q, to, payload);
   return true;
+}
+
+/**
+ * Queues `record` behind what waits for the target of `to` (its queue `q`, if any), after
+ * an append found no room or records wait already, and retries the queue.
+ */
+function enqueue(q: Queue | undefined, to: RecordTarget, record: Queued): void {
+  if (q) {
+    q.records.push(record);
+    if (flushQueue(q)) queues.delete(key(to.table, to.slot));
+    return;
+  }
+  const records = new Fifo<Queued>();
+  records.push(record);
+  queues.set(key(to.table, to.slot), { table: to.table, slot: to.slot, generation: to.generation, records, readAtFailure: Number.NaN });
+  flushOutbox();
 }
