@@ -1,7 +1,7 @@
 /**
  * Context inboxes: how work crosses threads without postMessage. Each context's slot in
  * the wake table has a byte ring. Any thread appends a record (a length word, then UTF-8
- * JSON); only the home thread reads. Producers serialise on a short lock in the slot
+ * JSON, or the binary form of a reply, messages.ts); only the home thread reads. Producers serialise on a short lock in the slot
  * (locks/short-lock.ts); the home thread reads without it, because it is the only reader
  * and it publishes its read position with a store the producers load.
  *
