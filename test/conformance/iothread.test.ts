@@ -54,6 +54,19 @@ describe('IOThread', () => {
     expect(await remote.call('nothing')).toBeUndefined();
   });
 
+  it('call arguments arrive exactly in either form: numbers of every kind, undefined, ASCII and other strings', async () => {
+    // Numbers, booleans, null, undefined and ASCII strings take the ring's binary form
+    // (undefined stays undefined, NaN and -0 stay themselves); other strings take JSON.
+    await using t = await IOThread.create({ module: moduleUrl });
+    const remote = AioContext.from(t.context.handle); // no port: the ring carries everything here
+    const args = [0, -0, Number.NaN, -Infinity, 2 ** 53, undefined, null, true, false, '', 'ascii', 'x'.repeat(5000)];
+    const want = ['number:0', '-0', 'number:NaN', 'number:-Infinity', `number:${2 ** 53}`, 'undefined:undefined', 'object:null', 'boolean:true', 'boolean:false', 's:', 's:ascii', `s:${'x'.repeat(5000)}`];
+    expect(await remote.call('describe', ...args)).toEqual(want);
+    expect(await remote.call('describe', 'héllo', 1)).toEqual(['s:héllo', 'number:1']);
+    // Names alternate: each call runs its own function (the reader reuses a repeated name).
+    for (let i = 0; i < 20; i++) expect(await remote.call(i % 2 ? 'add' : 'div', 6, 3)).toBe(i % 2 ? 9 : 2);
+  });
+
   it('20,000 calls in flight: the overflow waits in order and every call gets its own answer', async () => {
     // Far more than the inbox ring holds: most records wait in this thread's outbox (and
     // the replies in the thread's), which must keep their order through its compaction.

@@ -304,6 +304,43 @@ describe('inbox records', () => {
     expect(faults.length).toBe(bad.length);
   });
 
+  it('binary calls of the wrong shape are dropped and reported; a well-formed one runs', () => {
+    // A binary CALL (binary-records.ts): kind byte 2, argc, name length, int32 id, int32
+    // caller thread, uint16 reply slot, two zero bytes, the ASCII name, then each argument.
+    const call = (name: string, args: number[][], argc = args.length, tail: number[] = [], reserved = 0): Uint8Array => {
+      const body = [...[...name].map((c) => c.charCodeAt(0)), ...args.flat(), ...tail];
+      const b = new Uint8Array(16 + body.length);
+      const v = new DataView(b.buffer);
+      v.setUint8(0, 2);
+      v.setUint8(1, argc);
+      v.setUint16(2, name.length, true);
+      v.setInt32(4, 424242, true);
+      v.setInt32(8, 1, true);
+      v.setUint16(12, 0, true);
+      v.setUint16(14, reserved, true);
+      b.set(body, 16);
+      return b;
+    };
+    const bad = [
+      call('boundary.hit', [], 0).subarray(0, 12), // shorter than its header
+      call('boundary.hit', [], 1), // one argument announced, none there
+      call('boundary.hit', [[9]]), // no such value kind
+      call('boundary.hit', [[4, 0, 0]]), // a number cut short
+      call('boundary.hit', [[5, 5, 0, 65]]), // a string cut short
+      call('boundary.hit', [[5, 1, 0, 200]]), // a string that is not ASCII
+      call('boundary.hit', [], 0, [1]), // a byte after the arguments
+      call('boundary.hit', [], 0, [], 1), // reserved bytes not 0
+      call('boundary.h\u00e9t', []), // a name that is not ASCII
+    ];
+    for (const bytes of bad) forge(ctx.handle, bytes);
+    forge(ctx.handle, call('boundary.hit', [[1], [4, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f]]));
+    flush(ctx);
+    expect(faults.length).toBe(bad.length);
+    for (const f of faults) expect(f.code).toBe('ERR_AIO_BAD_RECORD');
+    expect(hits).toBe(1);
+    expectStillServes();
+  });
+
   it('hand-off records of the wrong shape are dropped and reported; one for no waiter is ignored', () => {
     const bad = ['[5]', '[5,1]', '[5,0,0]', '[5,-1,0]', '[5,1.5,0]', '[5,"1",0]', '[5,1,2]', '[5,1,true]', '[5,1,0,0]'];
     for (const text of bad) forge(ctx.handle, text);
@@ -504,9 +541,11 @@ describe('values through call()', () => {
     const obj = (await t.call('boundary.echo', { a: undefined, b: 1 })) as Record<string, unknown>;
     expect(obj).toEqual({ b: 1 });
     expect('a' in obj).toBe(false);
-    // Shared memory alone (no port) carries JSON only: -0 is refused loudly, like NaN.
+    // Shared memory alone (no port): a bare -0 argument and result take the binary form and
+    // arrive exactly; -0 inside an object needs JSON, which cannot carry it: refused loudly.
     const plain = AioContext.from(t.context.handle);
-    expect(((await plain.call('boundary.echo', -0).catch((e: Error) => e)) as { code?: string }).code).toBe('ERR_AIO_NOT_SERIALIZABLE');
+    expect(Object.is(await plain.call('boundary.echo', -0), -0)).toBe(true);
+    expect(((await plain.call('boundary.echo', { x: -0 }).catch((e: Error) => e)) as { code?: string }).code).toBe('ERR_AIO_NOT_SERIALIZABLE');
     expect(await plain.call('boundary.echo', 0)).toBe(0);
   });
 });

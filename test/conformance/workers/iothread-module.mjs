@@ -8,6 +8,7 @@ export function setup(ctx) {
   ctxAtSetup = ctx;
   registerFunction('add', (a, b) => a + b);
   registerFunction('div', (a, b) => a / b);
+  registerFunction('describe', (...args) => args.map((v) => (Object.is(v, -0) ? '-0' : typeof v === 'string' ? `s:${v}` : `${typeof v}:${v}`)));
   registerFunction('echo', (v) => v);
   registerFunction('nothing', () => undefined);
   registerFunction('where', () => ({ current: AioContext.current().name, isSetupCtx: AioContext.current() === ctxAtSetup }));

@@ -1,7 +1,7 @@
 /**
  * Context inboxes: how work crosses threads without postMessage. Each context's slot in
  * the wake table has a byte ring. Any thread appends a record (a length word, then UTF-8
- * JSON, or the binary form of a reply, messages.ts); only the home thread reads. Producers serialise on a short lock in the slot
+ * JSON, or a binary form, binary-records.ts); only the home thread reads. Producers serialise on a short lock in the slot
  * (locks/short-lock.ts); the home thread reads without it, because it is the only reader
  * and it publishes its read position with a store the producers load.
  *
@@ -33,7 +33,8 @@ import type { FutexOps } from '../locks/futex.js';
 import { shortLock, shortUnlock } from '../locks/short-lock.js';
 import { notifySlot, opsOf } from '../loop/notify.js';
 import { INBOX_BYTES, Slot, type WakeTable } from '../base/shared-memory.js';
-import { BINARY_RESULT, BINARY_RESULT_MAX_BYTES, type ResultRecord, readBinaryResult, writeBinaryResult } from './messages.js';
+import { isBinaryRecord, readBinary, writeBinary } from './binary-records.js';
+import type { CallRecord, ResultRecord } from './messages.js';
 
 /** Length word that means "skip to the start of the ring". */
 export const WRAP = -1;
@@ -193,11 +194,12 @@ export function tryAppendJson(table: WakeTable, slot: number, json: string): boo
 }
 
 /**
- * Appends the binary form of a RESULT record (messages.ts `hasBinaryForm`) and wakes the
- * context. Returns false when the ring has no room now. Any thread.
+ * Appends the binary form of a CALL or RESULT record, `size` bytes (binary-records.ts
+ * `binarySize`), and wakes the context. Returns false when the ring has no room now. Any
+ * thread.
  */
-export function tryAppendResult(table: WakeTable, slot: number, record: ResultRecord): boolean {
-  return append(table, slot, BINARY_RESULT_MAX_BYTES, record);
+export function tryAppendBinary(table: WakeTable, slot: number, record: ResultRecord | CallRecord, size: number): boolean {
+  return append(table, slot, size, record);
 }
 
 /**
@@ -212,7 +214,7 @@ export function inboxReadPosition(table: WakeTable, slot: number): number {
  * Reserves room for a record of at most `maxLength` bytes, copies or encodes `record`
  * into it, and publishes it. (No callback: this runs once per record sent.)
  */
-function append(table: WakeTable, slot: number, maxLength: number, record: Uint8Array | string | ResultRecord): boolean {
+function append(table: WakeTable, slot: number, maxLength: number, record: Uint8Array | string | ResultRecord | CallRecord): boolean {
   const f = opsOf(table);
   const b = table.base(slot);
   const base = table.inboxOffset(slot);
@@ -229,7 +231,7 @@ function append(table: WakeTable, slot: number, maxLength: number, record: Uint8
       length = writeAscii(table.bytes, at, record);
       if (length < 0) length = encoder.encodeInto(record, table.bytes.subarray(at, at + maxLength)).written;
     } else if (Array.isArray(record)) {
-      length = writeBinaryResult(table.view, at, record);
+      length = writeBinary(table.view, table.bytes, at, record);
     } else {
       table.bytes.set(record, at);
       length = record.length;
@@ -267,8 +269,8 @@ export function drain(table: WakeTable, slot: number, into: unknown[], bad: (pro
   const base = table.inboxOffset(slot);
   const visit = (at: number, length: number): void => {
     const start = base + at + 4;
-    if (length > 0 && table.bytes[start] === BINARY_RESULT) {
-      const record = readBinaryResult(table.view, start, length);
+    if (length > 0 && isBinaryRecord(table.bytes[start]!)) {
+      const record = readBinary(table.view, table.bytes, start, length);
       if (typeof record === 'string') bad(`dropped an inbox record: ${record}`);
       else into.push(record);
       return;

@@ -43,16 +43,8 @@
  * `recordProblem` before it acts on it: a malformed record is dropped and reported, never
  * run. Error data crossing threads is cut to a bounded size (`errorData`).
  *
- * One record has a binary form in the ring too: a RESULT whose value is a number, a
- * boolean, null or undefined (most replies), written without JSON and read without a
- * copy, a decode or a parse. Its first byte, BINARY_RESULT, is never the first byte of a
- * JSON text ('['); little-endian:
- *
- *   byte 0: BINARY_RESULT   byte 1: ok (1 or 2)   byte 2: value kind (ValueKind)
- *   byte 3: 1 if runNs is present   bytes 4-7: id (int32)   bytes 8-15: runNs (float64)
- *   bytes 16-23: the number (float64), for ValueKind.Number only
- *
- * A float64 carries every number exactly (NaN, -0, infinities), which JSON cannot.
+ * In the ring, most CALL and RESULT records travel in a binary form instead
+ * (binary-records.ts): the same array comes out on the other side.
  */
 import { clip, describeValue } from '../base/errors.js';
 import { SLOTS } from '../base/shared-memory.js';
@@ -208,56 +200,6 @@ export function recordJsonSafe(record: InboxRecord): boolean {
     default:
       return true;
   }
-}
-
-/** The first byte of a binary RESULT record (a JSON text starts with '['). */
-export const BINARY_RESULT = 1;
-/** Bytes of a binary RESULT record: without, and with, a number. */
-const BINARY_RESULT_BYTES = 16;
-export const BINARY_RESULT_MAX_BYTES = 24;
-
-/** The value kinds of a binary RESULT. */
-const ValueKind = { None: 0, Null: 1, False: 2, True: 3, Number: 4 } as const;
-
-/** Whether `record` is a RESULT with a binary form: its value is a number, boolean, null or none. Any thread. */
-export function hasBinaryForm(record: InboxRecord): record is ResultRecord {
-  if (record[0] !== RESULT || record[2] === 0) return false;
-  const v = record[3];
-  return record[2] === 2 || typeof v === 'number' || typeof v === 'boolean' || v === null;
-}
-
-/** Writes the binary form of `record` (hasBinaryForm) at byte `at` of `view`; returns its length. Any thread. */
-export function writeBinaryResult(view: DataView, at: number, record: ResultRecord): number {
-  const v = record[3];
-  const kind = record[2] === 2 ? ValueKind.None : typeof v === 'number' ? ValueKind.Number : v === null ? ValueKind.Null : v ? ValueKind.True : ValueKind.False;
-  view.setUint8(at, BINARY_RESULT);
-  view.setUint8(at + 1, record[2]);
-  view.setUint8(at + 2, kind);
-  view.setUint8(at + 3, record[4] === undefined ? 0 : 1);
-  view.setInt32(at + 4, record[1], true);
-  view.setFloat64(at + 8, record[4] ?? 0, true);
-  if (kind !== ValueKind.Number) return BINARY_RESULT_BYTES;
-  view.setFloat64(at + 16, v as number, true);
-  return BINARY_RESULT_MAX_BYTES;
-}
-
-/**
- * Reads a binary RESULT of `length` bytes at byte `at` of `view` (its first byte is
- * BINARY_RESULT): the record, or a string saying why it is malformed. Any thread.
- */
-export function readBinaryResult(view: DataView, at: number, length: number): ResultRecord | string {
-  if (length < BINARY_RESULT_BYTES) return `a binary result of ${length} bytes (at least ${BINARY_RESULT_BYTES})`;
-  const ok = view.getUint8(at + 1);
-  const kind = view.getUint8(at + 2);
-  const hasRunNs = view.getUint8(at + 3);
-  if (ok !== 1 && ok !== 2) return `a binary result with ok ${ok}`;
-  if (hasRunNs > 1) return `a binary result with a runNs flag of ${hasRunNs}`;
-  if (kind > ValueKind.Number || (ok === 2) !== (kind === ValueKind.None)) return `a binary result with ok ${ok} and value kind ${kind}`;
-  const want = kind === ValueKind.Number ? BINARY_RESULT_MAX_BYTES : BINARY_RESULT_BYTES;
-  if (length !== want) return `a binary result of value kind ${kind} in ${length} bytes (${want} expected)`;
-  const id = view.getInt32(at + 4, true);
-  const value = kind === ValueKind.Number ? view.getFloat64(at + 16, true) : kind === ValueKind.Null ? null : kind === ValueKind.True ? true : kind === ValueKind.False ? false : 0;
-  return hasRunNs ? [RESULT, id, ok, value, view.getFloat64(at + 8, true)] : [RESULT, id, ok, value];
 }
 
 /** Rebuilds a thrown error on the caller's side, keeping the remote stack. */

@@ -9,8 +9,9 @@
  */
 import { AioError } from '../base/errors.js';
 import { Fifo } from '../base/fifo.js';
-import { MAX_RECORD_BYTES, canAppendJson, encodeRecord, inboxReadPosition, tryAppend, tryAppendJson, tryAppendResult } from './inbox.js';
-import { type InboxRecord, type ResultRecord, hasBinaryForm, recordJsonSafe } from './messages.js';
+import { binarySize } from './binary-records.js';
+import { MAX_RECORD_BYTES, canAppendJson, encodeRecord, inboxReadPosition, tryAppend, tryAppendBinary, tryAppendJson } from './inbox.js';
+import { type CallRecord, type InboxRecord, type ResultRecord, recordJsonSafe } from './messages.js';
 import { SLOTS, type WakeTable } from '../base/shared-memory.js';
 
 /** Delivers a record by structured clone when shared memory cannot carry it. */
@@ -31,7 +32,7 @@ export interface RecordTarget {
 /**
  * The records waiting for room in one target's ring: JSON text (encoded straight into the
  * ring when room comes, where TextEncoder can write shared memory), encoded bytes, or a
- * RESULT record written in its binary form when room comes.
+ * CALL or RESULT record written in its binary form when room comes.
  */
 interface Queue {
   table: WakeTable;
@@ -47,7 +48,7 @@ interface Queue {
 }
 
 /** A record waiting in a queue, in the form it will be appended in. */
-type Queued = string | Uint8Array | ResultRecord;
+type Queued = string | Uint8Array | ResultRecord | CallRecord;
 
 const queues = new Map<number, Queue>();
 let retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -60,7 +61,7 @@ function key(table: WakeTable, slot: number): number {
 /** Appends a queued record; false when the ring has no room now. */
 function appendQueued(q: Queue, record: Queued): boolean {
   if (typeof record === 'string') return tryAppendJson(q.table, q.slot, record);
-  return Array.isArray(record) ? tryAppendResult(q.table, q.slot, record) : tryAppend(q.table, q.slot, record);
+  return Array.isArray(record) ? tryAppendBinary(q.table, q.slot, record, binarySize(record)) : tryAppend(q.table, q.slot, record);
 }
 
 /** Appends what `q` holds, in order, while there is room. Returns true when it is empty. */
@@ -118,10 +119,12 @@ export function unsendable(what: string): AioError {
 export function sendRecord(to: RecordTarget, record: InboxRecord): boolean {
   const { table, slot } = to;
   const q = queues.size === 0 ? undefined : queues.get(key(table, slot));
-  // Most replies: written in their binary form (messages.ts), no JSON.
-  if (hasBinaryForm(record)) {
-    if (!q && tryAppendResult(table, slot, record)) return true;
-    enqueue(q, to, record);
+  // Most calls and replies: written in their binary form (binary-records.ts), no JSON.
+  const size = binarySize(record);
+  if (size > 0 && size <= MAX_RECORD_BYTES) {
+    const binary = record as ResultRecord | CallRecord;
+    if (!q && tryAppendBinary(table, slot, binary, size)) return true;
+    enqueue(q, to, binary);
     return true;
   }
   // The common case: JSON that surely fits, nothing queued before it, room in the ring:
