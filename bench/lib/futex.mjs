@@ -139,3 +139,19 @@ export function futexLock(w, i) {
 export function futexUnlock(w, i) {
   if (Atomics.exchange(w, i, 0) === 2) Atomics.notify(w, i, 1);
 }
+
+/**
+ * The inline futex lock with an owner word at i + 1, as an error-checking mutex keeps one
+ * (QemuMutex, aio's Mutex): the holder stores its id after locking and the unlock checks
+ * it, with plain accesses (only the holder writes it).
+ */
+export function futexLockOwned(w, i, me) {
+  futexLock(w, i);
+  w[i + 1] = me;
+}
+
+export function futexUnlockOwned(w, i, me) {
+  if (w[i + 1] !== me) throw new Error('futexUnlockOwned: not the owner');
+  w[i + 1] = 0;
+  futexUnlock(w, i);
+}

@@ -144,7 +144,7 @@ export function markdown(docs, machine) {
     L.push(`| ${d.runtime} | ${v || d.runtimeVersion?.userAgent || '?'} | ${s} | ${(d.elapsedMs / 1000).toFixed(0)} s${d.complete ? '' : ' (incomplete)'} |`);
   }
   L.push('');
-  L.push('Method: every library runs in the same process as the others, its threads created and answering before timing starts (start-up is reported apart, below); each entry warms up while the operations per sample are calibrated; then samples are taken in rounds, one sample of every entry per round, the order rotated each round. Cells: **median [min–max]** per operation (throughput groups: calls per second). **× ref** is speed relative to the group\'s reference (ref): ref time ÷ entry time, so above 1 is faster than the reference. Floors are what the hardware and runtime allow with no library at all.');
+  L.push('Method: each group runs in a fresh process (a fresh browser on Chromium), and in it every library runs beside the others, its threads created and answering before timing starts (start-up is reported apart, below); each entry warms up while the operations per sample are calibrated; then samples are taken in rounds, one sample of every entry per round, the order rotated each round. Cells: **median [min–max]** per operation (throughput groups: calls per second). **× ref** is speed relative to the group\'s reference (ref): ref time ÷ entry time, so above 1 is faster than the reference. Floors are what the hardware and runtime allow with no library at all.');
   if (runtimes.includes('chromium')) L.push('\nChromium: entries that block (Atomics.wait on the waiting side) ran in a dedicated worker, the others on the page\'s main thread (marked *worker* where it matters).');
   for (const g of groups.values()) {
     const scale = groupScale(g);
@@ -187,6 +187,7 @@ export function markdown(docs, machine) {
       });
       L.push(`| ${text} | ${cols.join(' | ')} |`);
     }
+    L.push(...besideFloors(verdicts));
   }
   // Start-up, measured apart.
   const startup = [];
@@ -502,7 +503,7 @@ const SUMMARY_ROWS = [
   ['timer arm + cancel', 'timer-arm', 'aio timer'],
   ['setTimeout + clearTimeout', 'timer-arm', 'setTimeout + clearTimeout'],
   ['Mutex lock + unlock', 'mutex-uncontended', 'aio Mutex'],
-  ['inline futex lock (floor)', 'mutex-uncontended', 'inline futex lock'],
+  ['inline futex lock (floor)', 'mutex-uncontended', 'inline futex lock (CAS'],
   ['multithreading Mutex', 'mutex-uncontended', 'multithreading Mutex'],
   ['Mutex, 2 threads contending', 'mutex-contended', 'aio Mutex'],
   ['inline futex lock, 2 threads (floor)', 'mutex-contended', 'inline futex lock'],
@@ -570,5 +571,18 @@ export function readmeSummary(docs, machine) {
     });
     L.push(`| ${text} | ${cols.join(' | ')} |`);
   }
+  L.push(...besideFloors(verdicts));
   return L.join('\n');
+}
+
+/** Lines that set each missed target that names a floor beside that floor (targets.mjs). */
+function besideFloors(verdicts) {
+  const bounded = verdicts.filter((v) => v.floor);
+  if (!bounded.length) return [];
+  const L = ['', 'Missed targets beside the floor of their group that measures the least their semantics need (speed of ours ÷ speed of that floor, same run):', ''];
+  for (const text of new Set(bounded.map((v) => v.text))) {
+    const vs = bounded.filter((v) => v.text === text);
+    L.push(`- ${text}: against ${vs[0].floor.what}, ${vs.map((v) => `${v.runtime} ${fmtRatio(v.floor.ratio)}`).join(', ')}`);
+  }
+  return L;
 }

@@ -1,6 +1,6 @@
 // Shared-memory locks: aio's QemuMutex/QemuRecMutex/QemuLockCnt/QemuEvent ports against
 // an inline futex lock written here and the `multithreading` package's Mutex.
-import { futexLock, futexUnlock } from '../lib/futex.mjs';
+import { futexLock, futexLockOwned, futexUnlock, futexUnlockOwned } from '../lib/futex.mjs';
 import { importByName, spawnWorker } from '../lib/platform.mjs';
 
 const lib = (f) => new URL(`../lib/${f}`, import.meta.url);
@@ -55,6 +55,16 @@ export function mutexUncontendedGroup(env) {
           for (let i = 0; i < n; i++) {
             futexLock(w, 0);
             futexUnlock(w, 0);
+          }
+        },
+      },
+      {
+        name: 'inline futex lock + owner word (stored at lock, checked at unlock: what error checking adds)',
+        kind: 'floor',
+        run(n) {
+          for (let i = 0; i < n; i++) {
+            futexLockOwned(w, 0, 7);
+            futexUnlockOwned(w, 0, 7);
           }
         },
       },

@@ -9,6 +9,7 @@ import { eventGroup, lockCntGroup, mutexContendedGroup, mutexUncontendedGroup } 
 import { coMutexGroup, coroutinePerfGroups } from './coroutines.mjs';
 import { inflightGroup, loadLatencyGroup, threadsGroup } from './scaling.mjs';
 import { memoryGroup } from './memory.mjs';
+import { GROUP_IDS } from './group-ids.mjs';
 
 const SETTINGS = {
   full: { samples: 7, targetMs: 100, warmMs: 150, inflight: 20_000, pendingTimers: 100_000 },
@@ -46,7 +47,9 @@ export async function runSuite(opts) {
   const settings = opts.quick ? SETTINGS.quick : SETTINGS.full;
   const aio = await importByName(adapterName);
   const env = { aio, runtime, canBlock, quick: !!opts.quick, ...settings };
-  const groups = buildGroups(env).filter((g) => !opts.only || opts.only.includes(g.id));
+  const all = buildGroups(env);
+  if (all.map((g) => g.id).join() !== GROUP_IDS.join()) throw new Error(`bench: group-ids.mjs lists ${GROUP_IDS.join(', ')}; the suite has ${all.map((g) => g.id).join(', ')}`);
+  const groups = all.filter((g) => !opts.only || opts.only.includes(g.id));
   const include = (e) => {
     if (opts.entry && !opts.entry.test(e.name)) return false;
     if (opts.blockingOnly) return !!e.blocking;
