@@ -17,6 +17,7 @@ import { threadId } from '../locks/thread-id.js';
 import { CALL, FAULT, type CallRecord, type OneshotRecord, ONESHOT, RESULT, type ResultRecord, errorData, errorFrom } from './messages.js';
 import { type FallbackChannel, type RecordTarget, sendRecord, unsendable } from './outbox.js';
 import type { WakeTable } from '../base/shared-memory.js';
+import { PendingCalls } from './pending-calls.js';
 
 /** A context a call or oneshot goes to: where its records go, and its name for errors. */
 export interface Target extends RecordTarget {
@@ -50,7 +51,7 @@ function oneshotWhat(name: string): string {
   return `scheduleOneshot('${clip(name)}')`;
 }
 
-const pending = new Map<number, PendingCall>();
+const pending = new PendingCalls<PendingCall>();
 
 /**
  * The error of `what` awaiting a record from another thread group in `ctx`, which only
@@ -89,10 +90,10 @@ export function failCallsToEnded(table: WakeTable): void {
   const count = table.endings();
   if (count === endingsSeen) return;
   endingsSeen = count;
-  for (const [id, call] of pending) {
+  for (const call of pending.values()) {
     const t = call.target;
     if (!t || t.table.generation(t.slot) === t.generation) continue;
-    failAfterRecords(id, call, () => endedError(t, whatOf(call)));
+    failAfterRecords(call, () => endedError(t, whatOf(call)));
   }
 }
 
@@ -100,10 +101,10 @@ export function failCallsToEnded(table: WakeTable): void {
  * Fails a pending call in its reply context's next poll, after the records already in
  * that context's inbox: the target may have replied just before it ended.
  */
-function failAfterRecords(id: number, call: PendingCall, err: () => Error): void {
+function failAfterRecords(call: PendingCall, err: () => Error): void {
   call.replyTo._afterBhPhase(() => {
-    if (pending.get(id) !== call) return; // the reply was in the inbox
-    pending.delete(id);
+    if (pending.get(call.id) !== call) return; // the reply was in the inbox
+    pending.take(call.id);
     call.replyTo._expectReplies(-1);
     call.done(err());
   });
@@ -129,16 +130,15 @@ export function expectReply(table: WakeTable, target: Target | null, label: stri
   const replyTo = AioContext.current();
   if (replyTo._table.id !== table.id) throw foreignMemory(target ? callWhat(label, target) : label, replyTo);
   const call: PendingCall = { id: table.nextRecordId(), done, replyTo, target, label };
-  pending.set(call.id, call);
+  pending.add(call);
   replyTo._expectReplies(1);
   return call;
 }
 
 /** Forgets an expected reply that will never come (its request was withdrawn or not sent). This thread. */
 function forgetReply(id: number): void {
-  const call = pending.get(id);
+  const call = pending.take(id);
   if (!call) return;
-  pending.delete(id);
   call.replyTo._expectReplies(-1);
 }
 
@@ -163,7 +163,7 @@ export function sendCallWith(target: Target, name: string, args: unknown[], done
   // this record (and refuses it) or is seen here, and the call fails after any reply.
   if (!alive(target)) {
     const call = pending.get(id);
-    if (call) failAfterRecords(id, call, () => endedError(target, callWhat(name, target)));
+    if (call) failAfterRecords(call, () => endedError(target, callWhat(name, target)));
   }
 }
 
@@ -178,25 +178,24 @@ export function sendCall(target: Target, name: string, args: unknown[]): Promise
  * have run, since the thread may have replied just before it ended. This thread.
  */
 export function failCallsTo(table: WakeTable, slot: number, err: () => Error): void {
-  for (const [id, call] of pending) {
-    if (call.target && call.target.table.id === table.id && call.target.slot === slot) failAfterRecords(id, call, err);
+  for (const call of pending.values()) {
+    if (call.target && call.target.table.id === table.id && call.target.slot === slot) failAfterRecords(call, err);
   }
 }
 
 /** Fails one expected reply now (its sender died). This thread. */
 export function failReply(id: number, err: Error): void {
-  const call = pending.get(id);
+  const call = pending.take(id);
   if (!call) return;
-  pending.delete(id);
   call.replyTo._expectReplies(-1);
   call.done(err);
 }
 
 /** Rejects every pending call whose reply would land in `ctx` (it is closing). This thread. */
 export function failCallsReplyingTo(ctx: AioContext): void {
-  for (const [id, call] of pending) {
+  for (const call of pending.values()) {
     if (call.replyTo === ctx) {
-      pending.delete(id);
+      pending.take(call.id);
       call.done(new AioError('ERR_AIO_CLOSED', `${whatOf(call)}: the caller's context '${ctx.name}' was closed before the reply`));
     }
   }
@@ -231,9 +230,8 @@ export function refuseCall(ctx: AioContext, record: CallRecord): void {
  * one nobody waits for any more is ignored. This thread, in the reply context's poll.
  */
 export function settleCall(record: ResultRecord): void {
-  const call = pending.get(record[1]);
+  const call = pending.take(record[1]);
   if (!call) return;
-  pending.delete(record[1]);
   call.replyTo._expectReplies(-1);
   if (record[2] === 0) call.done(errorFrom(record[3] as never, whatOf(call)), undefined, record[4]);
   else call.done(null, record[2] === 1 ? record[3] : undefined, record[4]);
