@@ -509,7 +509,7 @@ const SUMMARY_ROWS = [
   ['inline futex lock, 2 threads (floor)', 'mutex-contended', 'inline futex lock'],
   ['CoMutex, 8 async contenders', 'comutex-8', 'aio CoMutex from async functions'],
   ['CoMutex, 8 coroutines (yield*)', 'comutex-8', 'aio CoMutex, 8 coroutines (yield once inside; the holder'],
-  ['bare promise hand-off, 8 contenders (floor)', 'comutex-8', 'bare promise hand-off'],
+  ['bare promise hand-off, 8 contenders (floor)', 'comutex-8', 'bare promise hand-off (a FIFO'],
   ['bare generator hand-off, 8 contenders (floor)', 'comutex-8', 'bare generator hand-off'],
   ['@esfx/async-mutex, 8 contenders', 'comutex-8', '@esfx/async-mutex'],
   ['async-mutex, 8 contenders', 'comutex-8', 'async-mutex Mutex (acquire'],

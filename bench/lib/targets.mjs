@@ -29,7 +29,7 @@ const TARGETS = [
   ['CoMutex at least 10x async-mutex, uncontended', 'comutex-uncontended', 'aio CoMutex from async functions', 'async-mutex Mutex (', { atLeast: 10 }],
   ['CoMutex at least 2x @esfx/async-mutex, 8 contenders', 'comutex-8', 'aio CoMutex from async functions', '@esfx/async-mutex', { atLeast: 2 }],
   ['CoMutex in 8 coroutines at most 1.5x the bare generator hand-off', 'comutex-8', 'aio CoMutex, 8 coroutines (yield once inside; the holder', 'bare generator hand-off', { atLeast: 1 / 1.5, floor: ['generators waiting with yield* lock() behind a minimal coroutine layer', 'bare generators with yield* lock() behind'] }],
-  ['awaited CoMutex, 8 contenders, at least 0.9x the bare promise hand-off', 'comutex-8', 'aio CoMutex from async functions', 'bare promise hand-off', { atLeast: 0.9 }],
+  ['awaited CoMutex, 8 contenders, at least 0.9x the bare promise hand-off', 'comutex-8', 'aio CoMutex from async functions', 'bare promise hand-off (a FIFO', { atLeast: 0.9, floor: ['the promise hand-off whose promises carry an iterator', 'bare promise hand-off whose promises carry'] }],
   // Series and memory: "speed" is 1 / the figure (time per call, bytes per thread).
   ['per-call time at 100,000 in flight at most 1.5x that at 1,000', 'inflight', 'aio IOThread.call, 100,000 in flight', 'aio IOThread.call, 1,000 in flight', { atLeast: 1 / 1.5 }],
   ['memory of an idle IOThread at most 1.2x a bare worker', 'memory', 'aio IOThread (idle)', 'bare worker', { atLeast: 1 / 1.2, floor: ['a worker that imports aio-core', 'worker that imports aio-core'] }],

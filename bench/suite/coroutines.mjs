@@ -59,8 +59,11 @@ function asyncMutexPeer(which, contenders) {
  * contended lock, its resolve function queued, nothing else (no cancellation, no
  * coroutines, no checks). Not a usable lock; it shows how close the real ones come.
  */
-function bareHandOffFloor(contenders) {
+function bareHandOffFloor(contenders, withIterator = false) {
   const ready = Promise.resolve();
+  // The API's waitable is one object for `await` and `yield*`: its promise carries an
+  // iterator. Setting that property is all this variant adds.
+  const iterator = function* () {};
   let locked = false;
   let queue = [];
   let head = 0;
@@ -74,6 +77,7 @@ function bareHandOffFloor(contenders) {
       return ready;
     }
     const p = new Promise(take);
+    if (withIterator) p[Symbol.iterator] = iterator;
     queue.push(taken);
     return p;
   };
@@ -98,7 +102,7 @@ function bareHandOffFloor(contenders) {
     }
   };
   return {
-    name: 'bare promise hand-off (a FIFO of resolve functions, nothing else)',
+    name: withIterator ? 'bare promise hand-off whose promises carry an iterator (as a waitable must, for yield*)' : 'bare promise hand-off (a FIFO of resolve functions, nothing else)',
     kind: 'floor',
     run: (n) => Promise.all(Array.from({ length: contenders }, () => body(Math.ceil(n / contenders)))),
   };
@@ -387,7 +391,7 @@ export function coMutexGroup(env, contenders) {
       teardown: () => ctx.close(),
     });
   }
-  if (contenders > 1) entries.push(bareHandOffFloor(contenders), bareGeneratorFloor(contenders), yieldStarFloor(contenders), coroutineLayerFloor(contenders));
+  if (contenders > 1) entries.push(bareHandOffFloor(contenders), bareHandOffFloor(contenders, true), bareGeneratorFloor(contenders), yieldStarFloor(contenders), coroutineLayerFloor(contenders));
   entries.push(
     asyncMutexPeer('async-mutex', contenders),
     asyncMutexPeer('async-mutex-cjs', contenders),
