@@ -6,11 +6,11 @@
 // Runs each group of the suite on each runtime in a fresh process (Node directly; Bun
 // through node_modules/.bin/bun; Deno through node_modules/.bin/deno run -A
 // --node-modules-dir=manual; Chromium through playwright-core, a fresh browser and a static
-// server on 127.0.0.1 with COOP/COEP), then writes bench/results/<date>-<runtime>.json
-// (machine, runtime versions, every sample) and, for a full run on every runtime,
-// bench/results/latest.md, latest.svg and the README's summary (other runs: partial.md and
-// partial.svg there, not tracked), and prints a table. The packages must be built first
-// (`npx turbo run build`).
+// server on 127.0.0.1 with COOP/COEP). A full run on every runtime writes
+// bench/results/<date>-<runtime>.json (machine, runtime versions, every sample),
+// latest.md, latest.svg and the README's summary; any other run writes
+// partial-<runtime>.json, partial.md and partial.svg there (not tracked). Then it prints
+// a table. The packages must be built first (`npx turbo run build`).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -161,7 +161,8 @@ for (const runtime of runtimes) {
   // Other work on the machine skews every figure: keep the load averages with the results.
   doc.machine = { ...machine, loadavgBefore: loadBefore, loadavgAfter: os.loadavg() };
   doc.command = `node bench/run.mjs ${args.join(' ')}`.trim();
-  const file = join(RESULTS, `${stamp}-${runtime}.json`);
+  // A full run is kept (and cited); any other run only until the next one (not tracked).
+  const file = join(RESULTS, fullRun ? `${stamp}-${runtime}.json` : `partial-${runtime}.json`);
   writeFileSync(file, `${JSON.stringify(doc, null, 1)}\n`);
   console.error(`[${runtime}] ${failures.length ? `FAILED: ${failures.join("; ")}` : "done"} → ${file.slice(ROOT.length)}`);
   docs.push(doc);
@@ -169,7 +170,8 @@ for (const runtime of runtimes) {
 
 writeReports(docs, machine, fullRun);
 console.log(consoleTable(docs));
-console.log(`\nbench: ${((Date.now() - t0) / 1000).toFixed(0)} s; wrote bench/results/${stamp}-{${runtimes.join(',')}}.json, bench/results/${fullRun ? 'latest' : 'partial'}.{md,svg}`);
+const written = fullRun ? `${stamp}-{${runtimes.join(',')}}.json, bench/results/latest` : `partial-{${runtimes.join(',')}}.json, bench/results/partial`;
+console.log(`\nbench: ${((Date.now() - t0) / 1000).toFixed(0)} s; wrote bench/results/${written}.{md,svg}`);
 process.exit(docs.some((d) => d.failure) ? 1 : 0);
 
 /**

@@ -84,6 +84,7 @@ export async function runGroup(group, opts) {
       floor: e.kind === 'floor',
       thread: e.thread ?? opts.thread ?? 'main',
       x: e.x,
+      line: e.line,
       note: e.note,
     });
   }

@@ -45,6 +45,25 @@ async function waves(threads, rounds, inflight) {
   return rounds * inflight;
 }
 
+/**
+ * The floor of the `inflight` group: `rounds` waves of `inflight` promises, pending
+ * together, settled from a later turn of the event loop and awaited together, with no
+ * thread and no library: what holding that many promises costs the runtime itself (heap,
+ * GC), which any API that answers each call with a promise pays.
+ */
+async function promiseWaves(rounds, inflight) {
+  const ps = new Array(inflight);
+  const settle = new Array(inflight);
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < inflight; i++) ps[i] = new Promise((resolve) => (settle[i] = resolve));
+    await new Promise((turn) => nextTurn(turn));
+    for (let i = 0; i < inflight; i++) settle[i](i);
+    await Promise.all(ps);
+  }
+  settle.fill(undefined);
+  return rounds * inflight;
+}
+
 export function inflightGroup(env) {
   const shared = sharedThreads(env, 'inflight', 1);
   return {
@@ -55,18 +74,31 @@ export function inflightGroup(env) {
     series: { x: 'calls in flight', logX: true },
     // The 100,000 level takes about a second a sample.
     maxSamples: 5,
-    entries: LEVELS.map((level) => ({
-      name: `aio IOThread.call, ${count(level)} in flight`,
-      kind: 'ours',
-      x: level,
-      startup: false,
-      // Up to 1,000 in flight, calibrated waves; above, one wave a sample.
-      fixedOps: level >= 10_000 ? level : undefined,
-      startOps: level,
-      setup: () => shared.acquire(),
-      run: (n) => waves(shared.threads, Math.ceil(n / level), level),
-      teardown: () => shared.release(),
-    })),
+    entries: [
+      ...LEVELS.map((level) => ({
+        name: `aio IOThread.call, ${count(level)} in flight`,
+        kind: 'ours',
+        x: level,
+        line: 'aio IOThread.call',
+        startup: false,
+        // Up to 1,000 in flight, calibrated waves; above, one wave a sample.
+        fixedOps: level >= 10_000 ? level : undefined,
+        startOps: level,
+        setup: () => shared.acquire(),
+        run: (n) => waves(shared.threads, Math.ceil(n / level), level),
+        teardown: () => shared.release(),
+      })),
+      ...LEVELS.map((level) => ({
+        name: `promises alone, ${count(level)} pending`,
+        kind: 'floor',
+        x: level,
+        line: 'floor: promises alone (made, settled from a later turn, awaited together)',
+        startup: false,
+        fixedOps: level >= 10_000 ? level : undefined,
+        startOps: level,
+        run: (n) => promiseWaves(Math.ceil(n / level), level),
+      })),
+    ],
   };
 }
 
