@@ -119,7 +119,7 @@ describe('IOThread', () => {
     const bytes = (await t.call('bytes', 4)) as Uint8Array;
     expect(bytes).toBeInstanceOf(Uint8Array);
     expect(bytes.length).toBe(4);
-    const big = 'x'.repeat(20_000);
+    const big = 'x'.repeat(100_000);
     expect(await t.call('echo', big)).toBe(big);
     expect(await t.call('echo', new Map([[1, 2]]))).toEqual(new Map([[1, 2]]));
   });

@@ -39,7 +39,7 @@ const L = {
   headerWords: 16,
   slotWords: 24,
   slots: 1024,
-  inboxBytes: 16384,
+  inboxBytes: 65536,
   inUse: 3,
   remoteBhHead: 4,
   /** Header word: the last id given to a record a thread awaits (a call's reply, a lock hand-off). */

@@ -64,8 +64,15 @@ export const Slot = {
 const TIMES_TRIES = 1000;
 /** Number of slots, i.e. of contexts alive at once in one thread group. */
 export const SLOTS = 1024;
-/** Bytes of each context's inbox ring (a power of two). */
-export const INBOX_BYTES = 16384;
+/**
+ * Bytes of each context's inbox ring (a power of two). 64 KiB holds about 2,000 calls of
+ * numbers or short strings: a burst of thousands of calls waits in the ring, not in the
+ * sender's outbox to be retried as the reader makes room (with 16 KiB, 20,000 calls in
+ * flight ran 25-45 % slower, 100,000 up to 2x). The table is then about 64 MiB of address
+ * space; only the pages the rings touch become memory (a first context costs 0.1-1.4 MiB
+ * of RSS, as with 16 KiB).
+ */
+export const INBOX_BYTES = 65536;
 const HEADER_WORDS = 16;
 /** Header word: an id shared by every thread that uses this table. */
 const TABLE_ID = 0;
