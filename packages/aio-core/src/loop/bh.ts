@@ -137,8 +137,14 @@ export interface BottomHalfHandle {
 export class BottomHalf {
   /** Name used in leak reports (from options.name, else the callback's name). */
   readonly name: string;
-  /** @internal */
-  readonly _cb: () => void;
+  /** @internal Called as a method: `this` is the BH. */
+  readonly _cb: (this: BottomHalf) => void;
+  /**
+   * @internal What a oneshot made for a record from another thread runs (record-intake.ts,
+   * whose one callback reads it through `this`, so a record costs no closure); undefined
+   * for the others.
+   */
+  _record: unknown = undefined;
   /** @internal Local flag word, used until the BH is shared. */
   _flags: number;
   /** @internal Its shared block (BhWord) once a handle exists. */
@@ -149,7 +155,7 @@ export class BottomHalf {
   #handle: BottomHalfHandle | null = null;
 
   /** @internal Use `ctx.bh()` or `ctx.scheduleOneshot()`. */
-  constructor(owner: BhOwner, cb: () => void, name: string, flags = 0) {
+  constructor(owner: BhOwner, cb: (this: BottomHalf) => void, name: string, flags = 0) {
     this.#owner = owner;
     this._cb = cb;
     this.name = name;

@@ -84,11 +84,17 @@ class RecordIntake implements ContextIntake {
   #delivered: InboxRecord[] = [];
   /** What the thread runner adds to record handling (CONTROL records, replies to its parent). */
   #hooks: RecordHooks = {};
+  /** The callback of every record's oneshot: runs the record the BH carries (`this`). Made once. */
+  readonly #runRecord: (this: BottomHalf) => void;
 
   constructor(ctx: AioContext) {
     this.#ctx = ctx;
     this.#table = ctx._table;
     this.#flag = this.#table.base(ctx._slot) + Slot.InboxPending;
+    const intake = this;
+    this.#runRecord = function (this: BottomHalf): void {
+      runRecord(ctx, this._record as InboxRecord, intake.#hooks);
+    };
   }
 
   /** Reports a record drain() dropped (made once: take() runs on every poll that has records). */
@@ -153,7 +159,9 @@ class RecordIntake implements ContextIntake {
           continue;
         }
       }
-      into.push(new BottomHalf(ctx, () => runRecord(ctx, record as InboxRecord, this.#hooks), 'inbox', BH_PENDING | BH_SCHEDULED | BH_ONESHOT));
+      const bh = new BottomHalf(ctx, this.#runRecord, 'inbox', BH_PENDING | BH_SCHEDULED | BH_ONESHOT);
+      bh._record = record;
+      into.push(bh);
     }
   }
 
