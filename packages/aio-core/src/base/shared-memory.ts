@@ -52,6 +52,12 @@ export const Slot = {
   /** How many times a thread took the context lock over from a thread that ended holding it. */
   LockOwnerDeaths: 19,
   /**
+   * The slot + 1 of a context whose thread has records waiting for room in this inbox
+   * (its outbox), for the reader to wake once it freed room; 0 when none asked. One word:
+   * the last writer to ask is the one woken (others retry on their own, inbox.ts).
+   */
+  InboxWaitingWriter: 20,
+  /**
    * Sequence word of BusyNs and SleepNs (a seqlock: the home thread, their only writer,
    * makes it odd while it writes them; a reader retries when it saw it odd or changed).
    */

@@ -113,6 +113,16 @@ export class AioContext extends ContextBase implements BhOwner {
     return homeContext ?? AioContext.main();
   }
 
+  /**
+   * The context this thread polls now or would poll next, without creating one: the one
+   * dispatching, else the home context, else the main context if it exists. @internal
+   */
+  static _polledHere(): AioContext | null {
+    const depth = dispatching.length;
+    if (depth > 0) return dispatching[depth - 1]!;
+    return homeContext ?? mainContext;
+  }
+
   /** This thread's main-loop context, created on first use (qemu_get_aio_context). */
   static main(): AioContext {
     // close() forgets the main context, so this is one load on the hot path of current().

@@ -283,4 +283,28 @@ export function drain(table: WakeTable, slot: number, into: unknown[], bad: (pro
     }
   };
   inboxDrain(opsOf(table), table.base(slot), base >> 2, INBOX_BYTES, visit, bad);
+  wakeWaitingWriter(table, slot);
+}
+
+/**
+ * Asks the reader of `slot`'s inbox to wake the context in `writerSlot` (same table) after
+ * its next drain, which frees room: a writer whose records wait in its outbox calls this,
+ * then looks at the read position once more before it sleeps. Its store and the reader's
+ * store of the read position are both sequentially consistent, so of the two later loads
+ * (the writer's of the position, the reader's of this word) at least one sees the other's
+ * store: the writer finds room, or the reader wakes it. A writer that asks while another
+ * one's request is pending replaces it; the one replaced still retries on its own (every
+ * pass of its thread, and a host timer, see outbox.ts), only later. Any thread.
+ */
+export function askForRoom(table: WakeTable, slot: number, writerSlot: number): void {
+  Atomics.store(table.words, table.base(slot) + Slot.InboxWaitingWriter, writerSlot + 1);
+}
+
+/** After a drain: wakes the writer that asked for room (askForRoom), if one did. Home thread of `slot`. */
+function wakeWaitingWriter(table: WakeTable, slot: number): void {
+  const word = table.base(slot) + Slot.InboxWaitingWriter;
+  // Pairs with the store in askForRoom(); the load spares the exchange when nobody asked.
+  if (Atomics.load(table.words, word) === 0) return;
+  const writer = Atomics.exchange(table.words, word, 0);
+  if (writer !== 0) notifySlot(table, writer - 1);
 }

@@ -10,7 +10,8 @@
 import { AioError } from '../base/errors.js';
 import { Fifo } from '../base/fifo.js';
 import { binarySize } from './binary-records.js';
-import { MAX_RECORD_BYTES, canAppendJson, encodeRecord, inboxReadPosition, tryAppend, tryAppendBinary, tryAppendJson } from './inbox.js';
+import { MAX_RECORD_BYTES, askForRoom, canAppendJson, encodeRecord, inboxReadPosition, tryAppend, tryAppendBinary, tryAppendJson } from './inbox.js';
+import { AioContext } from '../loop/context.js';
 import { type CallRecord, type InboxRecord, type ResultRecord, recordJsonSafe } from './messages.js';
 import { SLOTS, type WakeTable } from '../base/shared-memory.js';
 
@@ -45,6 +46,8 @@ interface Queue {
    * would fail too, and is skipped (a try takes the inbox lock).
    */
   readAtFailure: number;
+  /** The readAtFailure at which this thread last asked the reader for a wake-up (askForRoom): once per position. */
+  askedAt: number;
 }
 
 /** A record waiting in a queue, in the form it will be appended in. */
@@ -64,15 +67,32 @@ function appendQueued(q: Queue, record: Queued): boolean {
   return Array.isArray(record) ? tryAppendBinary(q.table, q.slot, record, binarySize(record)) : tryAppend(q.table, q.slot, record);
 }
 
-/** Appends what `q` holds, in order, while there is room. Returns true when it is empty. */
+/**
+ * Appends what `q` holds, in order, while there is room. Returns true when it is empty.
+ * When records are left, asks the reader to wake a context of this thread once it frees
+ * room (every pass of any context here retries the outbox), then looks once more.
+ */
 function flushQueue(q: Queue): boolean {
-  const read = inboxReadPosition(q.table, q.slot);
-  if (read === q.readAtFailure) return false;
   const records = q.records;
-  while (records.length > 0 && appendQueued(q, records.peek()!)) records.shift();
-  // The position loaded before the tries: if the reader moved since, the next look retries.
-  q.readAtFailure = records.length > 0 ? read : Number.NaN;
-  return records.length === 0;
+  for (;;) {
+    const read = inboxReadPosition(q.table, q.slot);
+    if (read !== q.readAtFailure) {
+      while (records.length > 0 && appendQueued(q, records.peek()!)) records.shift();
+      if (records.length === 0) {
+        q.readAtFailure = Number.NaN;
+        return true;
+      }
+      // The position loaded before the tries: if the reader moved since, the next look retries.
+      q.readAtFailure = read;
+    }
+    if (q.askedAt === q.readAtFailure) return false;
+    const writer = AioContext._polledHere();
+    if (writer === null || writer._table !== q.table) return false;
+    askForRoom(q.table, q.slot, writer._slot);
+    q.askedAt = q.readAtFailure;
+    // The reader may have freed room before it could see the request: look again.
+    if (inboxReadPosition(q.table, q.slot) === q.readAtFailure) return false;
+  }
 }
 
 /** True while some record waits for room. */
@@ -157,6 +177,6 @@ function enqueue(q: Queue | undefined, to: RecordTarget, record: Queued): void {
   }
   const records = new Fifo<Queued>();
   records.push(record);
-  queues.set(key(to.table, to.slot), { table: to.table, slot: to.slot, generation: to.generation, records, readAtFailure: Number.NaN });
+  queues.set(key(to.table, to.slot), { table: to.table, slot: to.slot, generation: to.generation, records, readAtFailure: Number.NaN, askedAt: Number.NaN });
   flushOutbox();
 }
