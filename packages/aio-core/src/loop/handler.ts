@@ -231,7 +231,11 @@ export class HandlerSet {
    * `withOwn` false leaves out the context's own notifier (a pass that will not sleep).
    */
   collectReady(scan: ReadyScan, withOwn = true): void {
-    for (const h of this.#list) {
+    const list = this.#list;
+    // The own notifier is first (the constructor puts it there, the rest are appended), so
+    // a scan without it starts after it: a pass with only BHs to run loops over nothing.
+    for (let i = withOwn ? 0 : 1; i < list.length; i++) {
+      const h = list[i]!;
       if (!h.readReady && (withOwn || !h.own) && this.#dispatchable(h) && wordReady(h)) {
         h.readReady = true;
         if (!h.pollReady) markReady(scan, h);
