@@ -79,6 +79,22 @@ describe('IOThread', () => {
     expect(order.every((v, i) => v === i)).toBe(true);
   });
 
+  it('a call made while another call is being written (from a getter of its argument) gets its own answer', async () => {
+    // The record of a call is written from one array per thread; a call made from user code
+    // that writing runs (a getter JSON reads) must not overwrite the call being written.
+    await using t = await IOThread.create({ module: moduleUrl });
+    let inner: Promise<unknown> | undefined;
+    const arg = {
+      get v() {
+        inner ??= t.call('echo', 'inner');
+        return 5;
+      },
+    };
+    expect(await t.call('echo', arg)).toEqual({ v: 5 });
+    expect(inner).toBeDefined();
+    expect(await inner).toBe('inner');
+  });
+
   it('a dedicated thread with an unfinished async call keeps answering promptly', async () => {
     // While an async function is unfinished the loop yields to its host every pass. That
     // yield must not be a clamped timer (browsers make nested setTimeout(0) wait 4 ms):
