@@ -17,7 +17,7 @@ import type { FaultReports } from './faults.js';
 import type { FutexOps } from '../locks/futex.js';
 import { HandlerSet, type PollParams, checkPollParams, newHandler } from './handler.js';
 import { clearWake, notifyPending } from './notify.js';
-import { type ContextIntake, Poller } from './poll.js';
+import { type ContextIntake, type DispatchingNow, Poller } from './poll.js';
 import { REPLY_POLL_MAX_NS_DEFAULT, ReplyPoll } from './reply-poll.js';
 import { Slot, type WakeTable } from '../base/shared-memory.js';
 import { type ArmedTimers, TimerList, type TimerOwner } from './timer.js';
@@ -45,8 +45,8 @@ export function contextSettings(options: AioContextOptions | undefined, defaultN
 /** What the context gives its parts: itself, its slot and words, its lock and fault reports. */
 export interface ContextCore {
   readonly owner: BhOwner & TimerOwner;
-  /** Contexts dispatching in this thread, innermost last. */
-  readonly dispatching: BhOwner[];
+  /** The context dispatching in this thread now. */
+  readonly dispatching: DispatchingNow;
   readonly table: WakeTable;
   readonly slot: number;
   readonly ops: FutexOps;

@@ -31,7 +31,7 @@ import { type HandlerSet, type PollParams, checkPollParams, newHandler } from '.
 import { assertCanBlock } from '../base/host.js';
 import { EventNotifier } from './notifier.js';
 import { extensions } from './context-extensions.js';
-import type { ContextIntake, Poller } from './poll.js';
+import type { ContextIntake, DispatchingNow, Poller } from './poll.js';
 import type { ReplyPoll } from './reply-poll.js';
 import { Slot, type WakeTable } from '../base/shared-memory.js';
 import type { AnyFunctions, ContextCoroutine, RemoteContext, ThreadPool } from './services.js';
@@ -42,8 +42,8 @@ export type { AioContextOptions, AioContextStats, EventNotifierOptions } from '.
 
 let mainContext: AioContext | null = null;
 let homeContext: AioContext | null = null;
-/** Contexts dispatching in this thread, innermost last. */
-const dispatching: AioContext[] = [];
+/** The context dispatching in this thread now (the innermost pass's); null when none. */
+const dispatching: DispatchingNow<AioContext> = { ctx: null };
 let contextCount = 0;
 
 /**
@@ -106,11 +106,7 @@ export class AioContext extends ContextBase implements BhOwner {
    * IOThread's); else `main()` (qemu_get_current_aio_context). Any code in this thread.
    */
   static current(): AioContext {
-    // Not dispatching[length - 1] on an empty stack: an out-of-bounds read is a slow
-    // lookup of the property "-1" through the prototype chain.
-    const depth = dispatching.length;
-    if (depth > 0) return dispatching[depth - 1]!;
-    return homeContext ?? AioContext.main();
+    return dispatching.ctx ?? homeContext ?? AioContext.main();
   }
 
   /**
@@ -118,9 +114,7 @@ export class AioContext extends ContextBase implements BhOwner {
    * dispatching, else the home context, else the main context if it exists. @internal
    */
   static _polledHere(): AioContext | null {
-    const depth = dispatching.length;
-    if (depth > 0) return dispatching[depth - 1]!;
-    return homeContext ?? mainContext;
+    return dispatching.ctx ?? homeContext ?? mainContext;
   }
 
   /** This thread's main-loop context, created on first use (qemu_get_aio_context). */
@@ -182,11 +176,12 @@ export class AioContext extends ContextBase implements BhOwner {
 
   /** Runs `fn` with this context as AioContext.current(), so replies it asks for land here. @internal */
   _run<T>(fn: () => T): T {
-    dispatching.push(this);
+    const outer = dispatching.ctx;
+    dispatching.ctx = this;
     try {
       return fn();
     } finally {
-      dispatching.pop();
+      dispatching.ctx = outer;
     }
   }
 

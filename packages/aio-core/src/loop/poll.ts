@@ -52,12 +52,21 @@ export interface ContextIntake {
   close(): void;
 }
 
+/**
+ * The context dispatching in this thread now, null when none: a pass sets it to its own
+ * and puts back the one it found when it ends, so nested passes leave the outer one
+ * current again (a cell, not a stack: only the innermost is ever asked for).
+ */
+export interface DispatchingNow<C extends BhOwner = BhOwner> {
+  ctx: C | null;
+}
+
 /** The parts of a context a poll pass works on. */
 export interface PollParts {
   /** The context, made current in this thread while the pass dispatches. */
   readonly owner: BhOwner;
-  /** Contexts dispatching in this thread, innermost last (see AioContext.current()). */
-  readonly dispatching: BhOwner[];
+  /** The context dispatching in this thread now (see AioContext.current()). */
+  readonly dispatching: DispatchingNow;
   readonly table: WakeTable;
   readonly slot: number;
   /** `LoopAtomicsOps` over the table, and the first word of the context's slot. */
@@ -267,7 +276,8 @@ export class Poller {
     p.intake.beginDispatch(notified);
     this.stats.polls++;
     const t0 = p.timing ? pass.wokeNs || getHost().nowNs() : 0;
-    p.dispatching.push(p.owner);
+    const outer = p.dispatching.ctx;
+    p.dispatching.ctx = p.owner;
     this.depth++;
     try {
       let progress = pass.progress;
@@ -277,7 +287,7 @@ export class Poller {
       return progress;
     } finally {
       this.depth--;
-      p.dispatching.pop();
+      p.dispatching.ctx = outer;
       if (p.timing) {
         this.stats.sleepingNs += pass.sleptNs;
         this.stats.dispatchingNs += getHost().nowNs() - t0;
