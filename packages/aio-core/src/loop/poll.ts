@@ -231,13 +231,16 @@ export class Poller {
     pass.timeout = blocking ? this.#computeTimeout() : 0;
     // Before the announce: a replier that finds NotifyMe at 0 wakes nobody (notify.ts).
     if (pass.timeout !== 0 && p.replies.active && p.replies.spin(p.ops, p.base, pass.timeout)) pass.timeout = 0;
+    // Polling and the readiness scan are called only where they can find something: V8
+    // inlines neither, and a pass with only BHs to run paid more for the two calls than
+    // for its one atomic load (Deno: 35-36 -> 31-32 ns a BH).
+    const polling = p.handlers.params.maxNs > 0;
     pass.ready = NONE_READY;
-    pass.progress = false;
-    pass.start = p.handlers.params.maxNs > 0 ? getHost().nowNs() : 0;
+    pass.start = polling ? getHost().nowNs() : 0;
     pass.announced = false;
     pass.wokeNs = 0;
     pass.sleptNs = 0;
-    pass.progress = p.handlers.tryPollMode(pass);
+    pass.progress = polling && p.handlers.tryPollMode(pass);
     if (pass.timeout !== 0) {
       // Announce the sleep before looking for work (notify.ts).
       pass.announced = true;
@@ -247,7 +250,7 @@ export class Poller {
     // A pass that will not sleep need not look at the context's own notifier: its word is
     // only set to wake a sleeper, running it is no progress, and the next pass that may
     // sleep looks at it (after its announce) before it does.
-    p.handlers.collectReady(pass, pass.announced);
+    if (pass.announced || p.handlers.hasUserHandlers) p.handlers.collectReady(pass, pass.announced);
     if (pass.ready.length > 0) pass.timeout = 0;
     return pass;
   }
