@@ -10,15 +10,24 @@
  * variants the checker must catch: a reader that publishes its read position before it
  * reads the record, a producer that publishes the write position before the length word
  * and bytes, and two orders of the flag hand-over that lose a wake-up.
+ *
+ * Then the request for room (inboxAskForRoom / inboxTakeWaitingWriter): a writer that
+ * finds the ring full asks the reader to wake it, looks at the read position once more,
+ * and sleeps; the reader takes the request after each drain and wakes it. The writer's
+ * own wake-up (notifySlot) is stood in for by a futex word. Broken variants: a writer that
+ * sleeps without looking again, one that looks before it asks, and a reader that never
+ * takes the request.
  */
 import { describe, expect, it } from 'vitest';
 import {
   NO_ROOM,
   WRAP,
+  inboxAskForRoom,
   inboxDrain,
   inboxMarkPending,
   inboxPublish,
   inboxReserve,
+  inboxTakeWaitingWriter,
   recordSize,
 } from '../../../packages/aio-core/src/threads/inbox.js';
 import { AtomicsOps } from '../../../packages/aio-core/src/locks/atomics-ops.js';
@@ -219,5 +228,106 @@ describe('/inbox/model', () => {
       return append(f, me, length, v);
     };
     expectCaught('broken inbox: flag before publish', inboxModel([4], [4], { append: flagFirst, flag: () => {} }), ['lost-wakeup'], OPTIONS);
+  });
+});
+
+/** The writer's slot number in the room model, and the words past the ring it uses. */
+const WRITER_SLOT = 1;
+const WAITING = B + Slot.InboxWaitingWriter;
+/** The stand-in for the writer context's wake-up: 1 once the reader woke it. */
+const WRITER_WAKE = Math.max(WORDS, WAITING + 1);
+const ROOM_WORDS = WRITER_WAKE + 1;
+
+type Ask = (f: FutexOps, read: number) => boolean;
+
+/**
+ * The outbox's order (outbox.ts flushQueue): the read position before the try; when the
+ * try finds no room, ask, then look at the position again; true: sleep (it has not moved).
+ */
+const askThenLook: Ask = (f, read) => {
+  inboxAskForRoom(f, B, WRITER_SLOT);
+  return f.load(READ) === read;
+};
+
+/** Appends records of `lengths` bytes in order; when the ring is full, asks for room and sleeps until woken. */
+function roomWriter(lengths: readonly number[], ask: Ask): SimThread['run'] {
+  return (f, me) => {
+    for (let seq = 0; seq < lengths.length; seq++) {
+      const v = value(me, seq);
+      for (;;) {
+        checkpoint(f, `record ${seq}`);
+        const read = f.load(READ);
+        if (append(f, me, lengths[seq]!, v)) break;
+        if (!ask(f, read)) continue;
+        checkpoint(f, `sleep ${seq}`);
+        f.wait(WRITER_WAKE, 0, false);
+        f.store(WRITER_WAKE, 0);
+      }
+      checkpoint(f, `flag ${seq}`);
+      inboxMarkPending(f, B);
+      f.notify(PENDING, 1);
+    }
+    return lengths.length;
+  };
+}
+
+/** The reader: after each drain, takes the request for room and wakes the writer that made it. */
+function roomDrain(take: boolean): Drain {
+  return (f, visit) => {
+    drain(f, visit);
+    if (!take) return;
+    const writer = inboxTakeWaitingWriter(f, B);
+    if (writer === WRITER_SLOT) {
+      f.store(WRITER_WAKE, 1);
+      f.notify(WRITER_WAKE, 1);
+    } else if (writer !== -1) throw new Error(`woke slot ${writer}, not the writer's`);
+  };
+}
+
+function roomModel(lengths: readonly number[], parts: { ask?: Ask; take?: boolean } = {}): Model {
+  return {
+    words: ROOM_WORDS,
+    threads: [
+      { name: 'writer', run: roomWriter(lengths, parts.ask ?? askThenLook) },
+      { name: 'reader', run: reader(lengths.length, roomDrain(parts.take ?? true)) },
+    ],
+    // Both asleep is always a lost wake-up here: an empty ring lets the writer go on, a
+    // ring with records the reader.
+    canProceed: () => true,
+    final: (m, results) => {
+      const got = results[1] as number[];
+      const want = lengths.map((_, seq) => value(1, seq));
+      if (got.join() !== want.join()) return `read [${got}], not [${want}]`;
+      if (m[WAITING] !== 0 && m[WAITING] !== WRITER_SLOT + 1) return `request word left at ${m[WAITING]}`;
+      return undefined;
+    },
+  };
+}
+
+describe('/inbox/model/room', () => {
+  it('a writer that fills the ring sleeps until the reader makes room, and is woken', () => {
+    const r = expectClean('inbox room: 3 records, room for 2', roomModel([8, 8, 8]), { maxSteps: 120 });
+    expect(r.truncated).toBe(0);
+  });
+
+  it('catches a writer that sleeps without looking at the read position again', () => {
+    const askOnly: Ask = (f) => {
+      inboxAskForRoom(f, B, WRITER_SLOT);
+      return true;
+    };
+    expectCaught('broken room: no second look', roomModel([8, 8, 8], { ask: askOnly }), ['lost-wakeup'], { maxSteps: 120 });
+  });
+
+  it('catches a writer that looks before it asks', () => {
+    const lookThenAsk: Ask = (f, read) => {
+      const moved = f.load(READ) !== read;
+      inboxAskForRoom(f, B, WRITER_SLOT);
+      return !moved;
+    };
+    expectCaught('broken room: look, then ask', roomModel([8, 8, 8], { ask: lookThenAsk }), ['lost-wakeup'], { maxSteps: 120 });
+  });
+
+  it('catches a reader that never takes the request', () => {
+    expectCaught('broken room: reader ignores the request', roomModel([8, 8, 8], { take: false }), ['lost-wakeup'], { maxSteps: 120 });
   });
 });

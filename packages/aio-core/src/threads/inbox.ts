@@ -282,29 +282,41 @@ export function drain(table: WakeTable, slot: number, into: unknown[], bad: (pro
       bad(`dropped an inbox record of ${length} bytes that is not JSON`);
     }
   };
-  inboxDrain(opsOf(table), table.base(slot), base >> 2, INBOX_BYTES, visit, bad);
-  wakeWaitingWriter(table, slot);
+  const f = opsOf(table);
+  const b = table.base(slot);
+  inboxDrain(f, b, base >> 2, INBOX_BYTES, visit, bad);
+  const writer = inboxTakeWaitingWriter(f, b);
+  if (writer >= 0) notifySlot(table, writer);
 }
 
 /**
- * Asks the reader of `slot`'s inbox to wake the context in `writerSlot` (same table) after
- * its next drain, which frees room: a writer whose records wait in its outbox calls this,
- * then looks at the read position once more before it sleeps. Its store and the reader's
- * store of the read position are both sequentially consistent, so of the two later loads
- * (the writer's of the position, the reader's of this word) at least one sees the other's
+ * The request for room, writer's side: asks the reader of the inbox whose slot starts at
+ * `b` to wake the context in slot `writerSlot` after its next drain, which frees room. A
+ * writer whose records wait in its outbox calls this, then looks at the read position
+ * once more before it sleeps. Its store and the reader's store of the read position are
+ * both sequentially consistent, so of the two later loads (the writer's of the position,
+ * the reader's of this word in inboxTakeWaitingWriter) at least one sees the other's
  * store: the writer finds room, or the reader wakes it. A writer that asks while another
  * one's request is pending replaces it; the one replaced still retries on its own (every
- * pass of its thread, and a host timer, see outbox.ts), only later. Any thread.
+ * pass of its thread, and a host timer, see outbox.ts), only later. Model-checked
+ * (test/conformance/locks/model-inbox.test.ts). Any thread.
  */
-export function askForRoom(table: WakeTable, slot: number, writerSlot: number): void {
-  Atomics.store(table.words, table.base(slot) + Slot.InboxWaitingWriter, writerSlot + 1);
+export function inboxAskForRoom(f: FutexOps, b: number, writerSlot: number): void {
+  f.store(b + Slot.InboxWaitingWriter, writerSlot + 1);
 }
 
-/** After a drain: wakes the writer that asked for room (askForRoom), if one did. Home thread of `slot`. */
-function wakeWaitingWriter(table: WakeTable, slot: number): void {
-  const word = table.base(slot) + Slot.InboxWaitingWriter;
-  // Pairs with the store in askForRoom(); the load spares the exchange when nobody asked.
-  if (Atomics.load(table.words, word) === 0) return;
-  const writer = Atomics.exchange(table.words, word, 0);
-  if (writer !== 0) notifySlot(table, writer - 1);
+/**
+ * The request for room, reader's side, after a drain published the read position: takes
+ * the request and returns the slot of the writer to wake, or -1 when none asked. Pairs
+ * with the store in inboxAskForRoom(); the load spares the exchange when nobody asked.
+ * Home thread of the inbox.
+ */
+export function inboxTakeWaitingWriter(f: FutexOps, b: number): number {
+  if (f.load(b + Slot.InboxWaitingWriter) === 0) return -1;
+  return f.exchange(b + Slot.InboxWaitingWriter, 0) - 1;
+}
+
+/** inboxAskForRoom() on `slot` of `table`. Any thread. */
+export function askForRoom(table: WakeTable, slot: number, writerSlot: number): void {
+  inboxAskForRoom(opsOf(table), table.base(slot), writerSlot);
 }
