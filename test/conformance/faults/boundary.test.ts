@@ -47,6 +47,8 @@ const L = {
   inboxWrite: 9,
   inboxRead: 10,
   inboxPending: 11,
+  /** The slot + 1 of a writer that asked the reader for room (inbox.ts askForRoom). */
+  inboxWaitingWriter: 20,
   /** Sequence word of the published busy/sleep times (a seqlock: odd while written). */
   timesSeq: 23,
 } as const;
@@ -385,6 +387,31 @@ describe('inbox records', () => {
       flush(ctx);
       expect(faults.length).toBe(1);
       expect(faults[0]!.message).toMatch(/corrupt/);
+      expectStillServes();
+      expect(faults.length).toBe(1);
+    });
+  }
+
+  for (const [what, value] of [
+    ['a slot past the table', 5000],
+    ['a slot far outside the memory', 0x7fffffff],
+    ['a negative slot', -7],
+  ] as const) {
+    it(`a request for room naming ${what} is dropped and reported, and wakes nobody`, () => {
+      const h = ctx.handle;
+      const words = new Int32Array(h.table);
+      // What a wake of slot 4999 would write, were it obeyed: inside another context's ring.
+      const stray = L.headerWords + 4999 * L.slotWords + 1;
+      const before = Atomics.load(words, stray);
+      Atomics.store(words, word(h, L.inboxWaitingWriter), value);
+      forge(h, '[0,"boundary.hit",[],-1,0]');
+      flush(ctx);
+      expect(hits).toBe(1);
+      expect(faults.length).toBe(1);
+      expect(faults[0]!.code).toBe('ERR_AIO_BAD_RECORD');
+      expect(faults[0]!.message).toMatch(/request for room/);
+      expect(Atomics.load(words, stray)).toBe(before);
+      expect(Atomics.load(words, word(h, L.inboxWaitingWriter))).toBe(0);
       expectStillServes();
       expect(faults.length).toBe(1);
     });

@@ -236,7 +236,7 @@ export class HandlerSet {
     // a scan without it starts after it: a pass with only BHs to run loops over nothing.
     for (let i = withOwn ? 0 : 1; i < list.length; i++) {
       const h = list[i]!;
-      if (!h.readReady && (withOwn || !h.own) && this.#dispatchable(h) && wordReady(h)) {
+      if (!h.readReady && this.#dispatchable(h) && wordReady(h)) {
         h.readReady = true;
         if (!h.pollReady) markReady(scan, h);
       }

@@ -32,7 +32,7 @@
 import type { FutexOps } from '../locks/futex.js';
 import { shortLock, shortUnlock } from '../locks/short-lock.js';
 import { notifySlot, opsOf } from '../loop/notify.js';
-import { INBOX_BYTES, Slot, type WakeTable } from '../base/shared-memory.js';
+import { INBOX_BYTES, SLOTS, Slot, type WakeTable } from '../base/shared-memory.js';
 import { isBinaryRecord, readBinary, writeBinary } from './binary-records.js';
 import type { CallRecord, ResultRecord } from './messages.js';
 
@@ -286,7 +286,11 @@ export function drain(table: WakeTable, slot: number, into: unknown[], bad: (pro
   const b = table.base(slot);
   inboxDrain(f, b, base >> 2, INBOX_BYTES, visit, bad);
   const writer = inboxTakeWaitingWriter(f, b);
-  if (writer >= 0) notifySlot(table, writer);
+  if (writer === -1) return;
+  // Any thread of the group can write the word: a slot no writer has is dropped, not woken
+  // (a wake writes to the slot's words, which would be another context's ring or nothing).
+  if (writer >= 0 && writer < SLOTS) notifySlot(table, writer);
+  else bad(`dropped a request for room naming slot ${writer}, which is not a slot of the table`);
 }
 
 /**
@@ -307,7 +311,8 @@ export function inboxAskForRoom(f: FutexOps, b: number, writerSlot: number): voi
 
 /**
  * The request for room, reader's side, after a drain published the read position: takes
- * the request and returns the slot of the writer to wake, or -1 when none asked. Pairs
+ * the request and returns the slot of the writer to wake, or -1 when none asked (any
+ * other value is not a slot only if a thread forged the word: the caller checks). Pairs
  * with the store in inboxAskForRoom(); the load spares the exchange when nobody asked.
  * Home thread of the inbox.
  */
