@@ -141,17 +141,29 @@ export function futexUnlock(w, i) {
 }
 
 /**
- * The inline futex lock with an owner word at i + 1, as an error-checking mutex keeps one
- * (QemuMutex, aio's Mutex): the holder stores its id after locking and the unlock checks
- * it, with plain accesses (only the holder writes it).
+ * The inline futex lock naming its holder in the lock word, as an error-checking mutex
+ * needs (QemuMutex; aio's Mutex does the same): 0 free, else the holder's id, with the
+ * sign bit set once someone may sleep. Lock: compareExchange 0 -> me; unlock:
+ * compareExchange me -> 0, which is also the ownership check.
  */
+const WAITERS = -0x80000000;
+
 export function futexLockOwned(w, i, me) {
-  futexLock(w, i);
-  w[i + 1] = me;
+  let c = Atomics.compareExchange(w, i, 0, me);
+  while (c !== 0) {
+    if (c > 0 && Atomics.compareExchange(w, i, c, c | WAITERS) !== c) {
+      c = Atomics.compareExchange(w, i, 0, me | WAITERS);
+      continue;
+    }
+    Atomics.wait(w, i, c | WAITERS);
+    c = Atomics.compareExchange(w, i, 0, me | WAITERS);
+  }
 }
 
 export function futexUnlockOwned(w, i, me) {
-  if (w[i + 1] !== me) throw new Error('futexUnlockOwned: not the owner');
-  w[i + 1] = 0;
-  futexUnlock(w, i);
+  const c = Atomics.compareExchange(w, i, me, 0);
+  if (c === me) return;
+  if (c !== (me | WAITERS)) throw new Error('futexUnlockOwned: not the owner');
+  Atomics.store(w, i, 0);
+  Atomics.notify(w, i, 1);
 }

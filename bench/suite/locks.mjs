@@ -59,7 +59,7 @@ export function mutexUncontendedGroup(env) {
         },
       },
       {
-        name: 'inline futex lock + owner word (stored at lock, checked at unlock: what error checking adds)',
+        name: 'inline futex lock naming its holder (CAS 0→id, CAS id→0: what error checking needs)',
         kind: 'floor',
         run(n) {
           for (let i = 0; i < n; i++) {

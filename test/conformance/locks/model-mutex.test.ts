@@ -4,16 +4,18 @@
  * the final state; and deliberately broken variants, which the checker must catch.
  */
 import { describe, expect, it } from 'vitest';
+import { AioError } from '../../../packages/aio-core/src/base/errors.js';
 import type { FutexOps } from '../../../packages/aio-core/src/locks/futex.js';
 import { mutexAcquireContended, mutexLock, mutexUnlock } from '../../../packages/aio-core/src/locks/mutex.js';
 import { recMutexLock, recMutexTryLock, recMutexUnlock } from '../../../packages/aio-core/src/locks/rec-mutex.js';
 import { type GiveUp, type Model, check, checkpoint, summary } from './model-checker.js';
-import { expectClean } from './model-expect.js';
+import { expectCaught, expectClean } from './model-expect.js';
 
-/** Words: 0 state, 1 owner (the mutex), 2 threads inside the critical section. */
+/** Words: 0 the lock word (the holder's id, and the waiters flag), 2 threads inside the critical section. */
 const STATE = 0;
-const OWNER = 1;
 const INSIDE = 2;
+/** The waiters flag of the lock word (its sign bit). */
+const WAITERS = -0x80000000;
 
 type Lock = (f: FutexOps, me: number) => boolean;
 type Unlock = (f: FutexOps, me: number) => void;
@@ -50,7 +52,7 @@ function mutexModel(threads: number, rounds: number, giveUp: GiveUp[] = [], take
     invariant: (m) => (m[INSIDE]! > 1 ? 'two threads inside the critical section' : undefined),
     // A sleeper behind a free lock can only be a lost wake-up.
     canProceed: (m) => m[STATE] === 0,
-    final: (m) => (m[STATE] !== 0 || m[OWNER] !== 0 ? `mutex left in state ${m[STATE]}, owner ${m[OWNER]}` : undefined),
+    final: (m) => (m[STATE] !== 0 ? `mutex left in state ${m[STATE]}` : undefined),
   };
 }
 
@@ -85,15 +87,44 @@ describe('/locking/model/mutex', () => {
     expect(r.truncated).toBeGreaterThan(0); // wake-up loops are cut by the step bound
   });
 
-  it('plain accesses to the owner word as yield points change nothing', () => {
-    expectClean('mutex 2x2 plain steps', mutexModel(2, 2), { plainAccessesAreSteps: true });
+  it('an unlock by a thread that holds nothing throws and frees nothing, at any point', () => {
+    // The holder is named in the lock word, so the compare-exchange of unlock() is also
+    // its ownership check: an intruder must never free a word another thread holds
+    // (flagged or not), or a second locker gets inside.
+    const intruder = (release: Unlock) => (f: FutexOps, me: number): number => {
+      let refused = 0;
+      for (let k = 0; k < 2; k++) {
+        checkpoint(f, `intrude ${k}, refused ${refused}`);
+        try {
+          release(f, me);
+        } catch (err) {
+          // Only the refusal: the checker pauses a thread by throwing through it.
+          if (!(err instanceof AioError) || err.code !== 'ERR_AIO_NOT_OWNER') throw err;
+          refused++;
+        }
+      }
+      if (refused !== 2) throw new Error('an unlock by a thread that held nothing succeeded');
+      return refused;
+    };
+    const withIntruder = (release: Unlock): Model => {
+      const model = mutexModel(2, 1);
+      return { ...model, threads: [...model.threads, { name: 'I', run: intruder(release) }] };
+    };
+    expectClean('mutex 2x1 + intruder', withIntruder(unlock));
+    // Caught: an unlock that checks only that the mutex is held, then frees it.
+    const anyHolder: Unlock = (f) => {
+      if (f.load(STATE) === 0) throw new AioError('ERR_AIO_NOT_OWNER', 'free');
+      if (f.exchange(STATE, 0) < 0) f.notify(STATE, 1);
+    };
+    expectCaught('broken mutex: unlock by any thread', withIntruder(anyHolder), ['exception', 'invariant']);
   });
 
   it('catches a broken unlock that does not wake (lost wake-up)', () => {
     const brokenUnlock: Unlock = (f, me) => {
-      if (f.read(OWNER) !== me) throw new Error('not owner');
-      f.write(OWNER, 0);
-      f.exchange(STATE, 0); // forgets to notify a CONTENDED waiter
+      const c = f.compareExchange(STATE, me, 0);
+      if (c === me) return;
+      if (c !== (me | WAITERS)) throw new Error('not owner');
+      f.store(STATE, 0); // forgets to notify a flagged word's sleeper
     };
     const r = check(mutexModel(2, 1, [], lock, brokenUnlock));
     console.log(summary('broken mutex: unlock without wake', r));
@@ -101,32 +132,36 @@ describe('/locking/model/mutex', () => {
     expect(r.violation?.trace.some((line) => / sleeps$/.test(line))).toBe(true);
   });
 
-  it('catches a waiter that takes the lock as LOCKED after sleeping (Drepper mutex #1 bug)', () => {
+  it('catches a waiter that takes the lock unflagged after sleeping (Drepper mutex #1 bug)', () => {
     const brokenLock: Lock = (f, me) => {
-      let c = f.compareExchange(STATE, 0, 1);
+      let c = f.compareExchange(STATE, 0, me);
       while (c !== 0) {
-        if (c === 2 || f.compareExchange(STATE, 1, 2) !== 0) f.wait(STATE, 2, false);
-        c = f.compareExchange(STATE, 0, 1); // should install 2: others may still sleep
+        if (c < 0 || f.compareExchange(STATE, c, c | WAITERS) === c) f.wait(STATE, c | WAITERS, false);
+        c = f.compareExchange(STATE, 0, me); // should take it flagged: others may still sleep
       }
-      f.write(OWNER, me);
       return true;
     };
     const r = check(mutexModel(3, 1, [], brokenLock));
-    console.log(summary('broken mutex: LOCKED after sleeping', r));
+    console.log(summary('broken mutex: unflagged after sleeping', r));
     expect(r.violation?.kind).toBe('lost-wakeup');
   });
 
   it('catches an aborting waiter that does not pass on the wake-up it consumed', () => {
     const noPassOn: Lock = (f, me) => {
-      let c = f.compareExchange(STATE, 0, 1);
-      if (c !== 0) {
-        if (c !== 2) c = f.exchange(STATE, 2);
-        while (c !== 0) {
-          if (f.wait(STATE, 2, true) === 'timed-out') return false; // no notify
-          c = f.exchange(STATE, 2);
+      let c = f.compareExchange(STATE, 0, me);
+      while (c !== 0) {
+        if (c > 0) {
+          const seen = f.compareExchange(STATE, c, c | WAITERS);
+          if (seen !== c) {
+            c = seen === 0 ? f.compareExchange(STATE, 0, me | WAITERS) : seen;
+            continue;
+          }
+          c |= WAITERS;
         }
+        if (f.wait(STATE, c, true) === 'timed-out') return false; // no notify
+        c = f.load(STATE);
+        if (c === 0) c = f.compareExchange(STATE, 0, me | WAITERS);
       }
-      f.write(OWNER, me);
       return true;
     };
     const r = check(mutexModel(3, 1, ['abort', 'never', 'never'], noPassOn));
@@ -137,13 +172,13 @@ describe('/locking/model/mutex', () => {
   });
 
   it('the contended path alone keeps the lock word consistent when giving up', () => {
-    // A waiter that gives up leaves CONTENDED behind at worst; the holder's unlock then
+    // A waiter that gives up leaves the flag behind at worst; the holder's unlock then
     // notifies nobody, and the next locker still gets in.
     const model: Model = {
       words: 3,
-      init: [1, 9], // held by a thread (id 9) that is not simulated...
+      init: [9], // held by a thread (id 9) that is not simulated...
       threads: [
-        { name: 'quitter', run: (f) => mutexAcquireContended(f, 0, 1, true), giveUp: 'timeout' },
+        { name: 'quitter', run: (f, me) => mutexAcquireContended(f, 0, me, 9, true), giveUp: 'timeout' },
         { name: 'holder', run: (f) => mutexUnlock(f, 0, 9, 'unlock') }, // ...and releases it here
       ],
       canProceed: (m) => m[STATE] === 0,
@@ -154,6 +189,7 @@ describe('/locking/model/mutex', () => {
 
 describe('/locking/model/rec-mutex', () => {
   // Words: 0 state, 1 owner, 2 depth (the RecMutex), 3 threads inside.
+  const OWNER = 1;
   const DEPTH = 2;
   const IN = 3;
   const rec = (f: FutexOps, me: number, depth: number): boolean => {

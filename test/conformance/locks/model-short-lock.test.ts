@@ -126,7 +126,7 @@ describe('/locking/model/short-lock', () => {
       if (shortTryLock(f, STATE, OWNER, me)) return false;
       for (;;) {
         checkpoint(f, label);
-        if (mutexAcquireContended(f, STATE, 1, true)) {
+        if (mutexAcquireContended(f, STATE, 1, 1, true)) {
           f.write(OWNER, me);
           return false;
         }

@@ -90,9 +90,10 @@ describe('/locking/model/weighted-semaphore', () => {
 });
 
 describe('/locking/model/mutex-wait-for-unlock', () => {
-  // Words: 0 state, 1 owner, 2 threads inside the critical section.
+  // Words: 0 the lock word, 2 threads inside the critical section.
   const STATE = 0;
   const INSIDE = 2;
+  const WAITERS = -0x80000000;
   const locker = (f: FutexOps, me: number): boolean => {
     if (!mutexLock(f, 0, me, false, true)) return false;
     checkpoint(f, 'in');
@@ -124,7 +125,7 @@ describe('/locking/model/mutex-wait-for-unlock', () => {
     invariant: (m) => (m[INSIDE]! > 1 ? 'two threads inside the critical section' : undefined),
     // A sleeper behind a free lock (locker or watcher) can only be a lost wake-up.
     canProceed: (m) => m[STATE] === 0,
-    final: (m) => (m[STATE] !== 0 || m[1] !== 0 ? `mutex left in state ${m[STATE]}, owner ${m[1]}` : undefined),
+    final: (m) => (m[STATE] !== 0 ? `mutex left in state ${m[STATE]}` : undefined),
   });
 
   it('two lockers and a waiter for the free lock', () => {
@@ -142,16 +143,16 @@ describe('/locking/model/mutex-wait-for-unlock', () => {
   it('catches a waiter that takes the unlock wake-up and does not pass it on', () => {
     const noPassOn: Await = (f) => {
       for (;;) {
-        let c = f.load(STATE);
+        const c = f.load(STATE);
         if (c === 0) return true;
-        if (c === 1 && (c = f.compareExchange(STATE, 1, 2)) !== 1) continue;
-        f.wait(STATE, 2, true); // returns without waking the locker the unlock meant
+        if (c > 0 && f.compareExchange(STATE, c, c | WAITERS) !== c) continue;
+        f.wait(STATE, c | WAITERS, true); // returns without waking the locker the unlock meant
       }
     };
     expectCaught('broken waitForUnlock, no pass-on', model(noPassOn), ['lost-wakeup']);
   });
 
-  it('catches a waiter that sleeps on LOCKED without marking it CONTENDED', () => {
+  it('catches a waiter that sleeps on a held word without flagging it', () => {
     const unmarked: Await = (f) => {
       for (;;) {
         const c = f.load(STATE);

@@ -23,14 +23,25 @@ describe('/locking/mutex', () => {
     m.unlock();
   });
 
-  it('keeps the Drepper states in word 0 and the owner in word 1', () => {
+  it('names its holder in its one word, with the waiters flag in the sign bit', () => {
     const m = new Mutex();
-    const w = new Int32Array(m.handle.sab, m.handle.index * 4, 2);
-    expect([w[0], w[1]]).toEqual([0, 0]);
+    expect(m.handle.sab.byteLength).toBe(4);
+    const w = new Int32Array(m.handle.sab, m.handle.index * 4, 1);
+    expect(w[0]).toBe(0);
     m.lock();
-    expect([w[0], w[1]]).toEqual([1, threadId()]);
+    expect(w[0]).toBe(threadId());
     m.unlock();
-    expect([w[0], w[1]]).toEqual([0, 0]);
+    expect(w[0]).toBe(0);
+    // A waiter flags the held word before it sleeps; the holder's unlock then frees it
+    // (and wakes one), while another thread's unlock changes nothing.
+    m.lock();
+    w[0] = threadId() | -0x80000000;
+    asThread(OTHER, () => expectCode(() => m.unlock(), 'ERR_AIO_NOT_OWNER', AioError));
+    expect(w[0]).toBe(threadId() | -0x80000000);
+    expect(m.isLocked()).toBe(true);
+    m.unlock();
+    expect(w[0]).toBe(0);
+    expect(m.isLocked()).toBe(false);
   });
 
   it('throws ERR_AIO_NOT_OWNER on unlock of a free mutex, changing nothing', () => {
@@ -212,7 +223,7 @@ describe('/locking/mutex', () => {
     const sab = new SharedArrayBuffer(64);
     const m = Mutex.from({ kind: 'aio.Mutex', sab, index: 6 });
     m.lock();
-    expect(new Int32Array(sab)[6]).toBe(1);
+    expect(new Int32Array(sab)[6]).toBe(threadId());
     expect(m.handle.index).toBe(6);
     m.unlock();
   });

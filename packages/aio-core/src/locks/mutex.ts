@@ -1,36 +1,41 @@
 /**
  * Mutex: QEMU's QemuMutex (an error-checking mutex) in shared memory.
  *
- * Owns: the mutex algorithm (Drepper, "Futexes Are Tricky", the three-state mutex) and
- * the owner word, used both by `Mutex` and, for its lock word, by `RecMutex` and `Cond`.
+ * Owns: the lock-word algorithm (Drepper's three-state futex mutex, "Futexes Are Tricky",
+ * with the holder named in the word as Linux's PI futexes do), used by `Mutex` with the
+ * holder's thread id and, with one anonymous holder value, by `RecMutex`, `Cond` (through
+ * Mutex) and the short lock, which keep their owner elsewhere.
  *
- * Words (from the handle's index):
- *   0 state  FREE 0, LOCKED 1 (held, nobody waits), CONTENDED 2 (held, someone may wait);
- *            the futex word waiters sleep on
- *   1 owner  threadId() of the holder, 0 when free; written only by the holder, right
- *            after acquiring and right before releasing, so plain accesses suffice
+ * The lock word (at the handle's index; a Mutex has no other word):
+ *   FREE (0)                free
+ *   holder                  held by `holder` (a thread id, 1 .. 2^31 - 1), nobody waits
+ *   holder | WAITERS        held, and some thread may sleep on the word (the sign bit)
+ *
+ * Naming the holder in the lock word makes error checking free: lock is one
+ * compareExchange(FREE -> me), unlock one compareExchange(me -> FREE), as an inline lock
+ * without error checking; only an unlock that finds the flag set takes a second step, a
+ * store and a notify. Lockers change a held word only by setting the flag; only the holder
+ * clears a held word (or a locker taking over from a dead holder, robust.ts).
  *
  * Error checking as PTHREAD_MUTEX_ERRORCHECK: unlock by a thread that does not hold the
  * mutex, or of a free mutex, throws ERR_AIO_NOT_OWNER; a blocking lock() by the holder
- * (which would deadlock) throws ERR_AIO_LOCK_ORDER. The owner word is also where a
- * waiter looks for a dead owner (robust.ts).
+ * (which would deadlock) throws ERR_AIO_LOCK_ORDER. The word is also where a waiter looks
+ * for a dead holder (robust.ts).
  */
-import { type FreeStep, type LockStep, RobustLock } from './robust.js';
+import { type FreeStep, type LockStep, OWNER_BITS, RobustLock } from './robust.js';
 import { AioError } from '../base/errors.js';
 import { type LockGuard, guardOf, guardOfAsync, runExclusive } from './guard.js';
 import type { AbortSignalLike, FutexOps } from './futex.js';
 import { type LockHandle, checkMs, fromHandle, lockKind } from './handle.js';
 import { threadId } from './thread-id.js';
 
-/** Word offsets and values of the mutex layout. @internal */
-const MutexWord = { State: 0, Owner: 1, Size: 2 } as const;
-
 const FREE = 0;
-const LOCKED = 1;
-const CONTENDED = 2;
-/** The values of the state word, for lock classes whose uncontended path writes the words directly (rec-mutex.ts). @internal */
-export const MutexValue = { Free: FREE, Locked: LOCKED, Contended: CONTENDED } as const;
-const OWNER = 1;
+/** The sign bit of a held lock word: some thread may sleep on the word. */
+const WAITERS = ~OWNER_BITS;
+/** The holder value of the locks that record their owner in a word of their own. */
+const ANONYMOUS = 1;
+/** The values of the lock word for locks with an anonymous holder (RecMutex, the short lock), which write the words directly on their uncontended paths. @internal */
+export const MutexValue = { Free: FREE, Locked: ANONYMOUS, Contended: ANONYMOUS | WAITERS } as const;
 
 /** @internal */
 export function notOwnerError(what: string): AioError {
@@ -43,43 +48,63 @@ export function selfDeadlockError(what: string): AioError {
 }
 
 // ---------------------------------------------------------------------------------------
-// Algorithm (state word at `b`, owner word at `b + 1`). Deterministic, see futex.ts.
+// Algorithm (lock word at `b`). Deterministic, see futex.ts.
 
 /**
- * Takes the lock word at `b` when it is held (`c` is the value the failed fast path
- * saw). Returns false if a cancellable wait gave up; the state stays consistent: at worst
- * it is CONTENDED with nobody waiting, which costs the next unlock a useless notify.
+ * Sets the waiters flag on the held word `c` at `b`, so that its release wakes a sleeper.
+ * Returns the flagged word to sleep on, or, if the word was no longer `c`, the word seen
+ * instead (FREE or unflagged: look again). A word already flagged is returned as it is.
+ */
+function markWaiting(f: FutexOps, b: number, c: number): number {
+  if (c < 0) return c;
+  // Pairs with the holder's compareExchange(holder -> FREE) in the releases: whichever
+  // comes second sees the other, so the flag is either seen by the release or not set on
+  // a released word.
+  const seen = f.compareExchange(b, c, c | WAITERS);
+  return seen === c ? c | WAITERS : seen;
+}
+
+/**
+ * Takes the lock word at `b` for `holder` when it is held (`c` is the value the failed
+ * fast path saw). Returns false if a cancellable wait gave up; the word stays consistent:
+ * at worst it is flagged with nobody waiting, which costs the next release a useless
+ * notify.
  * @internal
  */
-export function mutexAcquireContended(f: FutexOps, b: number, c: number, cancellable: boolean): boolean {
-  // From here on we may have company, so we only ever install CONTENDED: a waiter that got
-  // the lock cannot know whether others still sleep, and its unlock must wake them.
-  // Pairs with the exchange in mutexRelease(): whichever comes second sees the other.
-  if (c !== CONTENDED) c = f.exchange(b, CONTENDED);
-  while (c !== FREE) {
-    // Sleeps only while the word is still CONTENDED; pairs with the notify in mutexRelease().
-    if (f.wait(b, CONTENDED, cancellable) === 'timed-out') {
-      // We may have been the waiter mutexRelease() woke (an abort can land after the
+export function mutexAcquireContended(f: FutexOps, b: number, holder: number, c: number, cancellable: boolean): boolean {
+  for (;;) {
+    if (c === FREE) {
+      // From here on we may have company, so we only ever take the word flagged: a waiter
+      // that got the lock cannot know whether others still sleep, and its release must
+      // wake them (taking it unflagged is the lost wake-up of Drepper's mutex #1).
+      c = f.compareExchange(b, FREE, holder | WAITERS);
+      if (c === FREE) return true;
+      continue;
+    }
+    c = markWaiting(f, b, c);
+    if (c >= 0) continue;
+    // Sleeps only while the word is still `c`; pairs with the notify of the releases.
+    if (f.wait(b, c, cancellable) === 'timed-out') {
+      // We may have been the waiter a release woke (an abort can land after the
       // wake-up): pass the wake-up on so a sleeper is not left behind a free lock.
       f.notify(b, 1);
       return false;
     }
-    c = f.exchange(b, CONTENDED);
+    c = f.load(b);
   }
-  return true;
 }
 
-/** Takes the lock word (no owner bookkeeping): for RecMutex. @internal */
+/** Takes the lock word with the anonymous holder: for RecMutex. @internal */
 export function mutexAcquire(f: FutexOps, b: number, cancellable: boolean): boolean {
   // Pairs with the exchange in mutexRelease().
-  const c = f.compareExchange(b, FREE, LOCKED);
-  return c === FREE || mutexAcquireContended(f, b, c, cancellable);
+  const c = f.compareExchange(b, FREE, ANONYMOUS);
+  return c === FREE || mutexAcquireContended(f, b, ANONYMOUS, c, cancellable);
 }
 
-/** Releases the lock word, waking one waiter if there may be one. @internal */
+/** Releases a lock word its caller knows it holds, waking one waiter if there may be one. @internal */
 export function mutexRelease(f: FutexOps, b: number): void {
-  // Pairs with the compareExchange/exchange of the acquirers and their wait on CONTENDED.
-  if (f.exchange(b, FREE) === CONTENDED) f.notify(b, 1);
+  // Pairs with the acquirers' compareExchange and their wait on a flagged word.
+  if (f.exchange(b, FREE) < 0) f.notify(b, 1);
 }
 
 /**
@@ -91,20 +116,18 @@ export function mutexAwaitFree(f: FutexOps, b: number, cancellable: boolean): bo
   let c = f.load(b);
   for (;;) {
     if (c === FREE) return true;
-    if (c === LOCKED) {
-      // A holder that saw nobody waiting does not notify on release: mark the word
-      // CONTENDED first, as a locker would. Pairs with the exchange in mutexRelease().
-      c = f.compareExchange(b, LOCKED, CONTENDED);
-      if (c !== LOCKED) continue;
-    }
-    const r = f.wait(b, CONTENDED, cancellable);
+    // A holder that saw nobody waiting does not notify on release: flag the word first,
+    // as a locker does.
+    c = markWaiting(f, b, c);
+    if (c >= 0) continue;
+    const r = f.wait(b, c, cancellable);
     c = f.load(b);
     if (r === 'not-equal') continue;
-    // mutexRelease() wakes one sleeper, and it may have picked this one over a locker:
-    // pass the wake-up on when leaving. Staying (the lock was retaken) passes nothing, or
-    // two such waiters would wake each other for as long as the lock is held; the retaker
-    // released it CONTENDED (a woken locker) or this waiter marks it so again, so its
-    // unlock wakes someone.
+    // A release wakes one sleeper, and it may have picked this one over a locker: pass
+    // the wake-up on when leaving. Staying (the lock was retaken) passes nothing, or two
+    // such waiters would wake each other for as long as the lock is held; the retaker
+    // took it flagged (a woken locker) or this waiter flags it again, so its release
+    // wakes someone.
     if (r === 'timed-out') {
       f.notify(b, 1);
       return false;
@@ -122,30 +145,28 @@ export function mutexAwaitFree(f: FutexOps, b: number, cancellable: boolean): bo
  * the mutex and will release it, so waiting is not a deadlock. @internal
  */
 export function mutexLock(f: FutexOps, b: number, me: number, sameThreadMayWait: boolean, cancellable: boolean): boolean {
-  // Uncontended path: one compareExchange and one plain store.
-  const c = f.compareExchange(b, FREE, LOCKED);
-  if (c !== FREE) {
-    if (!sameThreadMayWait && f.read(b + OWNER) === me) throw selfDeadlockError('Mutex.lock()');
-    if (!mutexAcquireContended(f, b, c, cancellable)) return false;
-  }
-  f.write(b + OWNER, me);
-  return true;
+  // Uncontended path: one compareExchange. Pairs with the releases in mutexUnlock().
+  const c = f.compareExchange(b, FREE, me);
+  if (c === FREE) return true;
+  if (!sameThreadMayWait && (c & OWNER_BITS) === me) throw selfDeadlockError('Mutex.lock()');
+  return mutexAcquireContended(f, b, me, c, cancellable);
 }
 
 /** Locks the mutex at `b` if it is free. @internal */
 function mutexTryLock(f: FutexOps, b: number, me: number): boolean {
-  if (f.compareExchange(b, FREE, LOCKED) !== FREE) return false;
-  f.write(b + OWNER, me);
-  return true;
+  return f.compareExchange(b, FREE, me) === FREE;
 }
 
-/** Unlocks the mutex at `b`; throws ERR_AIO_NOT_OWNER unless `me` holds it. @internal */
+/** Unlocks the mutex at `b`; throws ERR_AIO_NOT_OWNER, changing nothing, unless `me` holds it. @internal */
 export function mutexUnlock(f: FutexOps, b: number, me: number, what: string): void {
-  // A thread reads its own id here only if its own last write put it there (it clears the
-  // word before releasing), so this plain read is exact for the caller.
-  if (f.read(b + OWNER) !== me) throw notOwnerError(what);
-  f.write(b + OWNER, 0);
-  mutexRelease(f, b);
+  // Pairs with the lockers' compareExchange (FREE -> holder, and the flag in markWaiting).
+  const c = f.compareExchange(b, me, FREE);
+  if (c === me) return;
+  if (c !== (me | WAITERS)) throw notOwnerError(what);
+  // Flagged: no locker changes the word any more (the flag is set), so a store frees it.
+  // Pairs with the waiters' wait on the flagged word.
+  f.store(b, FREE);
+  f.notify(b, 1);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -154,7 +175,7 @@ export function mutexUnlock(f: FutexOps, b: number, me: number, what: string): v
 /** The structured-cloneable form of a {@link Mutex}. */
 export type MutexHandle = LockHandle<'aio.Mutex'>;
 
-const MUTEX = lockKind('Mutex', MutexWord.Size);
+const MUTEX = lockKind('Mutex', 1);
 /** The contended path of lock() and timedLock(). */
 const lockStep: LockStep = (f, b, me) => mutexLock(f, b, me, false, true);
 /** The wait of waitForUnlock(), for Mutex and RecMutex. @internal */
@@ -185,7 +206,7 @@ export class Mutex extends RobustLock<'aio.Mutex'> {
 
   /** Creates a free mutex in new shared memory. Any thread. */
   constructor() {
-    super(MUTEX, MutexWord.Owner);
+    super(MUTEX, 0);
     this.#mem = this._f.mem;
   }
 
@@ -206,15 +227,10 @@ export class Mutex extends RobustLock<'aio.Mutex'> {
    * block (use `lockAsync` there). Any thread.
    */
   lock(): void {
-    // The uncontended path of mutexLock() written on the words directly: the same
-    // compareExchange (pairs with the exchange in mutexRelease()) and owner store, without
-    // the FutexOps indirection that the model checker needs and the hot path does not.
-    const mem = this.#mem;
-    const b = this._b;
-    if (Atomics.compareExchange(mem, b, FREE, LOCKED) === FREE) {
-      mem[b + OWNER] = threadId();
-      return;
-    }
+    // The uncontended path of mutexLock() written on the word directly: the same
+    // compareExchange (pairs with the releases in mutexUnlock()), without the FutexOps
+    // indirection that the model checker needs and the hot path does not.
+    if (Atomics.compareExchange(this.#mem, this._b, FREE, threadId()) === FREE) return;
     this._lockRobust(Infinity, 'Mutex.lock()', lockStep);
   }
 
@@ -239,13 +255,15 @@ export class Mutex extends RobustLock<'aio.Mutex'> {
    * if the calling thread does not hold it. Any thread (the holder).
    */
   unlock(): void {
-    // mutexUnlock() on the words directly (see lock()).
+    // mutexUnlock() on the word directly (see lock()); the same pairings.
     const mem = this.#mem;
     const b = this._b;
-    if (mem[b + OWNER] !== threadId()) throw notOwnerError('Mutex.unlock()');
-    mem[b + OWNER] = 0;
-    // Pairs with the acquirers' compareExchange/exchange and their wait on CONTENDED.
-    if (Atomics.exchange(mem, b, FREE) === CONTENDED) Atomics.notify(mem, b, 1);
+    const me = threadId();
+    const c = Atomics.compareExchange(mem, b, me, FREE);
+    if (c === me) return;
+    if (c !== (me | WAITERS)) throw notOwnerError('Mutex.unlock()');
+    Atomics.store(mem, b, FREE);
+    Atomics.notify(mem, b, 1);
   }
 
   /**

@@ -4,7 +4,7 @@
  * Owns: the recursion bookkeeping on top of the lock word of mutex.ts.
  *
  * Words (from the handle's index):
- *   0 state  the mutex lock word (FREE 0, LOCKED 1, CONTENDED 2), see mutex.ts
+ *   0 state  the mutex lock word with the anonymous holder (MutexValue), see mutex.ts
  *   1 owner  threadId() of the holder, 0 when free
  *   2 depth  how many times the holder has locked it; touched only by the holder
  *
@@ -175,7 +175,7 @@ export class RecMutex extends RobustLock<'aio.RecMutex'> {
     }
     mem[b + DEPTH] = 0;
     mem[b + OWNER] = 0;
-    // Pairs with the acquirers' compareExchange/exchange and their wait on CONTENDED.
+    // Pairs with the acquirers' compareExchange and their wait on the flagged word.
     if (Atomics.exchange(mem, b, FREE) === CONTENDED) Atomics.notify(mem, b, 1);
   }
 

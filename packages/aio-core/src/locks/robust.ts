@@ -8,11 +8,12 @@
  * browsers workers started with `startWorker()`. The creator records the end when its
  * event loop runs: a creator blocked in a synchronous wait does not see it.
  *
- * A locker that has waited ROBUST_CHECK_MS looks at the owner word: if its owner is dead,
- * it takes the owner word over with a compare-and-swap (so exactly one waiter wins),
- * holds the lock, and gets OwnerDiedError, like a robust pthread mutex's EOWNERDEAD. The
- * lock's state word is left as the dead owner left it (locked, maybe contended), so the
- * new owner's unlock wakes the others as usual. Uncontended paths never look.
+ * A locker that has waited ROBUST_CHECK_MS looks at the owner word (a Mutex's lock word,
+ * which names its holder): if its owner is dead, it takes the owner word over with a
+ * compare-and-swap (so exactly one waiter wins), holds the lock, and gets OwnerDiedError,
+ * like a robust pthread mutex's EOWNERDEAD. The lock's state is otherwise left as the
+ * dead owner left it (locked, maybe with waiters), so the new owner's unlock wakes the
+ * others as usual. Uncontended paths never look.
  *
  * Owns: the bounded waits and the takeover, and `RobustLock`, the base of the lock classes
  * with an owner word, which runs their contended paths that way.
@@ -27,13 +28,25 @@ import { threadId } from './thread-id.js';
 export const ROBUST_CHECK_MS = 25;
 
 /**
+ * The bits of an owner word that name the owner. The sign bit is the lock's own: Mutex
+ * names its holder in its lock word and keeps its waiters flag there (mutex.ts).
+ */
+export const OWNER_BITS = 0x7fffffff;
+
+/**
  * If the owner recorded at `mem[ownerIndex]` is dead, makes `me` the owner and returns
  * true (exactly one caller wins for a given dead owner). Any thread.
  */
 function takeOverFromDead(mem: Int32Array, ownerIndex: number, me: number): boolean {
-  const owner = Atomics.load(mem, ownerIndex);
-  if (owner === 0 || owner === me || !wakeTable().isThreadDead(owner)) return false;
-  return Atomics.compareExchange(mem, ownerIndex, owner, me) === owner;
+  for (;;) {
+    const word = Atomics.load(mem, ownerIndex);
+    const owner = word & OWNER_BITS;
+    if (owner === 0 || owner === me || !wakeTable().isThreadDead(owner)) return false;
+    // Keeps the other bits (a Mutex's waiters flag: its sleepers still wait). The exchange
+    // fails if a locker flagged the word meanwhile (look again) or another locker took
+    // it over (the next look sees a live owner).
+    if (Atomics.compareExchange(mem, ownerIndex, word, (word & ~OWNER_BITS) | me) === word) return true;
+  }
 }
 
 /**
@@ -116,7 +129,7 @@ export abstract class RobustLock<K extends string> extends SharedLock<K> {
 
   /** Whether the calling thread holds the lock. Any thread. @internal */
   _heldByMe(): boolean {
-    return Atomics.load(this._f.mem, this._b + this.#owner) === threadId();
+    return (Atomics.load(this._f.mem, this._b + this.#owner) & OWNER_BITS) === threadId();
   }
 
   /**
@@ -162,7 +175,7 @@ export abstract class RobustLock<K extends string> extends SharedLock<K> {
       signal,
       (r) => step(r.view(mem), b),
       () => {
-        const owner = Atomics.load(mem, b + this.#owner);
+        const owner = Atomics.load(mem, b + this.#owner) & OWNER_BITS;
         if (owner !== 0 && owner !== me && wakeTable().isThreadDead(owner)) {
           throw new AioError(
             'ERR_AIO_OWNER_DIED',

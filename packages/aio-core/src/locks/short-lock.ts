@@ -19,20 +19,19 @@
  *    one final store, so what a dead holder left half-written is unpublished, or they
  *    judge it themselves from the returned flag.
  *
- * Words: the mutex state word (mutex.ts: 0 free, 1 locked, 2 locked with sleepers) and an
+ * Words: the mutex lock word (mutex.ts, with the anonymous holder: MutexValue) and an
  * owner word holding the holder's threadId() (0 while free, and for the moments between a
  * locker's compare-exchange and its store of its id, and between the holder's clearing
  * it and its release: a thread that ends exactly there leaves a lock nobody takes over,
  * as with Mutex). Their indexes are the caller's: the two need not be adjacent.
  */
 import { type FutexOps, withDeadline } from './futex.js';
-import { mutexAcquireContended, mutexRelease } from './mutex.js';
+import { MutexValue, mutexAcquireContended, mutexRelease } from './mutex.js';
 import { ROBUST_CHECK_MS } from './robust.js';
 import { threadId } from './thread-id.js';
 import { getHost } from '../base/host.js';
 
-const FREE = 0;
-const LOCKED = 1;
+const { Free: FREE, Locked: LOCKED } = MutexValue;
 
 /** Looks at the state word this many times before a futex wait (and between owner checks where the thread may not block). */
 const SHORT_LOCK_SPINS = 64;
@@ -76,9 +75,9 @@ export function shortLockRound(
   deaths: DeathRecord,
 ): number {
   for (let i = 0; i < spins; i++) {
-    // Installs LOCKED, not CONTENDED, like the uncontended path: the lock was FREE, so
-    // whoever set it FREE from CONTENDED woke a sleeper, and that sleeper reinstalls
-    // CONTENDED (mutexAcquireContended) before it sleeps again. Pairs with the exchange in
+    // Installs LOCKED, not the flagged value, like the uncontended path: the lock was
+    // FREE, so whoever freed it flagged woke a sleeper, and that sleeper flags the word
+    // again (mutexAcquireContended) before it sleeps again. Pairs with the exchange in
     // mutexRelease().
     if (f.load(lock) === FREE && f.compareExchange(lock, FREE, LOCKED) === FREE) {
       f.write(owner, me);
@@ -86,8 +85,8 @@ export function shortLockRound(
     }
   }
   // The wait gives up at the caller's deadline; it passes on a wake-up it may have
-  // consumed, and leaves at worst CONTENDED with nobody asleep (one useless notify).
-  if (mayBlock && mutexAcquireContended(f, lock, LOCKED, true)) {
+  // consumed, and leaves at worst the flag with nobody asleep (one useless notify).
+  if (mayBlock && mutexAcquireContended(f, lock, LOCKED, LOCKED, true)) {
     f.write(owner, me);
     return ShortLockResult.Locked;
   }
