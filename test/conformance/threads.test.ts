@@ -3,7 +3,7 @@
  * event-notifier set from another thread wakes a context that sleeps in a blocking poll
  * (poll(true) in a worker; on the main thread poll(true) where it may block, else pollAsync).
  */
-import { AioContext, EventNotifier } from 'aio-under-test';
+import { AioContext, EventNotifier, registerFunction, unregisterFunction } from 'aio-under-test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blockingPoll, flush, startWorker, type TestWorker } from './support/runtime.js';
 
@@ -98,6 +98,69 @@ describe('cross-thread wake-ups', () => {
     flush(ctx);
     expect(counts.every((c) => c === 1)).toBe(true);
     for (const bh of bhs) bh.delete();
+    ctx.close();
+  });
+});
+
+/**
+ * A pass that will not sleep reads its context's notify word only once another thread may
+ * know the context (poll.ts, ContextBase._exposure): each way a thread learns it must
+ * count, or work it sends is never taken by a context polled with poll(false) alone.
+ */
+describe('work from elsewhere reaches a context polled only with poll(false)', () => {
+  /** Polls `ctx` without blocking, a host turn between passes, until `arrived()`. */
+  async function pollUntil(ctx: AioContext, arrived: () => boolean, also?: AioContext): Promise<void> {
+    const deadline = performance.now() + 20_000;
+    while (!arrived()) {
+      if (performance.now() > deadline) throw new Error(`the work for '${ctx.name}' was never taken`);
+      ctx.poll(false);
+      also?.poll(false);
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  }
+
+  it('a oneshot a worker sends through the context handle', async () => {
+    const ctx = new AioContext({ name: 'oneshot-target' });
+    let got: unknown = null;
+    registerFunction('exposure.take', (x: unknown) => {
+      got = x;
+    });
+    flush(ctx);
+    worker.post({ op: 'oneshot', handle: ctx.handle, name: 'exposure.take', args: [42], delayMs: 0 });
+    await pollUntil(ctx, () => got !== null);
+    expect(got).toBe(42);
+    expect(await worker.next()).toEqual({ done: 'oneshot' });
+    unregisterFunction('exposure.take');
+    ctx.close();
+  });
+
+  it('the reply to a call made from a bottom half of the context', async () => {
+    const caller = new AioContext({ name: 'caller' });
+    const callee = new AioContext({ name: 'callee' });
+    registerFunction('exposure.double', (x: number) => 2 * x);
+    let reply: unknown = null;
+    const target = AioContext.from(callee.handle);
+    caller.scheduleOneshot(() => {
+      void target.call('exposure.double', 21).then((r) => {
+        reply = r;
+      });
+    });
+    await pollUntil(caller, () => reply !== null, callee);
+    expect(reply).toBe(42);
+    unregisterFunction('exposure.double');
+    flush(caller);
+    flush(callee);
+    callee.close();
+    caller.close();
+  });
+
+  it("a context's own notify between passes that do not sleep still stops the next sleep", async () => {
+    const ctx = new AioContext({ name: 'own-notify' });
+    flush(ctx);
+    ctx.notify();
+    expect(ctx.poll(false)).toBe(false);
+    // Had the notify been dropped, this would sleep with nothing to wake it.
+    expect(await blockingPoll(ctx)).toBe(false);
     ctx.close();
   });
 });

@@ -2,6 +2,8 @@
 //  { op: 'notify', handle, delayMs }  wait, then notify the context behind `handle`
 //  { op: 'schedule', handle, delayMs } wait, then schedule the bottom half behind `handle`
 //  { op: 'set', handle, delayMs }     wait, then set the event notifier behind `handle`
+//  { op: 'oneshot', handle, name, args, delayMs } wait, then run registered function
+//                                     `name` once in the context behind `handle`
 //  { op: 'serve' }                    create a context, send its handle, block in poll(true)
 //                                     until woken, report what the poll returned
 import { AioContext, BottomHalf, EventNotifier } from 'aio-core';
@@ -25,5 +27,6 @@ on((msg) => {
   if (msg.op === 'notify') AioContext.from(msg.handle).notify();
   if (msg.op === 'schedule') BottomHalf.from(msg.handle).schedule();
   if (msg.op === 'set') EventNotifier.from(msg.handle).set();
+  if (msg.op === 'oneshot') AioContext.from(msg.handle).scheduleOneshot(msg.name, ...msg.args);
   port.postMessage({ done: msg.op });
 });

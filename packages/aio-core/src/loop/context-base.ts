@@ -40,6 +40,14 @@ export abstract class ContextBase {
   protected readonly _lock: ContextLock;
   /** @internal */
   protected readonly _faults = new FaultReports();
+  /**
+   * Whether another thread may know this context's slot: its handle or a BH's handle was
+   * taken, a reply or hand-off is or was awaited here, a oneshot sent from here names it
+   * for its failure report, a notifier is linked to it, or it asked a reader for room.
+   * Until then no other thread can bring it work, so a pass that will not sleep need not
+   * read its notify word (poll.ts). Set by this thread only, never cleared. @internal
+   */
+  readonly _exposure = { exposed: false };
   #closed = false;
   #handle: ContextHandle | null = null;
 
@@ -51,6 +59,12 @@ export abstract class ContextBase {
     this._ops = opsOf(table);
     this._base = table.base(this._slot);
     this._lock = new ContextLock(table, this._slot, name);
+  }
+
+  /** This context's slot, for a record or a handle another thread will use (see `_exposure`). @internal */
+  _slotForOthers(): number {
+    this._exposure.exposed = true;
+    return this._slot;
   }
 
   /** Marks the context closed (its close() does, after it let go of everything else). @internal */
@@ -65,7 +79,7 @@ export abstract class ContextBase {
       kind: 'aio.AioContext',
       name: this.name,
       table: this._table.sab,
-      slot: this._slot,
+      slot: this._slotForOthers(),
       generation: this._generation,
     });
   }

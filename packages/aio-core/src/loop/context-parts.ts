@@ -49,6 +49,8 @@ export interface ContextCore {
   readonly dispatching: DispatchingNow;
   readonly table: WakeTable;
   readonly slot: number;
+  /** Whether another thread may know the slot (ContextBase._exposure). */
+  readonly exposure: { readonly exposed: boolean };
   readonly ops: FutexOps;
   readonly base: number;
   readonly lock: ContextLock;
@@ -91,6 +93,7 @@ export function buildContextParts(core: ContextCore, settings: ContextSettings):
     dispatching: core.dispatching,
     table: core.table,
     slot: core.slot,
+    exposure: core.exposure,
     ops,
     base: b,
     bhs,

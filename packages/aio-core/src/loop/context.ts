@@ -86,6 +86,7 @@ export class AioContext extends ContextBase implements BhOwner {
         dispatching,
         table: this._table,
         slot: this._slot,
+        exposure: this._exposure,
         ops: this._ops,
         base: this._base,
         lock: this._lock,
@@ -207,6 +208,8 @@ export class AioContext extends ContextBase implements BhOwner {
   _expectReplies(delta: number): void {
     const replies = this.#replies;
     replies.awaited += delta;
+    // The reply comes as a record from another thread (see _exposure).
+    this._exposure.exposed = true;
     if (delta > 0 && !this.attached && this === mainContext) this.attach();
     else if (delta > 0) {
       // A pass asleep in the host loop would sleep through a quick reply: restarted, its
@@ -274,7 +277,7 @@ export class AioContext extends ContextBase implements BhOwner {
 
   /** @internal */
   _shareBh(bh: BottomHalf): { id: number; table: WakeTable; slot: number; generation: number } {
-    return { id: this.#bhs.share(bh), table: this._table, slot: this._slot, generation: this._generation };
+    return { id: this.#bhs.share(bh), table: this._table, slot: this._slotForOthers(), generation: this._generation };
   }
 
   // ---------------------------------------------------------------- timers
@@ -311,7 +314,7 @@ export class AioContext extends ContextBase implements BhOwner {
     this.assertOpen('AioContext.setEventNotifier()');
     const poll = onPoll && onPollReady ? onPoll : null;
     const make = onRead === null ? null : () => newHandler(e, e._words, 0, () => onRead(e), poll, poll ? onPollReady! : null, options?.external ?? true);
-    if (this.#handlers.set(e, make, this.name, this._table.id, this._slot)) this.notify();
+    if (this.#handlers.set(e, make, this.name, this._table.id, this._slotForOthers())) this.notify();
   }
 
   /**

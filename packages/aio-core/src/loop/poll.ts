@@ -69,6 +69,8 @@ export interface PollParts {
   readonly dispatching: DispatchingNow;
   readonly table: WakeTable;
   readonly slot: number;
+  /** Whether another thread may know the slot, and so notify it with work (ContextBase._exposure). */
+  readonly exposure: { readonly exposed: boolean };
   /** `LoopAtomicsOps` over the table, and the first word of the context's slot. */
   readonly ops: FutexOps;
   readonly base: number;
@@ -274,7 +276,12 @@ export class Poller {
   #dispatch(pass: PollPass): boolean {
     const p = this.#p;
     if (pass.announced) this.#withdraw();
-    const notified = acceptNotify(p.ops, p.base);
+    // Only a pass that announced a sleep, or of a context another thread can reach, has a
+    // notify to accept. Until the slot is exposed every notify is this thread's own, which
+    // brings no work (a notify alone is not progress) and stays set for the next pass that
+    // announces a sleep (it then does not sleep, and accepts it). On V8 the atomic load is a
+    // builtin call, ~6 ns, a fifth of a pass that runs one BH.
+    const notified = (pass.announced || p.exposure.exposed) && acceptNotify(p.ops, p.base);
     const blockNs = pass.start > 0 ? getHost().nowNs() - pass.start : 0;
     p.intake.beginDispatch(notified);
     this.stats.polls++;

@@ -115,7 +115,7 @@ export function sendOneshot(target: Target, name: string, args: unknown[]): void
   checkString('name', name);
   if (!alive(target)) throw endedError(target, oneshotWhat(name));
   const sender = AioContext.current();
-  const from = sender._table.id === target.table.id ? sender._slot : -1;
+  const from = sender._table.id === target.table.id ? sender._slotForOthers() : -1;
   const record: OneshotRecord = [ONESHOT, name, args, from, from < 0 ? 0 : target.table.generation(from)];
   if (!sendRecord(target, record)) throw unsendable(oneshotWhat(name));
 }

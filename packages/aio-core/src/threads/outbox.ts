@@ -88,7 +88,7 @@ function flushQueue(q: Queue): boolean {
     if (q.askedAt === q.readAtFailure) return false;
     const writer = AioContext._polledHere();
     if (writer === null || writer._table !== q.table) return false;
-    askForRoom(q.table, q.slot, writer._slot);
+    askForRoom(q.table, q.slot, writer._slotForOthers());
     q.askedAt = q.readAtFailure;
     // The reader may have freed room before it could see the request: look again.
     if (inboxReadPosition(q.table, q.slot) === q.readAtFailure) return false;
