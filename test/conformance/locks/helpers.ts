@@ -11,7 +11,7 @@ import { setThreadId, threadId } from '../../../packages/aio-core/src/locks/inde
 export const canBlock = getHost().canBlock();
 
 /** An id no real thread of this test run uses. */
-export const OTHER = 0x7ffffff0;
+export const OTHER = 0x3ffffff0;
 
 /** Runs `fn` with this thread's lock id set to `id`, as if another thread ran it. */
 export function asThread<T>(id: number, fn: () => T): T {

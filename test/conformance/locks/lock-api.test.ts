@@ -14,7 +14,7 @@ import { OTHER, asThread, canBlock, expectCode, expectRejectCode, settled, withH
 const noBlock = { canBlock: () => false };
 
 /** A thread id recorded as ended, as if its thread died (unique per call). */
-let nextGhost = 0x7fffffe0;
+let nextGhost = 0x3fffffe0;
 function ghostThread(): number {
   wakeTable();
   const id = nextGhost++;

@@ -8,7 +8,7 @@
  *
  * The lock word (at the handle's index; a Mutex has no other word):
  *   FREE (0)                free
- *   holder                  held by `holder` (a thread id, 1 .. 2^31 - 1), nobody waits
+ *   holder                  held by `holder` (a thread id, 1 .. 2^30 - 1), nobody waits
  *   holder | WAITERS        held, and some thread may sleep on the word (the sign bit)
  *
  * Naming the holder in the lock word makes error checking free: lock is one

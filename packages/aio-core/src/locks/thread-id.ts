@@ -13,21 +13,26 @@
  *    browsers): the id the parent chose, carried in the worker's name (`aio-thread:<id>`);
  *  - otherwise (a main thread, a worker started directly): drawn at random once, in the
  *    upper half of the range, where derived ids never go. Two random ids collide with
- *    probability about 2^-30 per pair. Adapters that have a better source install it with
+ *    probability about 2^-29 per pair. Adapters that have a better source install it with
  *    {@link setThreadId} before the thread takes any lock.
  *
- * The id is never 0: 0 in an owner word means "no owner".
+ * The id is never 0: 0 in an owner word means "no owner". Ids stay below 2^30, a small
+ * integer in every engine: V8 with pointer compression (Chromium) boxes larger ones, and
+ * a Mutex passes its holder's id to and from Atomics on every lock and unlock (an id
+ * above 2^30 made Chromium's uncontended lock + unlock 31-36 ns instead of 21).
  */
 import { checkInteger } from '../base/errors.js';
 
+/** The largest id. */
+const MAX_ID = 0x3fffffff;
 /** Where random (and parent-chosen) ids start; derived ids stay below. */
-const RANDOM_BASE = 0x40000000;
+const RANDOM_BASE = 0x20000000;
 /** How a worker's name carries the id its parent chose. @internal */
 export const THREAD_NAME_TAG = 'aio-thread:';
 
 /** A random id for a thread whose id nobody else needs to derive. @internal */
 export function randomThreadId(): number {
-  return RANDOM_BASE + Math.floor(Math.random() * (0x7fffffff - RANDOM_BASE)) + 1;
+  return RANDOM_BASE + Math.floor(Math.random() * (MAX_ID - RANDOM_BASE)) + 1;
 }
 
 /**
@@ -50,7 +55,7 @@ function initialThreadId(): number {
   if (typeof g.name === 'string') {
     const at = g.name.lastIndexOf(THREAD_NAME_TAG);
     const id = at >= 0 ? Number(g.name.slice(at + THREAD_NAME_TAG.length)) : NaN;
-    if (Number.isInteger(id) && id > 0 && id <= 0x7fffffff) return id;
+    if (Number.isInteger(id) && id > 0 && id <= MAX_ID) return id;
   }
   return randomThreadId();
 }
@@ -58,21 +63,21 @@ function initialThreadId(): number {
 let current = initialThreadId();
 
 /**
- * The nonzero int32 id of the calling thread, as stored in the owner word of the locks it
- * holds. Any thread (it answers for itself).
+ * The id of the calling thread (an integer in [1, 2^30 - 1]), as stored in the owner word
+ * of the locks it holds. Any thread (it answers for itself).
  */
 export function threadId(): number {
   return current;
 }
 
 /**
- * Replaces the calling thread's id (an integer in [1, 2^31 - 1]). For adapters that hand
+ * Replaces the calling thread's id (an integer in [1, 2^30 - 1]). For adapters that hand
  * out unique ids; call it before the thread takes any lock, since locks held under the old
  * id can no longer be released by this thread, and a thread whose parent derives its id
  * (see the module comment) is then no longer recognised when it ends. Any thread (it
  * changes its own id only).
  */
 export function setThreadId(id: number): void {
-  checkInteger('id', id, 1, 0x7fffffff);
+  checkInteger('id', id, 1, MAX_ID);
   current = id;
 }
