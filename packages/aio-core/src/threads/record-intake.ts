@@ -121,6 +121,10 @@ class RecordIntake implements ContextIntake {
     }
     if (this.#ctx.closed) return true;
     this.#delivered.push(record as InboxRecord);
+    // Work from another thread: passes that will not sleep must accept the notify and take
+    // it (ContextBase._exposure), or pending() keeps every pass from sleeping while none
+    // takes the record.
+    this.#ctx._slotForOthers();
     this.#ctx.notify();
     return true;
   }
