@@ -27,7 +27,7 @@ import {
   startWorker,
 } from 'aio-under-test';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { flush, runtime } from '../support/runtime.js';
+import { blockingPoll, flush, runtime } from '../support/runtime.js';
 
 const moduleUrl = new URL('../workers/boundary-module.mjs', import.meta.url);
 
@@ -222,6 +222,33 @@ describe('the remote bottom-half list', () => {
     expect(faults.length).toBe(1);
     a.delete();
     b.delete();
+  });
+});
+
+describe('work forged onto a context whose slot was never handed out', () => {
+  it('a blocking poll takes and reports it (a pass that may sleep always accepts its notify)', async () => {
+    // Passes of poll(false) skip the notify word of a context no other thread knows
+    // (poll.ts); a forger can still guess a slot. A blocking pass that finds the pushed
+    // list must take it, or an attached loop would return at once forever.
+    const lone = new AioContext({ name: 'never-shared' });
+    const seen: AioError[] = [];
+    lone.setErrorHandler((err) => seen.push(err));
+    const inner = lone as unknown as { _slot: number; _table: { sab: SharedArrayBuffer; generation(slot: number): number } };
+    const slot = inner._slot;
+    const forged = BottomHalf.from({
+      kind: 'aio.BottomHalf',
+      name: 'forged',
+      sab: new SharedArrayBuffer(8),
+      id: 4242,
+      table: inner._table.sab,
+      slot,
+      generation: inner._table.generation(slot),
+    });
+    forged.schedule();
+    await blockingPoll(lone);
+    expect(seen.map((f) => f.code)).toEqual(['ERR_AIO_BAD_RECORD']);
+    expect(seen[0]!.message).toContain('4242');
+    lone.close();
   });
 });
 

@@ -44,8 +44,8 @@ export abstract class ContextBase {
    * Whether another thread may know this context's slot: its handle or a BH's handle was
    * taken, a reply or hand-off is or was awaited here, a oneshot sent from here names it
    * for its failure report, a notifier is linked to it, or it asked a reader for room.
-   * Until then no other thread can bring it work, so a pass that will not sleep need not
-   * read its notify word (poll.ts). Set by this thread only, never cleared. @internal
+   * Until then no other thread can bring it work, so a non-blocking pass (poll(false))
+   * need not read its notify word (poll.ts). Set by this thread only, never cleared. @internal
    */
   readonly _exposure = { exposed: false };
   #closed = false;

@@ -93,6 +93,8 @@ export interface PollParts {
 
 /** The state of one pass between its preparation and its dispatch. */
 interface PollPass extends ReadyScan {
+  /** poll(true) or pollAsync: it may sleep (it may still find work and not sleep). */
+  blocking: boolean;
   progress: boolean;
   start: number;
   announced: boolean;
@@ -102,7 +104,7 @@ interface PollPass extends ReadyScan {
 }
 
 function newPass(): PollPass {
-  return { timeout: 0, ready: NONE_READY, progress: false, start: 0, announced: false, wokeNs: 0, sleptNs: 0 };
+  return { timeout: 0, ready: NONE_READY, blocking: false, progress: false, start: 0, announced: false, wokeNs: 0, sleptNs: 0 };
 }
 
 /** Counters and times of a context's passes (the rest of `stats()` is kept by its parts). */
@@ -230,6 +232,7 @@ export class Poller {
 
   #prepare(blocking: boolean, pass: PollPass): PollPass {
     const p = this.#p;
+    pass.blocking = blocking;
     pass.timeout = blocking ? this.#computeTimeout() : 0;
     // Before the announce: a replier that finds NotifyMe at 0 wakes nobody (notify.ts).
     if (pass.timeout !== 0 && p.replies.active && p.replies.spin(p.ops, p.base, pass.timeout)) pass.timeout = 0;
@@ -276,12 +279,13 @@ export class Poller {
   #dispatch(pass: PollPass): boolean {
     const p = this.#p;
     if (pass.announced) this.#withdraw();
-    // Only a pass that announced a sleep, or of a context another thread can reach, has a
-    // notify to accept. Until the slot is exposed every notify is this thread's own, which
-    // brings no work (a notify alone is not progress) and stays set for the next pass that
-    // announces a sleep (it then does not sleep, and accepts it). On V8 the atomic load is a
-    // builtin call, ~6 ns, a fifth of a pass that runs one BH.
-    const notified = (pass.announced || p.exposure.exposed) && acceptNotify(p.ops, p.base);
+    // A pass that will not sleep, of a context no other thread can reach, has no notify to
+    // accept: until the slot is exposed every notify is this thread's own, which brings no
+    // work (a notify alone is not progress) and stays set for the next blocking pass, which
+    // accepts it. Blocking passes always accept, as before: one that found work pending
+    // (a forged remote list, say) takes it instead of returning at once forever. On V8 the
+    // atomic load is a builtin call, ~6 ns, a fifth of a pass that runs one BH.
+    const notified = (pass.blocking || p.exposure.exposed) && acceptNotify(p.ops, p.base);
     const blockNs = pass.start > 0 ? getHost().nowNs() - pass.start : 0;
     p.intake.beginDispatch(notified);
     this.stats.polls++;
