@@ -227,6 +227,27 @@ describe('IOThread', () => {
     expect(s.utilization).toBeLessThanOrEqual(1);
   });
 
+  it('stats() wait times lie within what the caller saw, each burst measured from its own take', async () => {
+    await using t = await IOThread.create({ module: moduleUrl });
+    const burst = async (): Promise<number> => {
+      const t0 = performance.now();
+      await Promise.all(Array.from({ length: 2000 }, (_, i) => t.call('add', i, 1)));
+      return (performance.now() - t0) * 1e6;
+    };
+    const total = () => t.stats().waitTime.mean * t.stats().waitTime.count;
+    const first = await burst();
+    const afterFirst = total();
+    // A gap: the second burst's waits must end at their own takes (a wait that ended at an
+    // earlier take would come out negative, recorded as 0).
+    await new Promise((r) => setTimeout(r, 20));
+    const second = await burst();
+    const s = t.stats();
+    expect(s.waitTime.count).toBe(4000);
+    expect(s.waitTime.max).toBeLessThanOrEqual(Math.max(first, second));
+    expect(total() - afterFirst).toBeGreaterThan(0);
+    expect(s.waitTime.p50).toBeGreaterThan(0);
+  });
+
   it('bad options are rejected before any thread starts', async () => {
     await expect(IOThread.create({ mode: 'fast' as never })).rejects.toThrow(RangeError);
     await expect(IOThread.create({ pollMaxNs: -1 })).rejects.toThrow(/options.pollMaxNs/);

@@ -66,7 +66,10 @@ export interface IOThreadStats {
   utilization: number;
   /** How long the called functions ran, in the thread. */
   runTime: HistogramSummary;
-  /** How long calls waited: the round trip minus the run time (queueing, wake-up, transfer). */
+  /**
+   * How long calls waited: from call() until the caller's poll took the reply from its
+   * inbox, minus the run time (queueing, wake-up, transfer).
+   */
   waitTime: HistogramSummary;
   /**
    * How many times a thread took this thread's context lock over from a thread that ended

@@ -29,7 +29,7 @@ import { type IOThreadInit, type IOThreadMessage, type ReadyData, iothreadEpitap
 import { IOTHREAD_POLL_MAX_NS_DEFAULT, IOTHREAD_SETUP_TIMEOUT_MS, type IOThreadOptions, type IOThreadStats } from './iothread-options.js';
 import { buryThread } from './start-worker.js';
 import { sendRecord } from './outbox.js';
-import { intakeOf } from './record-intake.js';
+import { intakeOf, recordsTakenNs } from './record-intake.js';
 import { RemoteContextView } from './remote-context.js';
 import type { AnyFunctions, CallArgs, CallResult, FunctionName, RemoteContext } from '../loop/services.js';
 import { Histogram } from '../base/histogram.js';
@@ -429,7 +429,8 @@ export class IOThread<F = AnyFunctions> {
   #recordTimes(sent: number, runNs: number | undefined): void {
     if (runNs === undefined) return;
     this.#runTime.record(runNs);
-    this.#waitTime.record(getHost().nowNs() - sent - runNs);
+    // Until the reply was taken from the inbox: one clock read per pass, not per reply.
+    this.#waitTime.record(recordsTakenNs() - sent - runNs);
   }
 
   /**
